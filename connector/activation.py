@@ -1,0 +1,412 @@
+"""Loading an activation file: a destination, its audiences, identity and attribute mappings.
+
+An activation is what a user configures in AEP's "Activate destination" flow. Loading it checks,
+in order: the file can be read and parsed (TOML or JSON), it satisfies the ``activation``
+contract, and the mappings make sense together (no duplicate or conflicting targets, no reserved
+targets, data-usage labels that allow the marketing actions). Every error names the file, the key
+path and the problem; softer problems (non-camelCase targets, more workflow fields than Qualtrics
+lets one define by hand) become ``warnings``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import jsonpath
+
+from .errors import ActivationError, GovernanceError
+from .paths import json_path, split_path
+from .redact import redact_url
+from .validate import validator_for
+
+__all__ = [
+    "Activation",
+    "AttributeMapping",
+    "Audience",
+    "Consent",
+    "Destination",
+    "IdentityMapping",
+    "WorkflowField",
+    "load_activation",
+    "parse_activation",
+]
+
+#: Payload keys the renderer fills itself; a mapping may not target them.
+RESERVED_TARGETS: Final = frozenset({"identityMap", "segmentMembership"})
+#: Labels that forbid sending a field to a third party (C12: no export at all).
+EXPORT_BLOCKING_LABELS: Final = frozenset({"C2", "C12"})
+THIRD_PARTY_ACTION: Final = "exportToThirdParty"
+#: A Qualtrics workflow defines at most this many JSON Event fields by hand.
+MAX_MANUAL_FIELDS: Final = 10
+
+_CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    name: str
+    url: str = field(repr=False)
+    username: str
+    api_token_env: str
+    description: str = ""
+    marketing_actions: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return (
+            f"Destination(name={self.name!r}, url={redact_url(self.url)!r}, "
+            f"username={self.username!r}, api_token_env={self.api_token_env!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    id: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityMapping:
+    """``source`` is an identityMap namespace (``Email``); ``target`` is ``email`` or ``external_id``."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeMapping:
+    """``source`` is a dotted path in the profile; ``target`` a dotted path in the payload."""
+
+    source: str
+    target: str
+    labels: tuple[str, ...] = ()
+
+    @property
+    def source_keys(self) -> tuple[str, ...]:
+        return split_path(self.source)
+
+    @property
+    def target_keys(self) -> tuple[str, ...]:
+        return split_path(self.target)
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """The profile is sent only if the value at ``path`` is one of ``allow``."""
+
+    path: str
+    allow: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowField:
+    """A JSON Event field of the partner's workflow; ``feeds_from`` names the mapping behind it."""
+
+    name: str
+    jsonpath: str
+    required: bool = False
+    feeds_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    """A loaded, checked activation. ``source`` is the file it came from (for messages)."""
+
+    source: str
+    destination: Destination
+    audiences: tuple[Audience, ...]
+    identities: tuple[IdentityMapping, ...]
+    attributes: tuple[AttributeMapping, ...] = ()
+    consent: Consent | None = None
+    workflow_fields: tuple[WorkflowField, ...] = ()
+    fields_derived: bool = True
+    warnings: tuple[str, ...] = ()
+    sha256: str = ""
+
+    @property
+    def audience_ids(self) -> tuple[str, ...]:
+        return tuple(audience.id for audience in self.audiences)
+
+
+def load_activation(path: str | Path) -> Activation:
+    """Read, parse and check the activation file at ``path``."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ActivationError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from None
+    return parse_activation(data, source=str(path))
+
+
+def parse_activation(data: bytes, *, source: str = "<activation>") -> Activation:
+    """Parse activation ``data`` (TOML or JSON, told apart by ``source``'s suffix or content)."""
+    document = _parse(data, source)
+    validator = validator_for("activation")
+    if not validator.is_valid(document):
+        raise _schema_error(validator.errors(document)[0].json_path, document, source)
+    activation = _build(document, source)
+    object.__setattr__(activation, "sha256", hashlib.sha256(data).hexdigest())
+    return activation
+
+
+def _parse(data: bytes, source: str) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ActivationError(f"not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})", file=source) from None
+    text = text.removeprefix("\ufeff")
+    is_json = source.lower().endswith(".json") or (
+        not source.lower().endswith(".toml") and text.lstrip().startswith("{")
+    )
+    try:
+        return json.loads(text) if is_json else tomllib.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ActivationError(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=source) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ActivationError(f"invalid TOML: {exc}", file=source) from None
+    except RecursionError:
+        raise ActivationError("document nested too deeply", file=source) from None
+
+
+def _key_path(elements: list[str | int]) -> str:
+    """``["identities", 0, "target"]`` -> ``identities[0].target`` (TOML users think in keys)."""
+    return json_path(elements).removeprefix("$").removeprefix(".")
+
+
+def _schema_error(first_path: str, document: Any, source: str) -> ActivationError:
+    import jsonschema
+
+    errors = sorted(
+        jsonschema.Draft7Validator(validator_for("activation").schema).iter_errors(document),
+        key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))),
+    )
+    error = errors[0]
+    elements: list[str | int] = list(error.absolute_path)
+    instance = error.instance
+    kind = error.validator
+    if kind == "required":
+        missing = next(k for k in error.validator_value if not isinstance(instance, dict) or k not in instance)
+        return ActivationError("required key is missing", file=source, key_path=_key_path([*elements, missing]))
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(instance) - set(allowed))
+        return ActivationError(
+            f"unknown key (allowed here: {', '.join(allowed)})",
+            file=source,
+            key_path=_key_path([*elements, extra[0]]),
+        )
+    where = _key_path(elements) or "(top level)"
+    if kind == "type":
+        expected = error.validator_value
+        return ActivationError(
+            f"expected {_a(expected)}, got {type(instance).__name__} {instance!r}"[:300],
+            file=source, key_path=where,
+        )
+    if kind == "enum":
+        options = ", ".join(repr(v) for v in error.validator_value)
+        return ActivationError(f"{instance!r} is not one of {options}", file=source, key_path=where)
+    if kind == "minItems":
+        return ActivationError(f"needs at least {error.validator_value} entry", file=source, key_path=where)
+    if kind == "minLength":
+        return ActivationError("must not be empty", file=source, key_path=where)
+    if kind == "pattern":
+        what = {
+            "url": "an absolute http(s) URL",
+            "api_token_env": "an environment variable name (letters, digits, _)",
+            "jsonpath": "a JSONPath starting with $",
+        }.get(str(elements[-1]) if elements else "", "a dotted path such as person.name.firstName")
+        return ActivationError(f"{instance!r} is not {what}", file=source, key_path=where)
+    return ActivationError(error.message, file=source, key_path=where)
+
+
+def _a(expected: object) -> str:
+    names = {"string": "a string", "array": "an array", "object": "a table/object", "boolean": "a boolean"}
+    if isinstance(expected, list):
+        return " or ".join(names.get(str(e), str(e)) for e in expected)
+    return names.get(str(expected), str(expected))
+
+
+def _build(doc: Mapping[str, Any], source: str) -> Activation:
+    dest = doc["destination"]
+    destination = Destination(
+        name=dest["name"],
+        url=dest["url"],
+        username=dest["username"],
+        api_token_env=dest["api_token_env"],
+        description=dest.get("description", ""),
+        marketing_actions=tuple(dest.get("marketing_actions", ())),
+    )
+    audiences = tuple(Audience(a["id"], a.get("name", "")) for a in doc["audiences"])
+    identities = tuple(IdentityMapping(i["source"], i["target"]) for i in doc["identities"])
+    attributes = tuple(
+        AttributeMapping(a["source"], a["target"], tuple(a.get("labels", ()))) for a in doc.get("attributes", ())
+    )
+    _unique([a.id for a in audiences], "audiences", "id", "audience", source)
+    _unique([i.source for i in identities], "identities", "source", "identityMap namespace", source)
+    warnings = _check_targets(attributes, source)
+    _check_governance(attributes, destination, source)
+    consent = None
+    if "consent" in doc:
+        consent = Consent(doc["consent"]["path"], tuple(doc["consent"]["allow"]))
+    raw_fields = doc.get("workflow", {}).get("fields")
+    if raw_fields is None:
+        fields = _derive_fields(identities, attributes)
+    else:
+        fields = _declared_fields(raw_fields, identities, attributes, source)
+    if len(fields) > MAX_MANUAL_FIELDS:
+        warnings.append(
+            f"{source}: {len(fields)} workflow fields; a Qualtrics workflow defines at most "
+            f"{MAX_MANUAL_FIELDS} by hand (the rest need event capture)"
+        )
+    return Activation(
+        source=source,
+        destination=destination,
+        audiences=audiences,
+        identities=identities,
+        attributes=attributes,
+        consent=consent,
+        workflow_fields=fields,
+        fields_derived=raw_fields is None,
+        warnings=tuple(warnings),
+    )
+
+
+def _unique(values: list[str], table: str, key: str, what: str, source: str) -> None:
+    seen: dict[str, int] = {}
+    for index, value in enumerate(values):
+        if value in seen:
+            raise ActivationError(
+                f"{what} {value!r} appears twice (also at {table}[{seen[value]}])",
+                file=source,
+                key_path=f"{table}[{index}].{key}",
+            )
+        seen[value] = index
+
+
+def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> list[str]:
+    warnings: list[str] = []
+    targets: dict[tuple[str, ...], int] = {}
+    for index, mapping in enumerate(attributes):
+        where = f"attributes[{index}].target"
+        keys = mapping.target_keys
+        if keys[0] in RESERVED_TARGETS:
+            raise ActivationError(
+                f"{mapping.target!r} is reserved: the payload's {keys[0]} is filled from the "
+                "identity mappings and audiences",
+                file=source,
+                key_path=where,
+            )
+        for other, other_index in targets.items():
+            shorter, longer = sorted((keys, other), key=len)
+            if longer[: len(shorter)] == shorter:
+                clash = "is the same target as" if keys == other else "conflicts with"
+                raise ActivationError(
+                    f"{mapping.target!r} {clash} {'.'.join(other)!r} (attributes[{other_index}].target): "
+                    "one payload path cannot hold both a value and an object",
+                    file=source,
+                    key_path=where,
+                )
+        targets[keys] = index
+        bad = [key for key in keys if not _CAMEL_CASE.match(key)]
+        if bad:
+            warnings.append(
+                f"{source}: {where}: {mapping.target!r} is not camelCase ({', '.join(map(repr, bad))}); "
+                "Adobe encourages camelCase attribute names"
+            )
+    return warnings
+
+
+def _check_governance(attributes: tuple[AttributeMapping, ...], destination: Destination, source: str) -> None:
+    if THIRD_PARTY_ACTION not in destination.marketing_actions:
+        return
+    clashes = [
+        f"{m.source} ({', '.join(sorted(EXPORT_BLOCKING_LABELS & set(m.labels)))})"
+        for m in attributes
+        if EXPORT_BLOCKING_LABELS & set(m.labels)
+    ]
+    if clashes:
+        raise GovernanceError(
+            f"governance: marketing action {THIRD_PARTY_ACTION!r} is not allowed for "
+            f"{', '.join(clashes)}; remove the mapping or the marketing action",
+            file=source,
+            fields=[c.split(" (")[0] for c in clashes],
+        )
+
+
+def identity_jsonpath(namespace: str) -> str:
+    step = f".{namespace}" if _SIMPLE_KEY.match(namespace) else json_path([namespace])[1:]
+    return f"$.identityMap{step}[0].id"
+
+
+def _derive_fields(
+    identities: tuple[IdentityMapping, ...], attributes: tuple[AttributeMapping, ...]
+) -> tuple[WorkflowField, ...]:
+    fields: list[WorkflowField] = []
+    names: set[str] = set()
+    for identity in identities:
+        name = identity.target
+        suffix = 2
+        while name in names:
+            name, suffix = f"{identity.target}_{suffix}", suffix + 1
+        names.add(name)
+        fields.append(
+            WorkflowField(name, identity_jsonpath(identity.source), False, f"identities: {identity.source} -> {identity.target}")
+        )
+    for attribute in attributes:
+        fields.append(
+            WorkflowField(
+                attribute.target,
+                json_path(attribute.target_keys),
+                False,
+                f"attributes: {attribute.source} -> {attribute.target}",
+            )
+        )
+    return tuple(fields)
+
+
+def _declared_fields(
+    raw: list[Mapping[str, Any]],
+    identities: tuple[IdentityMapping, ...],
+    attributes: tuple[AttributeMapping, ...],
+    source: str,
+) -> tuple[WorkflowField, ...]:
+    feeders = {f.jsonpath: f.feeds_from for f in _derive_fields(identities, attributes)}
+    seen: set[str] = set()
+    fields: list[WorkflowField] = []
+    for index, entry in enumerate(raw):
+        name = entry["name"]
+        if name in seen:
+            raise ActivationError(f"field name {name!r} appears twice", file=source, key_path=f"workflow.fields[{index}].name")
+        seen.add(name)
+        try:
+            jsonpath.compile(entry["jsonpath"])
+        except jsonpath.JSONPathError as exc:
+            raise ActivationError(
+                f"invalid JSONPath {entry['jsonpath']!r}: {exc}", file=source, key_path=f"workflow.fields[{index}].jsonpath"
+            ) from None
+        fields.append(
+            WorkflowField(name, entry["jsonpath"], bool(entry.get("required", False)), _feeder(entry["jsonpath"], feeders))
+        )
+    return tuple(fields)
+
+
+def _feeder(path: str, feeders: Mapping[str, str | None]) -> str | None:
+    """The mapping whose output lands at (or under) JSONPath ``path``, if any."""
+    normalized = path.replace("['", ".").replace("']", "").replace('["', ".").replace('"]', "")
+    for candidate, feeder in feeders.items():
+        plain = candidate.replace("['", ".").replace("']", "")
+        if normalized == plain or normalized.startswith(plain + ".") or normalized.startswith(plain + "["):
+            return feeder
+    if normalized.startswith("$.identityMap.") or normalized.startswith("$.segmentMembership"):
+        namespace = normalized.removeprefix("$.identityMap.").split("[")[0].split(".")[0]
+        for candidate, feeder in feeders.items():
+            if candidate.startswith(f"$.identityMap.{namespace}["):
+                return feeder
+    return None

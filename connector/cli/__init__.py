@@ -1,0 +1,52 @@
+"""The ``qharness`` command line.
+
+``main`` is the console script. It keeps the two kinds of failure apart: a usage or configuration
+error (``UsageError``, a bad flag) prints one line and exits 2; a failed check or delivery exits 1
+with its evidence. A user mistake never prints a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import HarnessError
+from .core import render, sample_profiles_cmd, validate
+from .mock import mock, runs
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="qualtrics-harness", prog_name="qharness")
+def cli() -> None:
+    """Contract-test and mock the AEP "Qualtrics Automations" destination."""
+
+
+for command in (render, validate, sample_profiles_cmd, mock, runs):
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return (and, as a script, exit with) 0, 1 or 2."""
+    try:
+        code = cli.main(args=argv, prog_name="qharness", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except HarnessError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        # `qharness render ... | head`: the reader left; not an error of ours.
+        sys.stderr.close()
+        return 0
+    return code if isinstance(code, int) else 0
+
+
+def _entry() -> None:  # pragma: no cover - the console script
+    sys.exit(main())

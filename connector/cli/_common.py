@@ -1,0 +1,28 @@
+"""Pieces every command shares: loading the activation, reporting warnings."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from ..activation import Activation, load_activation, parse_activation
+
+__all__ = ["BUNDLED_ACTIVATION", "echo_warnings", "load_or_bundled"]
+
+#: Shown in messages and reports for the example that ships inside the wheel.
+BUNDLED_ACTIVATION = "<bundled example: activation.toml>"
+
+
+def load_or_bundled(path: str | None) -> Activation:
+    """The activation at ``path``, or the bundled example when ``path`` is ``None``."""
+    if path is not None:
+        return load_activation(Path(path))
+    data = resources.files("connector").joinpath("bundled", "activation.toml").read_bytes()
+    return parse_activation(data, source=BUNDLED_ACTIVATION.replace(">", "").replace("<", "") or "activation.toml")
+
+
+def echo_warnings(activation: Activation) -> None:
+    for warning in activation.warnings:
+        click.echo(f"warning: {warning}", err=True)

@@ -1,0 +1,214 @@
+"""Rendering: one AEP profile update in, one Qualtrics JSON Event payload (or a reason) out.
+
+This is the payload contract in code (PRODUCT.md, "Rendering rules"). ``Renderer.build`` decides
+what a profile becomes without judging the result; ``Renderer.render`` also checks the payload
+against the ``qualtrics-event`` contract and refuses to hand over anything that breaks it. The two
+are kept apart so that certification can observe a broken renderer instead of trusting it.
+
+The per-activation work (path splitting, audience sets, the email rule) is done once in
+``__init__``; ``build`` is on the hot path of every send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+
+from .activation import Activation
+from .errors import ContractViolation
+from .paths import MISSING, get_path, json_path, set_path, split_path
+from .validate import MAX_PAYLOAD_BYTES, payload_violations, validator_for
+
+__all__ = [
+    "EXCLUSION_REASONS",
+    "SENDABLE_STATUSES",
+    "Exclusion",
+    "Payload",
+    "Renderer",
+    "dumps",
+    "is_hashed_email",
+    "is_plain_email",
+]
+
+#: Why a profile is not sent; each is counted in reports (AEP's "identities excluded").
+EXCLUSION_REASONS: Final = (
+    "missing-identity",
+    "hashed-email",
+    "invalid-email",
+    "consent",
+    "payload-too-large",
+    "invalid-profile",
+)
+#: A membership in one of these states is a change worth a survey; ``existing`` is not.
+SENDABLE_STATUSES: Final = frozenset({"realized", "exited"})
+
+_HASHED_EMAIL = re.compile(r"^[0-9a-fA-F]{64}$")
+_PLAIN_EMAIL = re.compile(validator_for("qualtrics-event").schema["definitions"]["email"]["pattern"])
+
+
+def is_plain_email(value: str) -> bool:
+    """``local@domain.tld`` without whitespace: the contract's own pattern, so both agree."""
+    return _PLAIN_EMAIL.search(value) is not None
+
+
+def is_hashed_email(value: str) -> bool:
+    """64 hex characters: a SHA-256 digest, which Qualtrics cannot email."""
+    return _HASHED_EMAIL.match(value) is not None
+
+
+def dumps(document: Any) -> bytes:
+    """The body as sent: compact UTF-8 JSON (orjson; stdlib only for integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(document)
+    except orjson.JSONEncodeError:
+        import json
+
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """A payload ready to send: the document, its exact bytes, and what makes it unique.
+
+    ``dedup_keys`` holds one key per (identity, audience, status, lastQualificationTime) that
+    this payload announces; ``event_id`` derives from them, so it is stable across retries,
+    restarts and re-runs of the same input, and serves as the ``Idempotency-Key``.
+    """
+
+    document: dict[str, Any]
+    body: bytes
+    identity: str
+    dedup_keys: tuple[str, ...]
+
+    @property
+    def event_id(self) -> str:
+        return hashlib.sha256("\n".join(self.dedup_keys).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """A profile that is not sent, with its documented reason and a human detail."""
+
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}"
+
+
+class Renderer:
+    """Renders profiles for one activation."""
+
+    def __init__(self, activation: Activation) -> None:
+        self.activation = activation
+        self._audiences = activation.audience_ids
+        self._identities = tuple(
+            (mapping.source, mapping.target == "email") for mapping in activation.identities
+        )
+        self._attributes = tuple(
+            (_source_reader(mapping.source), mapping.target_keys) for mapping in activation.attributes
+        )
+        consent = activation.consent
+        self._consent = (split_path(consent.path), frozenset(consent.allow), consent.path) if consent else None
+        self._profile_contract = validator_for("aep-profile")
+
+    def __repr__(self) -> str:
+        return f"Renderer({self.activation.source!r})"
+
+    def build(self, profile: Any) -> Payload | Exclusion | None:
+        """What ``profile`` becomes: a payload, an exclusion, or ``None`` (no change to announce)."""
+        if not isinstance(profile, dict):
+            kind = "null" if profile is None else type(profile).__name__
+            return Exclusion("invalid-profile", f"$: expected a JSON object, got {kind}")
+        if not self._profile_contract.is_valid(profile):
+            first = self._profile_contract.errors(profile)[0]
+            return Exclusion("invalid-profile", str(first))
+
+        ups = profile.get("segmentMembership", {}).get("ups", {})
+        memberships = {aid: ups[aid] for aid in self._audiences if aid in ups}
+        changes = [(aid, m) for aid, m in memberships.items() if m["status"] in SENDABLE_STATUSES]
+        if not changes:
+            return None
+
+        identity_map = profile.get("identityMap", {})
+        identities: dict[str, list[dict[str, str]]] = {}
+        for namespace, is_email in self._identities:
+            entries = identity_map.get(namespace)
+            if not entries:
+                continue
+            if is_email:
+                for index, entry in enumerate(entries):
+                    value = entry["id"]
+                    if not is_plain_email(value):
+                        reason = "hashed-email" if is_hashed_email(value) else "invalid-email"
+                        where = json_path(["identityMap", namespace, index, "id"])
+                        return Exclusion(reason, f"{where}: {value[:80]!r} is not a plain-text email")
+            identities[namespace] = [{"id": entry["id"]} for entry in entries]
+        if not identities:
+            wanted = ", ".join(ns for ns, _ in self._identities)
+            return Exclusion("missing-identity", f"$.identityMap: none of the mapped namespaces ({wanted})")
+
+        if self._consent is not None:
+            keys, allowed, dotted = self._consent
+            value = get_path(profile, keys)
+            if value is MISSING or value not in allowed:
+                shown = "absent" if value is MISSING else repr(value)
+                return Exclusion("consent", f"{dotted} is {shown}; allowed: {', '.join(map(repr, sorted(allowed)))}")
+
+        document: dict[str, Any] = {}
+        for read, target in self._attributes:
+            value = read(profile)
+            if value is not MISSING and value is not None:
+                set_path(document, target, value)
+        document["identityMap"] = identities
+        document["segmentMembership"] = {
+            "ups": {
+                aid: {"status": m["status"], "lastQualificationTime": m["lastQualificationTime"]}
+                for aid, m in memberships.items()
+            }
+        }
+        body = dumps(document)
+        if len(body) > MAX_PAYLOAD_BYTES:
+            return Exclusion(
+                "payload-too-large", f"$: body is {len(body):,} bytes; Qualtrics accepts at most {MAX_PAYLOAD_BYTES:,}"
+            )
+        namespace = next(iter(identities))
+        identity = f"{namespace}:{identities[namespace][0]['id']}"
+        keys = tuple(
+            f"{identity}|{aid}|{m['status']}|{m['lastQualificationTime']}" for aid, m in changes
+        )
+        return Payload(document, body, identity, keys)
+
+    def render(self, profile: Any, *, source: str = "") -> Payload | Exclusion | None:
+        """``build``, then refuse a payload that breaks the event contract."""
+        result = self.build(profile)
+        if isinstance(result, Payload):
+            problems = payload_violations(result.document, len(result.body))
+            if problems:
+                raise ContractViolation("qualtrics-event", problems, source=source)
+        return result
+
+
+def _source_reader(source: str) -> Any:
+    """A function reading mapping ``source`` from a profile, in either AEP form.
+
+    ``attributes.X`` reads the Destination SDK form ``{"attributes": {"X": {"value": ...}}}``
+    (``{}`` means absent); any other dotted path reads the XDM form.
+    """
+    keys = split_path(source)
+    if keys[0] == "attributes" and len(keys) == 2:
+        name = keys[1]
+
+        def read_sdk(profile: dict[str, Any]) -> Any:
+            attributes = profile.get("attributes")
+            slot = attributes.get(name, MISSING) if isinstance(attributes, dict) else MISSING
+            if isinstance(slot, dict):
+                return slot.get("value", MISSING)
+            return slot
+
+        return read_sdk
+    return lambda profile: get_path(profile, keys)

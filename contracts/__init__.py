@@ -1,0 +1,37 @@
+"""The harness's JSON Schema contracts, shipped inside the wheel.
+
+The schemas themselves are language-neutral draft-07 files beside this module; this module only
+finds and reads them, so that the connector and the mock (which never import each other) read the
+same bytes whether the package is installed or used from a checkout.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["CONTRACT_NAMES", "load", "version"]
+
+#: Every contract, by the name used in reports and on the command line.
+CONTRACT_NAMES: tuple[str, ...] = ("activation", "aep-profile", "qualtrics-event", "run-record")
+
+
+@cache
+def _load(name: str) -> str:
+    if name not in CONTRACT_NAMES:
+        raise KeyError(f"unknown contract {name!r}; known: {', '.join(CONTRACT_NAMES)}")
+    return resources.files(__name__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+
+
+def load(name: str) -> dict[str, Any]:
+    """Return a fresh copy of contract ``name`` (callers may mutate it)."""
+    schema: dict[str, Any] = json.loads(_load(name))
+    return schema
+
+
+def version(name: str) -> str:
+    """The contract's version: the last segment of its ``$id``."""
+    schema_id: str = load(name)["$id"]
+    return schema_id.rstrip("/").rsplit("/", 1)[-1]
