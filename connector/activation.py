@@ -150,7 +150,7 @@ def parse_activation(data: bytes, *, source: str = "<activation>") -> Activation
     document = _parse(data, source)
     validator = validator_for("activation")
     if not validator.is_valid(document):
-        raise _schema_error(validator.errors(document)[0].json_path, document, source)
+        raise _schema_error(document, source)
     activation = _build(document, source)
     object.__setattr__(activation, "sha256", hashlib.sha256(data).hexdigest())
     return activation
@@ -180,14 +180,23 @@ def _key_path(elements: list[str | int]) -> str:
     return json_path(elements).removeprefix("$").removeprefix(".")
 
 
-def _schema_error(first_path: str, document: Any, source: str) -> ActivationError:
+def _schema_error(document: Any, source: str) -> ActivationError:
     import jsonschema
 
     errors = sorted(
         jsonschema.Draft7Validator(validator_for("activation").schema).iter_errors(document),
         key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))),
     )
-    error = errors[0]
+    built = _first_schema_error(errors[0], source)
+    if len(errors) > 1:
+        more = len(errors) - 1
+        built = ActivationError(
+            f"{built.problem} (and {more} more problem{'s' if more > 1 else ''})", file=source, key_path=built.key_path
+        )
+    return built
+
+
+def _first_schema_error(error: Any, source: str) -> ActivationError:
     elements: list[str | int] = list(error.absolute_path)
     instance = error.instance
     kind = error.validator
@@ -389,7 +398,7 @@ def _declared_fields(
             jsonpath.compile(entry["jsonpath"])
         except jsonpath.JSONPathError as exc:
             raise ActivationError(
-                f"invalid JSONPath {entry['jsonpath']!r}: {exc}", file=source, key_path=f"workflow.fields[{index}].jsonpath"
+                f"invalid JSONPath {entry['jsonpath']!r}: {str(exc).splitlines()[0]}", file=source, key_path=f"workflow.fields[{index}].jsonpath"
             ) from None
         fields.append(
             WorkflowField(name, entry["jsonpath"], bool(entry.get("required", False)), _feeder(entry["jsonpath"], feeders))

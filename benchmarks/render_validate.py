@@ -1,0 +1,74 @@
+"""Profiles per second through load + render + validate + serialize, beside ``json.dumps``.
+
+Both are measured in the same run on the same payloads, so the ratio means something on any
+machine: the pipeline parses each profile line (orjson), renders it, checks the payload against
+the event contract (jsonschema-rs) and serializes it; the baseline only ``json.dumps`` the
+finished payloads. Issue 2's target: the pipeline at >= 50% of the baseline's rate.
+
+    python benchmarks/render_validate.py [--profiles N] [--rounds R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from importlib import resources
+
+import orjson
+
+from connector.activation import parse_activation
+from connector.profiles import parse_line
+from connector.render import Payload, Renderer
+from connector.sample import sample_profiles
+
+
+def best_rate(work: Callable[[], int], rounds: int) -> float:
+    """Items per second of the fastest of ``rounds`` runs (the least disturbed by the machine)."""
+    best = 0.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        items = work()
+        best = max(best, items / (time.perf_counter() - start))
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+
+    activation = parse_activation(
+        resources.files("connector").joinpath("bundled", "activation.toml").read_bytes()
+    )
+    renderer = Renderer(activation)
+    count = min(args.profiles, 1000)
+    lines = [orjson.dumps(p) for p in sample_profiles(activation, count, seed=1)] * max(1, args.profiles // count)
+    rendered = [renderer.render(parse_line(line)) for line in lines]
+    payloads = [r.document for r in rendered if isinstance(r, Payload)]
+    assert len(payloads) == len(lines), "every sample profile should render"
+    size = sum(len(orjson.dumps(p)) for p in payloads) / len(payloads)
+
+    def pipeline() -> int:
+        for line in lines:
+            result = renderer.render(parse_line(line))
+            assert isinstance(result, Payload)
+            _ = result.body
+        return len(lines)
+
+    def baseline() -> int:
+        for payload in payloads:
+            json.dumps(payload)
+        return len(payloads)
+
+    base = best_rate(baseline, args.rounds)
+    ours = best_rate(pipeline, args.rounds)
+    print(f"payloads: {len(payloads)} x {size:,.0f} bytes on average")
+    print(f"json.dumps of the payloads:           {base:>10,.0f} /s  (baseline)")
+    print(f"load + render + validate + serialize: {ours:>10,.0f} /s  ({ours / base:.0%} of baseline; target >= 50%)")
+
+
+if __name__ == "__main__":
+    main()

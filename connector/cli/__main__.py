@@ -1,0 +1,5 @@
+"""``python -m connector.cli`` is ``qharness``."""
+
+from . import _entry
+
+_entry()
