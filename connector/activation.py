@@ -46,6 +46,8 @@ THIRD_PARTY_ACTION: Final = "exportToThirdParty"
 #: A Qualtrics workflow defines at most this many JSON Event fields by hand.
 MAX_MANUAL_FIELDS: Final = 10
 
+#: Errors are reported in the order a reader meets the tables.
+_TOP_ORDER: Final = {"destination": 0, "audiences": 1, "identities": 2, "attributes": 3, "consent": 4, "workflow": 5}
 _CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -175,6 +177,14 @@ def _parse(data: bytes, source: str) -> Any:
         raise ActivationError("document nested too deeply", file=source) from None
 
 
+def _reading_order(error: Any) -> tuple[int, int, list[str]]:
+    path = [str(k) for k in error.absolute_path]
+    top = path[0] if path else ""
+    if not path and error.validator == "required" and isinstance(error.instance, dict):
+        top = next((k for k in error.validator_value if k not in error.instance), "")
+    return (_TOP_ORDER.get(top, 9), len(path), path)
+
+
 def _key_path(elements: list[str | int]) -> str:
     """``["identities", 0, "target"]`` -> ``identities[0].target`` (TOML users think in keys)."""
     return json_path(elements).removeprefix("$").removeprefix(".")
@@ -185,7 +195,7 @@ def _schema_error(document: Any, source: str) -> ActivationError:
 
     errors = sorted(
         jsonschema.Draft7Validator(validator_for("activation").schema).iter_errors(document),
-        key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))),
+        key=_reading_order,
     )
     built = _first_schema_error(errors[0], source)
     if len(errors) > 1:
@@ -336,16 +346,17 @@ def _check_governance(attributes: tuple[AttributeMapping, ...], destination: Des
     if THIRD_PARTY_ACTION not in destination.marketing_actions:
         return
     clashes = [
-        f"{m.source} ({', '.join(sorted(EXPORT_BLOCKING_LABELS & set(m.labels)))})"
-        for m in attributes
+        (index, f"{m.source} ({', '.join(sorted(EXPORT_BLOCKING_LABELS & set(m.labels)))})", m.source)
+        for index, m in enumerate(attributes)
         if EXPORT_BLOCKING_LABELS & set(m.labels)
     ]
     if clashes:
         raise GovernanceError(
             f"governance: marketing action {THIRD_PARTY_ACTION!r} is not allowed for "
-            f"{', '.join(clashes)}; remove the mapping or the marketing action",
+            f"{', '.join(text for _, text, _ in clashes)}; remove the mapping or the marketing action",
             file=source,
-            fields=[c.split(" (")[0] for c in clashes],
+            key_path=f"attributes[{clashes[0][0]}].labels",
+            fields=[field for _, _, field in clashes],
         )
 
 

@@ -64,9 +64,9 @@ class ActivationError(UsageError):
 class GovernanceError(ActivationError):
     """A mapped field carries a label that forbids one of the destination's marketing actions."""
 
-    def __init__(self, problem: str, *, file: str, fields: Sequence[str]) -> None:
+    def __init__(self, problem: str, *, file: str, key_path: str, fields: Sequence[str]) -> None:
         self.fields = tuple(fields)
-        super().__init__(problem, file=file, key_path="attributes")
+        super().__init__(problem, file=file, key_path=key_path)
 
 
 class SecretError(UsageError):

@@ -58,7 +58,7 @@ def read_profiles(stream: IO[bytes]) -> Iterator[ProfileLine]:
         if not raw.strip():
             continue
         try:
-            yield ProfileLine(number, profile=parse_line(raw))
+            yield ProfileLine(number, profile=parse_line(raw.strip()))
         except ValueError as exc:
             yield ProfileLine(number, error=str(exc))
 

@@ -7,6 +7,7 @@ with its evidence. A user mistake never prints a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -41,10 +42,23 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
     except BrokenPipeError:
         # `qharness render ... | head`: the reader left; not an error of ours.
         sys.stderr.close()
         return 0
+    except Exception as exc:
+        # A bug of ours, not a user mistake: say so in one line; the traceback is opt-in.
+        if os.environ.get("QHARNESS_DEBUG"):
+            raise
+        click.echo(
+            f"qharness: internal error: {type(exc).__name__}: {exc} "
+            "(run with QHARNESS_DEBUG=1 for the traceback, and please report it)",
+            err=True,
+        )
+        return 1
     return code if isinstance(code, int) else 0
 
 

@@ -103,7 +103,7 @@ def test_declared_workflow_fields_know_their_feeder() -> None:
     ("data", "key_path", "problem"),
     [
         (toml().replace(b'username = "cx-team@example.com"', b""), "destination.username", "required key is missing"),
-        (b'[destination]\nname = "x"\n', "audiences", "required key is missing (and 4 more problems)"),
+        (b'[destination]\nname = "x"\n', "destination.url", "required key is missing (and 4 more problems)"),
         (toml().replace(b'target = "email"', b'target = "phone"'), "identities[0].target", "'phone' is not one of"),
         (toml().replace(b"[[identities]]", b"[[identities_]]"), "identities", "required key is missing"),
         (toml(destination_extra='api_token = "s3cr3t"'), "destination.api_token", "unknown key"),

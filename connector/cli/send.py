@@ -1,0 +1,327 @@
+"""``send`` and ``test-destination``: the two commands that talk to a real destination.
+
+Both read the API token only from the environment variable the activation names (never a flag,
+never a file) and apply the URL guard first. ``send`` streams through the durable outbox and
+exits 0 only when everything read was delivered or excluded; ``test-destination`` sends a few
+profiles once each, without the outbox, and prints what Adobe's destination-testing API would.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+import click
+import httpx
+import orjson
+
+from ..activation import Activation
+from ..delivery.auth import QualtricsBasicAuth
+from ..delivery.client import make_client, post_event
+from ..delivery.monitor import Alert, DeliveryReport
+from ..delivery.secrets import scrub, secret_values
+from ..delivery.sender import Sender
+from ..delivery.urlguard import check_url
+from ..errors import AuthRejected, ContractViolation, SecretError
+from ..profiles import ProfileLine, open_input, read_profiles
+from ..redact import redact_url
+from ..render import Exclusion, Payload, Renderer
+from ..sample import MAX_SAMPLES, sample_profiles
+from ._common import echo_warnings, load_or_bundled
+
+__all__ = ["DEFAULT_STATE_DIR", "read_token", "send", "test_destination"]
+
+#: Where ``send`` keeps its outbox unless ``--state`` says otherwise (relative to the cwd).
+DEFAULT_STATE_DIR: Final = ".qharness-state"
+#: Plain (non-terminal) progress lines come at most this often, in seconds.
+PLAIN_PROGRESS_EVERY: Final = 10.0
+
+
+def read_token(activation: Activation) -> str:
+    """The token from the variable ``destination.api_token_env`` names; ``SecretError`` if unset."""
+    name = activation.destination.api_token_env
+    token = os.environ.get(name, "")
+    if not token.strip():
+        state = "empty" if name in os.environ else "unset"
+        raise SecretError(
+            f"the environment variable {name} is {state}; {activation.source}'s "
+            f"destination.api_token_env names it as the source of the Qualtrics API token "
+            f"(export {name}=... before sending)"
+        )
+    return token
+
+
+@click.command()
+@click.argument("activation", type=click.Path(dir_okay=False))
+@click.argument("profiles")
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_STATE_DIR,
+    show_default=True,
+    help="Directory of the durable outbox (created if missing; one sender at a time).",
+)
+@click.option(
+    "--report-json", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+)
+@click.option(
+    "--max-skip-rate",
+    type=click.FloatRange(0.0, 1.0),
+    help="Fail (exit 1) when excluded/received is over this fraction; without it, only alert.",
+)
+@click.option(
+    "--max-retry-time",
+    type=click.FloatRange(0.0),
+    default=600.0,
+    show_default=True,
+    help="Seconds to keep retrying one event in this run; then it stays pending (exit 1).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(0.0),
+    default=40.0,
+    show_default=True,
+    help="Requests per second (token bucket); 0 lifts the limit.",
+)
+@click.option(
+    "--max-in-flight",
+    type=click.IntRange(1, 100),
+    default=10,
+    show_default=True,
+    help="Requests in flight at once.",
+)
+@click.option(
+    "--allow-http-loopback",
+    is_flag=True,
+    help="Allow plain http, only to 127.0.0.1, ::1 or localhost (the mock).",
+)
+@click.pass_context
+def send(
+    ctx: click.Context,
+    activation: str,
+    profiles: str,
+    state_dir: Path,
+    report_json: Path | None,
+    max_skip_rate: float | None,
+    max_retry_time: float,
+    rate: float,
+    max_in_flight: int,
+    allow_http_loopback: bool,
+) -> None:
+    """Stream PROFILES (JSON Lines, or - for stdin, as lines arrive) to ACTIVATION's workflow.
+
+    Each event is written to the outbox in --state before it is sent and kept until the
+    destination answers 2xx; a later run resumes what is pending, and input already delivered
+    is skipped. Exit 0 when everything read was delivered or excluded; 1 when an event failed,
+    was dead-lettered or is still pending, on 401/403, or over --max-skip-rate; 2 on usage errors.
+    """
+    loaded = load_or_bundled(activation)
+    echo_warnings(loaded)
+    check_url(loaded.destination.url, allow_http_loopback=allow_http_loopback)
+    token = read_token(loaded)
+    progress = _Progress(sys.stderr)
+    sender = Sender(
+        loaded,
+        token=token,
+        state_dir=state_dir,
+        allow_http_loopback=allow_http_loopback,
+        rate_limit=rate or None,
+        max_in_flight=max_in_flight,
+        max_retry_time=max_retry_time,
+        max_skip_rate=max_skip_rate,
+        on_alert=progress.alert,
+        on_progress=progress.update,
+    )
+    stream = open_input(profiles)
+    rejected: AuthRejected | None = None
+    try:
+        sender.run(read_profiles(stream))
+    except AuthRejected as exc:
+        rejected = exc
+    finally:
+        progress.clear()
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    report = sender.report
+    if report_json is not None:
+        _write_report(report_json, report)
+    click.echo(f"send: {report.summary()}")
+    if rejected is not None:
+        raise rejected
+    if not report.ok:
+        ctx.exit(1)
+
+
+def _write_report(path: Path, report: DeliveryReport) -> None:
+    try:
+        path.write_bytes(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+    except OSError as exc:
+        click.echo(f"error: {path}: cannot write the report: {exc.strerror or exc}", err=True)
+
+
+class _Progress:
+    """A live line on a terminal; on anything else, a plain line every few seconds."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._live = stream.isatty()
+        self._last = time.monotonic()
+        self._shown = False
+
+    def update(self, report: DeliveryReport) -> None:
+        line = (
+            f"{report.profiles_received} received, {report.identities_activated} delivered, "
+            f"{report.excluded.total()} excluded, {report.duplicates_skipped} duplicates, "
+            f"{report.retries} retries"
+        )
+        if self._live:
+            self._stream.write(f"\r\x1b[2K{line}")
+            self._stream.flush()
+            self._shown = True
+        elif time.monotonic() - self._last >= PLAIN_PROGRESS_EVERY:
+            self._last = time.monotonic()
+            self._stream.write(f"progress: {line}\n")
+            self._stream.flush()
+
+    def alert(self, alert: Alert) -> None:
+        self.clear()
+        self._stream.write(f"{alert}\n")
+        self._stream.flush()
+
+    def clear(self) -> None:
+        if self._shown:
+            self._stream.write("\r\x1b[2K")
+            self._stream.flush()
+            self._shown = False
+
+
+@click.command("test-destination")
+@click.argument("activation", type=click.Path(dir_okay=False))
+@click.argument("profiles", required=False)
+@click.option(
+    "--count",
+    type=click.IntRange(1, MAX_SAMPLES),
+    default=3,
+    show_default=True,
+    help="Sample profiles to generate when PROFILES is not given.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample profiles.")
+@click.option(
+    "--allow-http-loopback",
+    is_flag=True,
+    help="Allow plain http, only to 127.0.0.1, ::1 or localhost (the mock).",
+)
+@click.pass_context
+def test_destination(
+    ctx: click.Context,
+    activation: str,
+    profiles: str | None,
+    count: int,
+    seed: int,
+    allow_http_loopback: bool,
+) -> None:
+    """Send a few profiles once each and print the result like Adobe's destination-testing API.
+
+    Uses PROFILES (JSON Lines, or - for stdin) or --count sample profiles. Each call is made once,
+    without the outbox and with a fresh Idempotency-Key (so a test never suppresses a later real
+    send). The token and the urlTokenId are redacted. Exit 1 unless every call answered 2xx.
+    """
+    loaded = load_or_bundled(activation)
+    echo_warnings(loaded)
+    url = check_url(loaded.destination.url, allow_http_loopback=allow_http_loopback)
+    token = read_token(loaded)
+    inputs = list(_test_inputs(loaded, profiles, count, seed))
+    renderer = Renderer(loaded)
+    results: list[dict[str, Any]] = []
+    all_ok = True
+    with make_client(
+        QualtricsBasicAuth(loaded.destination.username, token), max_connections=1
+    ) as client:
+        for number, profile in inputs:
+            try:
+                rendered = renderer.render(profile, source=f"profile {number}")
+            except ContractViolation as exc:
+                all_ok = False
+                click.echo(f"profile {number}: contract-violation: {exc}", err=True)
+                continue
+            if isinstance(rendered, Exclusion):
+                click.echo(f"profile {number}: {rendered}", err=True)
+                continue
+            if rendered is None:
+                click.echo(
+                    f"profile {number}: no change (no activated audience realized or exited)",
+                    err=True,
+                )
+                continue
+            call = _http_call(client, url, rendered, token)
+            all_ok = all_ok and 200 <= call["response"]["code"] < 300
+            results.append(
+                {"aggregationKey": _aggregation_key(loaded, rendered), "httpCalls": [call]}
+            )
+    document = {"results": results, "inputProfiles": [profile for _, profile in inputs]}
+    sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    if not all_ok or not results:
+        ctx.exit(1)
+
+
+def _test_inputs(
+    activation: Activation, profiles: str | None, count: int, seed: int
+) -> Iterator[tuple[int, Any]]:
+    if profiles is None:
+        yield from enumerate(sample_profiles(activation, count, seed=seed), start=1)
+        return
+    with open_input(profiles) as stream:
+        line: ProfileLine
+        for line in read_profiles(stream):
+            if line.error is not None:
+                click.echo(f"line {line.number}: invalid-profile: $: {line.error}", err=True)
+                continue
+            yield line.number, line.profile
+
+
+def _aggregation_key(activation: Activation, payload: Payload) -> dict[str, Any]:
+    """Best-effort aggregation, one profile per call: the key names destination and audiences."""
+    ups = payload.document["segmentMembership"]["ups"]
+    return {
+        "destinationName": activation.destination.name,
+        "segmentIds": sorted(ups),
+        "segmentStatus": sorted({str(m["status"]).upper() for m in ups.values()}),
+    }
+
+
+def _http_call(client: httpx.Client, url: str, payload: Payload, token: str) -> dict[str, Any]:
+    """One POST, recorded as Adobe's ``httpCalls[]`` entry with the secrets redacted."""
+    key = f"test-{uuid.uuid4()}"
+    attempt = post_event(client, url, payload.body, key)
+    request = {
+        "body": payload.document,
+        "headers": {
+            "Authorization": "Basic ***",
+            "Content-Type": "application/json",
+            "Idempotency-Key": key,
+        },
+        "method": "POST",
+        "uri": redact_url(url),
+    }
+    if attempt.status_code is None:
+        response: dict[str, Any] = {
+            "body": f"no response: {attempt.error}",
+            "code": 0,
+            "headers": {},
+        }
+    else:
+        text = attempt.body.decode("utf-8", "replace")
+        text = scrub(text, secret_values(url, token))
+        body: Any
+        try:
+            body = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            body = text
+        response = {"body": body, "code": attempt.status_code, "headers": dict(attempt.headers)}
+    return {"traceId": str(uuid.uuid4()), "request": request, "response": response}
