@@ -12,7 +12,7 @@ import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typing", "tests"]
+nox.options.sessions = ["lint", "typing", "security", "tests"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
@@ -51,6 +51,23 @@ def typing(session: nox.Session) -> None:
     """mypy --strict over the packages."""
     session.install(".", *_group("typing"))
     session.run("mypy")
+
+
+@nox.session
+def security(session: nox.Session) -> None:
+    """bandit over our code (every skip carries its reason), pip-audit over the runtime deps."""
+    session.install(".")
+    # Audit exactly what a user's `pip install .` brings in, frozen before the tools arrive.
+    frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True) or ""
+    runtime = [line for line in str(frozen).splitlines() if "==" in line and not line.startswith("qualtrics-harness")]
+    requirements = os.path.join(session.create_tmp(), "runtime-requirements.txt")
+    with open(requirements, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(runtime) + "\n")
+    session.install(*_group("security"))
+    session.run("bandit", "-q", "-c", "pyproject.toml", "-r", "connector", "mock_qualtrics", "contracts")
+    session.run("pip-audit", "--progress-spinner", "off", "--disable-pip", "--no-deps", "-r", requirements)
+    # Where PyPI's per-version pages are not served, pip-audit skips a pin instead of auditing it.
+    session.run("python", ".ci/audit_latest.py", requirements)
 
 
 @nox.session(default=False)
