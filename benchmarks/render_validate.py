@@ -45,7 +45,9 @@ def main() -> None:
     )
     renderer = Renderer(activation)
     count = min(args.profiles, 1000)
-    lines = [orjson.dumps(p) for p in sample_profiles(activation, count, seed=1)] * max(1, args.profiles // count)
+    lines = [orjson.dumps(p) for p in sample_profiles(activation, count, seed=1)] * max(
+        1, args.profiles // count
+    )
     rendered = [renderer.render(parse_line(line)) for line in lines]
     payloads = [r.document for r in rendered if isinstance(r, Payload)]
     assert len(payloads) == len(lines), "every sample profile should render"
@@ -67,7 +69,9 @@ def main() -> None:
     ours = best_rate(pipeline, args.rounds)
     print(f"payloads: {len(payloads)} x {size:,.0f} bytes on average")
     print(f"json.dumps of the payloads:           {base:>10,.0f} /s  (baseline)")
-    print(f"load + render + validate + serialize: {ours:>10,.0f} /s  ({ours / base:.0%} of baseline; target >= 50%)")
+    print(
+        f"load + render + validate + serialize: {ours:>10,.0f} /s  ({ours / base:.0%} of baseline; target >= 50%)"
+    )
 
 
 if __name__ == "__main__":

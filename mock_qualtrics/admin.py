@@ -1,0 +1,241 @@
+"""The admin API under ``/__admin/``: users, workflows, runs, the journal, faults, reset.
+
+Shapes are PRODUCT.md's "Admin shapes"; the OpenAPI document (:mod:`mock_qualtrics.openapi`)
+describes exactly these routes. Validation errors are 400 with a message that names the field.
+The run list's long-poll (``wait_for``/``timeout``) sleeps on the store's commit condition, so it
+answers as soon as the N-th matching run has finished.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, current_app, request, url_for
+
+from .envelope import MockError, json_response
+from .faults import parse_fault
+from .state import current_state
+from .workflows import ValidationError, Workflow
+
+__all__ = ["bp", "check_admin_token"]
+
+bp = Blueprint("admin", __name__, url_prefix="/__admin")
+
+RUN_STATUSES = ("queued", "Succeeded", "Failed")
+
+
+def check_admin_token() -> None:
+    """Require the admin token (Bearer, or Basic with it as password) when one is configured."""
+    expected = current_app.config.get("ADMIN_TOKEN")
+    if not expected:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    given = ""
+    if scheme.lower() == "bearer":
+        given = value.strip()
+    elif scheme.lower() == "basic" and request.authorization is not None:
+        given = request.authorization.password or ""
+    if not hmac.compare_digest(given.encode(), str(expected).encode()):
+        raise MockError(
+            401,
+            "The admin token is missing or wrong",
+            "ADMIN_UNAUTHORIZED",
+            headers={"WWW-Authenticate": 'Basic realm="mock_qualtrics"'},
+        )
+
+
+@bp.before_request
+def _guard() -> None:
+    if request.endpoint not in ("admin.health", "admin.openapi"):
+        check_admin_token()
+
+
+def _body() -> Any:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ValidationError("body: must be a JSON object (Content-Type: application/json)")
+    return data
+
+
+def _int_arg(name: str, default: int, low: int = 0, high: int | None = 2**53) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"{name}: must be an integer, got {raw!r}") from None
+    if value < low or (high is not None and value > high):
+        bound = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise ValidationError(f"{name}: must be {bound}, got {value}")
+    return value
+
+
+def _workflow_json(workflow: Workflow) -> dict[str, Any]:
+    body = workflow.as_dict()
+    body["trigger_url"] = url_for(
+        "trigger.trigger", shape="json", urlTokenId=workflow.url_token_id, _external=True
+    )
+    return body
+
+
+def _workflow_or_404(workflow_id: str) -> Workflow:
+    workflow = current_state().workflow(workflow_id)
+    if workflow is None:
+        raise MockError(404, f"no workflow {workflow_id!r}", "NOT_FOUND")
+    return workflow
+
+
+@bp.get("/health")
+def health() -> Response:
+    return json_response({"status": "ok"})
+
+
+@bp.post("/users")
+def create_user() -> Response:
+    username = current_state().put_user(_body())
+    return json_response({"username": username}, 201)
+
+
+@bp.get("/users")
+def list_users() -> Response:
+    return json_response({"users": [{"username": n} for n in current_state().users.names()]})
+
+
+@bp.post("/workflows")
+def create_workflow() -> Response:
+    workflow = current_state().put_workflow(_body())
+    return json_response(_workflow_json(workflow), 201)
+
+
+@bp.get("/workflows")
+def list_workflows() -> Response:
+    return json_response({"workflows": [_workflow_json(w) for w in current_state().workflows()]})
+
+
+@bp.get("/workflows/<workflow_id>")
+def get_workflow(workflow_id: str) -> Response:
+    return json_response(_workflow_json(_workflow_or_404(workflow_id)))
+
+
+@bp.patch("/workflows/<workflow_id>")
+def patch_workflow(workflow_id: str) -> Response:
+    _workflow_or_404(workflow_id)
+    workflow = current_state().patch_workflow(workflow_id, _body())
+    if workflow is None:
+        raise MockError(404, f"no workflow {workflow_id!r}", "NOT_FOUND")
+    return json_response(_workflow_json(workflow))
+
+
+@bp.delete("/workflows/<workflow_id>")
+def delete_workflow(workflow_id: str) -> Response:
+    if not current_state().delete_workflow(workflow_id):
+        raise MockError(404, f"no workflow {workflow_id!r}", "NOT_FOUND")
+    return Response(status=204)
+
+
+@bp.get("/workflows/<workflow_id>/runs")
+def list_runs(workflow_id: str) -> Response:
+    state = current_state()
+    _workflow_or_404(workflow_id)
+    status = request.args.get("status") or None
+    if status is not None and status not in RUN_STATUSES:
+        raise ValidationError(f"status: must be one of {', '.join(RUN_STATUSES)}, got {status!r}")
+    bound = state.store.history_limit
+    limit = min(_int_arg("limit", 1000, high=None), bound)
+    offset = _int_arg("offset", 0)
+    wait_for = _int_arg("wait_for", 0)
+    max_wait = float(current_app.config["MAX_WAIT_SECONDS"])
+    raw_timeout = request.args.get("timeout") or "0"
+    try:
+        timeout = float(raw_timeout)
+    except ValueError:
+        raise ValidationError(
+            f"timeout: must be a number of seconds, got {raw_timeout!r}"
+        ) from None
+    if not 0 <= timeout <= max_wait:
+        raise ValidationError(f"timeout: must be from 0 to {max_wait:g} seconds, got {timeout:g}")
+    timed_out = False
+    if wait_for:
+        deadline = time.monotonic() + timeout
+        while True:
+            generation = state.store.generation
+            if state.store.count_finished(workflow_id, status) >= wait_for:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            state.store.wait_change(generation, remaining)
+    runs = state.store.list_runs(workflow_id, status=status, limit=limit, offset=offset)
+    return json_response({"runs": runs, "timed_out": timed_out})
+
+
+@bp.get("/runs/<run_id>")
+def get_run(run_id: str) -> Response:
+    run = current_state().store.get_run(run_id)
+    if run is None:
+        raise MockError(404, f"no run {run_id!r}", "NOT_FOUND")
+    return json_response(run)
+
+
+@bp.get("/events")
+def list_events() -> Response:
+    workflow_id = request.args.get("workflow_id") or None
+    limit = min(_int_arg("limit", 1000, high=None), current_state().store.journal_limit)
+    offset = _int_arg("offset", 0)
+    events = current_state().store.list_events(workflow_id=workflow_id, limit=limit, offset=offset)
+    return json_response({"events": events})
+
+
+@bp.get("/export")
+def export() -> Response:
+    store = current_state().store
+
+    def lines() -> Iterator[bytes]:
+        for record in store.export():
+            yield orjson.dumps(record) + b"\n"
+
+    return Response(lines(), mimetype="application/x-ndjson")
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    data = request.get_json(silent=True) if request.content_length else None
+    everything = False
+    if data is not None:
+        if not isinstance(data, dict) or not isinstance(data.get("everything", False), bool):
+            raise ValidationError("everything: must be true or false")
+        everything = bool(data.get("everything", False))
+    current_state().reset(everything=everything)
+    return json_response({"status": "reset", "everything": everything})
+
+
+@bp.post("/faults")
+def add_fault() -> Response:
+    fault = parse_fault(_body())
+    current_state().faults.add(fault)
+    return json_response(fault.as_dict(), 201)
+
+
+@bp.get("/faults")
+def list_faults() -> Response:
+    return json_response({"faults": current_state().faults.list()})
+
+
+@bp.delete("/faults")
+def clear_faults() -> Response:
+    current_state().faults.clear()
+    return Response(status=204)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    from .openapi import document
+
+    return json_response(document())

@@ -1,0 +1,106 @@
+"""The Flask application factory: ``create_app(config)`` builds one independent mock.
+
+Defaults come from :data:`mock_qualtrics.config.DEFAULTS` via ``from_mapping``; the store is
+registered with ``init_app``; trigger, admin and UI are one blueprint each. Every error is answered
+in the Qualtrics envelope by one ``HTTPException`` handler, and a catch-all handler turns anything
+unexpected into a plain 500 envelope, so no response ever carries a stack trace. Debug mode is
+forced off.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from . import admin, store, trigger, ui
+from .config import DEFAULTS
+from .envelope import ConnectionDropped, MockError, envelope, json_response
+from .state import MockState
+from .workflows import ValidationError
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+class DropMiddleware:
+    """Closes the connection without an answer when a fault asked for it.
+
+    Raising waitress' ``ClientDisconnected`` from the WSGI app makes waitress close the socket
+    and write nothing (``HTTPChannel.service``); a test client sees the exception instead.
+    """
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        result: Iterable[bytes] = self.wsgi_app(environ, start_response)
+        if environ.get(trigger.DROP_FLAG):
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            raise ConnectionDropped("fault: connection dropped")
+        return result
+
+
+def _handle_http(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if isinstance(exc, MockError):
+        body = envelope(
+            status, request_id=exc.request_id, message=exc.description or "", code=exc.error_code
+        )
+        return json_response(body, status, exc.extra_headers)
+    headers = {}
+    if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    code = (exc.name or "error").upper().replace(" ", "_")
+    return json_response(
+        envelope(status, message=exc.description or exc.name, code=code), status, headers
+    )
+
+
+def _handle_validation(exc: ValidationError) -> Response:
+    return json_response(envelope(400, message=str(exc), code="VALIDATION_ERROR"), 400)
+
+
+def _handle_unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return _handle_http(exc)
+    log.error("unexpected error while serving %s %s", request.method, request.path, exc_info=exc)
+    return json_response(
+        envelope(500, message="Internal error in the mock", code="INTERNAL_ERROR"), 500
+    )
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """A new mock. ``config`` overrides :data:`~mock_qualtrics.config.DEFAULTS` (upper-case keys);
+    ``USERS`` and ``WORKFLOWS`` are upserted into the store at start."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    if config is not None:
+        unknown = [k for k in config if k not in DEFAULTS and not k.isupper()]
+        if unknown:
+            raise ValueError(f"unknown mock config key {unknown[0]!r}")
+        app.config.from_mapping(config)
+    app.config["DEBUG"] = False
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.config["MAX_CONTENT_LENGTH"] = None
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if app.config["PAYLOAD_STORAGE"] not in ("raw", "redacted", "none"):
+        raise ValueError("PAYLOAD_STORAGE must be raw, redacted or none")
+    the_store = store.init_app(app, app.config.get("STORE"))
+    state = MockState(app.config, the_store)
+    app.extensions["mock_qualtrics"] = state
+    state.upsert(app.config["USERS"], app.config["WORKFLOWS"])
+    app.register_blueprint(trigger.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(ui.bp)
+    app.register_error_handler(ValidationError, _handle_validation)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(Exception, _handle_unexpected)
+    app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    return app

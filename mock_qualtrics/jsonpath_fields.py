@@ -1,0 +1,111 @@
+"""JSON Event fields: a name, a JSONPath query and whether the run needs it.
+
+Qualtrics reads a workflow's fields out of the event body with JSONPath; the mock does the same
+with the ``python-jsonpath`` library (the one certification uses), so a path that works here means
+the same thing there. Queries are compiled once, when the workflow is saved. Plain paths of names
+and non-negative indices (``$.identityMap.Email[0].id``, nearly every workflow's) are also resolved
+by a few dictionary look-ups, ten times faster; anything else, or any surprise on the way (an index
+applied to an object, say), goes to the library.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import jsonpath
+
+__all__ = ["FieldSpec", "compile_path", "extract", "simple_steps"]
+
+
+@lru_cache(maxsize=1024)
+def compile_path(query: str) -> Any:
+    """Compile ``query``; a ``ValueError`` with the library's reason when it is not JSONPath."""
+    try:
+        return jsonpath.compile(query)
+    except jsonpath.JSONPathError as exc:
+        reason = str(exc).splitlines()[0]
+        raise ValueError(f"not a valid JSONPath ({reason})") from None
+
+
+_SIMPLE = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]{1,9}\])+$")
+_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[([0-9]+)\]")
+_FALLBACK = object()
+
+
+def simple_steps(query: str) -> tuple[str | int, ...] | None:
+    """The steps of a plain ``$.name[0].name`` path, or None when the library is needed."""
+    if not _SIMPLE.match(query):
+        return None
+    return tuple(name if name else int(index) for name, index in _STEP.findall(query))
+
+
+def _walk(steps: tuple[str | int, ...], document: Any) -> Any:
+    node = document
+    for step in steps:
+        if isinstance(step, str):
+            if type(node) is not dict:
+                return _FALLBACK
+            if step not in node:
+                return None
+            node = node[step]
+        else:
+            if type(node) is not list:
+                return _FALLBACK
+            if step >= len(node):
+                return None
+            node = node[step]
+    return (node,)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One JSON Event field of a workflow."""
+
+    name: str
+    jsonpath: str
+    required: bool = False
+    _compiled: Any = field(default=None, compare=False, repr=False)
+    _steps: tuple[str | int, ...] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_compiled", compile_path(self.jsonpath))
+        object.__setattr__(self, "_steps", simple_steps(self.jsonpath))
+
+    def first_match(self, document: Any) -> tuple[bool, Any]:
+        """``(True, value)`` for the first match in ``document``; ``(False, None)`` for none."""
+        if self._steps is not None:
+            found = _walk(self._steps, document)
+            if found is None:
+                return False, None
+            if found is not _FALLBACK:
+                return True, found[0]
+        try:
+            match = self._compiled.match(document)
+        except (jsonpath.JSONPathError, TypeError, ValueError, RecursionError):
+            return False, None
+        if match is None:
+            return False, None
+        return True, match.obj
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "jsonpath": self.jsonpath, "required": self.required}
+
+
+def extract(fields: Sequence[FieldSpec], document: Any) -> tuple[dict[str, Any], str | None]:
+    """The run's ``fields`` (first match per field, unmatched ones left out) and its error.
+
+    The error names every required field that matched nothing, with its JSONPath.
+    """
+    values: dict[str, Any] = {}
+    missing: list[str] = []
+    for spec in fields:
+        found, value = spec.first_match(document)
+        if found:
+            values[spec.name] = value
+        elif spec.required:
+            missing.append(f"required field {spec.name!r} ({spec.jsonpath}) matched nothing")
+    return values, ("; ".join(missing) or None)

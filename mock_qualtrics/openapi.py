@@ -1,0 +1,471 @@
+"""The admin API's OpenAPI 3.1 document, written out by hand next to the routes it describes.
+
+Kept as data (not generated from code) so that it reads like the API's reference; a test checks
+that its paths and methods are exactly the admin blueprint's routes, and schemathesis checks that
+the live mock's answers conform to it. The trigger endpoint is not part of it: it speaks Qualtrics'
+protocol, which the harness' contracts describe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["document"]
+
+_TS = {
+    "type": "string",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$",
+}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["meta"],
+        "properties": {
+            "meta": {
+                "type": "object",
+                "required": ["httpStatus", "error"],
+                "properties": {
+                    "httpStatus": {"type": "string"},
+                    "requestId": {"type": "string"},
+                    "error": {
+                        "type": "object",
+                        "required": ["errorMessage", "errorCode"],
+                        "properties": {
+                            "errorMessage": {"type": "string"},
+                            "errorCode": {"type": "string"},
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "Field": {
+        "type": "object",
+        "required": ["name", "jsonpath"],
+        "additionalProperties": False,
+        "properties": {
+            "name": _NAME,
+            "jsonpath": {**_NAME, "description": "JSONPath query, e.g. $.identityMap.Email[0].id"},
+            "required": {"type": "boolean", "default": False},
+        },
+    },
+    "WorkflowInput": {
+        "type": "object",
+        "required": ["name", "owner"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": r"^[A-Za-z0-9_.\-]{1,64}$"},
+            "url_token_id": {"type": "string", "format": "uuid"},
+            "name": _NAME,
+            "owner": {**_NAME, "description": "user name of the owner"},
+            "enabled": {"type": "boolean", "default": True},
+            "auth_required": {"type": "boolean", "default": True},
+            "fields": {"type": "array", "maxItems": 10, "items": _ref("Field")},
+        },
+    },
+    "WorkflowPatch": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "name": _NAME,
+            "owner": _NAME,
+            "enabled": {"type": "boolean"},
+            "auth_required": {"type": "boolean"},
+            "fields": {"type": "array", "maxItems": 10, "items": _ref("Field")},
+        },
+    },
+    "Workflow": {
+        "type": "object",
+        "required": [
+            "id",
+            "name",
+            "owner",
+            "urlTokenId",
+            "enabled",
+            "auth_required",
+            "fields",
+            "trigger_url",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "owner": {"type": "string"},
+            "urlTokenId": {"type": "string"},
+            "enabled": {"type": "boolean"},
+            "auth_required": {"type": "boolean"},
+            "fields": {"type": "array", "items": _ref("Field")},
+            "trigger_url": {"type": "string"},
+        },
+    },
+    "Run": {
+        "type": "object",
+        "required": [
+            "id",
+            "workflow_id",
+            "requestId",
+            "status",
+            "received_at",
+            "started_at",
+            "finished_at",
+            "fields",
+            "error",
+            "payload",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "workflow_id": {"type": "string"},
+            "requestId": {"type": "string"},
+            "status": {"enum": ["queued", "Succeeded", "Failed"]},
+            "received_at": _TS,
+            "started_at": {"anyOf": [_TS, {"type": "null"}]},
+            "finished_at": {"anyOf": [_TS, {"type": "null"}]},
+            "fields": {"type": "object"},
+            "error": {"type": ["string", "null"]},
+            "payload": {},
+        },
+    },
+    "Event": {
+        "type": "object",
+        "required": [
+            "requestId",
+            "received_at",
+            "workflow_id",
+            "status_code",
+            "outcome",
+            "idempotency_key",
+        ],
+        "properties": {
+            "requestId": {"type": "string"},
+            "received_at": _TS,
+            "workflow_id": {"type": ["string", "null"]},
+            "status_code": {"type": ["integer", "null"]},
+            "outcome": {"type": "string"},
+            "idempotency_key": {"type": ["string", "null"]},
+        },
+    },
+    "FaultInput": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "status": {"type": "integer", "minimum": 200, "maximum": 599},
+            "retry_after": {"type": "integer", "minimum": 0, "maximum": 86400},
+            "delay_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
+            "drop_connection": {"type": "boolean"},
+            "count": {"type": "integer", "minimum": 1, "maximum": 1000000},
+            "probability": {"type": "number", "minimum": 0, "maximum": 1},
+            "seed": {"type": "integer"},
+            "workflow_id": {"type": "string", "minLength": 1},
+        },
+    },
+    "Fault": {
+        "type": "object",
+        "required": ["id"],
+        "properties": {"id": {"type": "integer"}},
+    },
+}
+
+_WF_ID = {"name": "workflow_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _q(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _paths() -> dict[str, Any]:
+    bad = _error("validation error; the message names the field")
+    missing = _error("not found")
+    return {
+        "/__admin/health": {
+            "get": {
+                "operationId": "health",
+                "security": [],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["status"],
+                            "properties": {"status": {"const": "ok"}},
+                        },
+                        "the mock is up",
+                    )
+                },
+            }
+        },
+        "/__admin/users": {
+            "post": {
+                "operationId": "createUser",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["username", "api_token"],
+                                "additionalProperties": False,
+                                "properties": {"username": _NAME, "api_token": _NAME},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "required": ["username"],
+                            "properties": {"username": {"type": "string"}},
+                        },
+                        "created or replaced (the token is never echoed)",
+                    ),
+                    "400": bad,
+                },
+            },
+            "get": {
+                "operationId": "listUsers",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["users"],
+                            "properties": {
+                                "users": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["username"],
+                                        "properties": {"username": {"type": "string"}},
+                                    },
+                                }
+                            },
+                        },
+                        "user names",
+                    )
+                },
+            },
+        },
+        "/__admin/workflows": {
+            "post": {
+                "operationId": "createWorkflow",
+                "description": "Create a workflow (or replace the one with the same id).",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("WorkflowInput")}},
+                },
+                "responses": {"201": _json(_ref("Workflow"), "created"), "400": bad},
+            },
+            "get": {
+                "operationId": "listWorkflows",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["workflows"],
+                            "properties": {
+                                "workflows": {"type": "array", "items": _ref("Workflow")}
+                            },
+                        },
+                        "every workflow",
+                    )
+                },
+            },
+        },
+        "/__admin/workflows/{workflow_id}": {
+            "parameters": [_WF_ID],
+            "get": {
+                "operationId": "getWorkflow",
+                "responses": {"200": _json(_ref("Workflow"), "the workflow"), "404": missing},
+            },
+            "patch": {
+                "operationId": "patchWorkflow",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("WorkflowPatch")}},
+                },
+                "responses": {
+                    "200": _json(_ref("Workflow"), "updated"),
+                    "400": bad,
+                    "404": missing,
+                },
+            },
+            "delete": {
+                "operationId": "deleteWorkflow",
+                "responses": {"204": {"description": "deleted, with its runs"}, "404": missing},
+            },
+        },
+        "/__admin/workflows/{workflow_id}/runs": {
+            "parameters": [_WF_ID],
+            "get": {
+                "operationId": "listRuns",
+                "description": "Runs newest first. With wait_for=N, waits until at least N runs "
+                "matching the filters have finished, or timeout seconds.",
+                "parameters": [
+                    _q("status", {"enum": ["queued", "Succeeded", "Failed"]}, "filter"),
+                    _q(
+                        "limit",
+                        {"type": "integer", "minimum": 0, "default": 1000},
+                        "page size; clamped to the history bound",
+                    ),
+                    _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "skip"),
+                    _q(
+                        "wait_for",
+                        {"type": "integer", "minimum": 0, "default": 0},
+                        "wait until this many matching runs have finished",
+                    ),
+                    _q(
+                        "timeout",
+                        {"type": "number", "minimum": 0, "maximum": 30, "default": 0},
+                        "seconds to wait at most",
+                    ),
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["runs", "timed_out"],
+                            "properties": {
+                                "runs": {"type": "array", "items": _ref("Run")},
+                                "timed_out": {"type": "boolean"},
+                            },
+                        },
+                        "the runs",
+                    ),
+                    "400": bad,
+                    "404": missing,
+                },
+            },
+        },
+        "/__admin/runs/{run_id}": {
+            "get": {
+                "operationId": "getRun",
+                "parameters": [
+                    {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": _json(_ref("Run"), "the run"), "404": missing},
+            }
+        },
+        "/__admin/events": {
+            "get": {
+                "operationId": "listEvents",
+                "description": "The event journal, newest first: every trigger attempt.",
+                "parameters": [
+                    _q("workflow_id", {"type": "string"}, "filter"),
+                    _q("limit", {"type": "integer", "minimum": 0, "default": 1000}, "page size"),
+                    _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "skip"),
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["events"],
+                            "properties": {"events": {"type": "array", "items": _ref("Event")}},
+                        },
+                        "journal entries",
+                    ),
+                    "400": bad,
+                },
+            }
+        },
+        "/__admin/export": {
+            "get": {
+                "operationId": "export",
+                "responses": {
+                    "200": {
+                        "description": "workflows, runs and journal entries, one object a line",
+                        "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/__admin/reset": {
+            "post": {
+                "operationId": "reset",
+                "description": "Forget runs, journal, faults, keys and counters; with "
+                "everything=true also users and workflows.",
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"everything": {"type": "boolean"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": _json({"type": "object"}, "reset"), "400": bad},
+            }
+        },
+        "/__admin/faults": {
+            "post": {
+                "operationId": "addFault",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("FaultInput")}},
+                },
+                "responses": {"201": _json(_ref("Fault"), "queued"), "400": bad},
+            },
+            "get": {
+                "operationId": "listFaults",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["faults"],
+                            "properties": {"faults": {"type": "array", "items": _ref("Fault")}},
+                        },
+                        "pending faults, in order",
+                    )
+                },
+            },
+            "delete": {
+                "operationId": "clearFaults",
+                "responses": {"204": {"description": "all faults removed"}},
+            },
+        },
+        "/__admin/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "security": [],
+                "responses": {"200": _json({"type": "object"}, "this document")},
+            },
+        },
+    }
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the admin API."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "mock_qualtrics admin API",
+            "version": "1.0.0",
+            "description": "Workflows, run history, event journal and fault injection of the "
+            "Qualtrics JSON Event mock. When the mock has an admin token, every "
+            "operation but health needs it as a bearer token.",
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
+        },
+    }

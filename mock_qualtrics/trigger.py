@@ -1,0 +1,200 @@
+"""The JSON Event trigger: ``POST /inbound-event/v1/events/json/triggers?urlTokenId=...``.
+
+Order of checks (each rejection is journalled with its outcome):
+
+1. injected faults (before anything else): ``fault``
+2. client locked out after repeated auth failures: 429 ``locked-out``
+3. unknown ``urlTokenId`` / ``triggerId``: 404 ``not-found``
+4. credentials (if the workflow requires them): 401 ``unauthorized``, 403 ``forbidden``
+5. body over the size limit: 413 ``too-large``; not JSON: 415 ``unsupported-media-type``;
+   unparsable: 400 ``invalid-json``; nested too deep: 400 ``too-deep``
+6. an Idempotency-Key seen within 24 h: 202 with the first requestId, ``duplicate``
+7. calls per minute per user, runs per day: 429 ``rate-limited`` with Retry-After
+8. disabled workflow: 202 ``disabled`` and no run; otherwise 202 ``accepted`` and a queued run.
+
+The older URL shape (``/JSON/triggers?...&triggerId=...``) is served by the same view; its
+``triggerId`` is looked up as a ``urlTokenId`` first and then as a workflow id (an assumption: the
+public sources do not say what Qualtrics' ``triggerId`` maps to).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, NoReturn
+
+import orjson
+from flask import Blueprint, Response, request
+
+from .envelope import MockError, envelope
+from .ids import new_id
+from .limits import is_json_content_type, json_depth_exceeds
+from .state import MockState, current_state
+from .store import EventRow, PendingRun
+
+__all__ = ["DROP_FLAG", "bp"]
+
+bp = Blueprint("trigger", __name__)
+
+# The 202 envelope, pre-serialized around the requestId (the hot path's answer).
+_ACCEPTED = orjson.dumps(envelope(202, request_id="\0")).split(b"\\u0000")
+
+#: WSGI environ key the drop middleware looks for.
+DROP_FLAG = "mock_qualtrics.drop_connection"
+
+
+class _Attempt:
+    """One trigger request being judged: journals its outcome exactly once."""
+
+    def __init__(self, state: MockState, workflow_id: str | None, key: str | None) -> None:
+        self.state = state
+        self.request_id = new_id()
+        self.received = time.time()
+        self.workflow_id = workflow_id
+        self.key = key
+
+    def journal(self, status: int | None, outcome: str, request_id: str | None = None) -> None:
+        self.state.store.submit(
+            "event",
+            EventRow(
+                request_id or self.request_id,
+                self.received,
+                self.workflow_id,
+                status,
+                outcome,
+                self.key,
+            ),
+        )
+
+    def reject(
+        self, status: int, outcome: str, message: str, code: str, retry_after: int | None = None
+    ) -> NoReturn:
+        self.journal(status, outcome)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        raise MockError(status, message, code, request_id=self.request_id, headers=headers)
+
+    def accepted(self, request_id: str | None = None) -> Response:
+        rid = (request_id or self.request_id).encode()
+        return Response(_ACCEPTED[0] + rid + _ACCEPTED[1], 202, mimetype="application/json")
+
+
+@bp.post("/inbound-event/v1/events/<any(json, JSON):shape>/triggers")
+def trigger(shape: str) -> Response:
+    state = current_state()
+    config = state.config
+    token = request.args.get("urlTokenId") or request.args.get("triggerId")
+    workflow = state.resolve_trigger(token)
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None:
+        key = key[:255]
+    attempt = _Attempt(state, workflow.id if workflow else None, key)
+
+    fault = state.faults.take(attempt.workflow_id)
+    if fault is not None:
+        if fault.delay_ms:
+            time.sleep(fault.delay_ms / 1000)
+        if fault.drop_connection:
+            request.environ[DROP_FLAG] = True
+        if fault.status is not None:
+            if fault.drop_connection:
+                attempt.journal(None, "fault")
+                return Response(status=204)
+            attempt.reject(
+                fault.status, "fault", "Injected fault", "MOCK_INJECTED_FAULT", fault.retry_after
+            )
+
+    client = request.remote_addr or "unknown"
+    locked = state.lockout.locked_for(client)
+    if locked:
+        attempt.reject(
+            429,
+            "locked-out",
+            "Too many failed authentications from this client",
+            "AUTH_LOCKED_OUT",
+            max(1, int(locked + 0.999)),
+        )
+    if workflow is None:
+        attempt.reject(404, "not-found", "No workflow has this trigger URL", "NOT_FOUND")
+
+    user_key = f"owner:{workflow.owner}"
+    if workflow.auth_required:
+        user, why = state.users.authenticate(request.headers)
+        if user is None:
+            state.lockout.record_failure(client)
+            attempt.reject(401, "unauthorized", f"Unauthorized: {why}", "AUTH_INVALID")
+        if user.username != workflow.owner:
+            attempt.reject(
+                403,
+                "forbidden",
+                "The API token's user does not own this workflow",
+                "AUTH_FORBIDDEN",
+            )
+        user_key = user.username
+
+    document = _read_json(attempt, config)
+
+    now = time.time()
+    if key is not None:
+        first = state.keys.lookup(workflow.id, key, now)
+        if first is not None:
+            attempt.journal(202, "duplicate", first)
+            return attempt.accepted(first)
+    wait = state.rate.acquire(user_key)
+    if wait:
+        attempt.reject(
+            429, "rate-limited", "Too many requests: 3,000 calls per minute", "RATE_LIMITED", wait
+        )
+    if not workflow.enabled:
+        attempt.journal(202, "disabled")
+        return attempt.accepted()
+    wait = state.daily.acquire()
+    if wait:
+        attempt.reject(429, "rate-limited", "Daily workflow run limit reached", "DAILY_LIMIT", wait)
+    if key is not None:
+        first = state.keys.claim(workflow.id, key, attempt.request_id, now)
+        if first is not None:
+            attempt.journal(202, "duplicate", first)
+            return attempt.accepted(first)
+
+    run = PendingRun(
+        id=new_id(),
+        workflow_id=workflow.id,
+        request_id=attempt.request_id,
+        received_ts=attempt.received,
+        body=document[1],
+        document=document[0],
+        fields=workflow.fields,
+        storage=str(config["PAYLOAD_STORAGE"]),
+    )
+    state.store.submit(
+        "event",
+        EventRow(attempt.request_id, attempt.received, workflow.id, 202, "accepted", key),
+        ("run", (run, attempt.received + float(config["RUN_DELAY"]))),
+    )
+    return attempt.accepted()
+
+
+def _read_json(attempt: _Attempt, config: Any) -> tuple[Any, bytes]:
+    """The parsed body and its bytes, or a rejection (413, 415, 400)."""
+    limit = int(config["MAX_BODY_BYTES"])
+    length = request.content_length
+    if length is not None and length > limit:
+        attempt.reject(413, "too-large", f"Payload exceeds {limit} bytes", "PAYLOAD_TOO_LARGE")
+    if not is_json_content_type(request.headers.get("Content-Type")):
+        attempt.reject(
+            415,
+            "unsupported-media-type",
+            "Content-Type must be application/json",
+            "UNSUPPORTED_MEDIA_TYPE",
+        )
+    # waitress and the test client hand over the whole (de-chunked) body; read at most limit + 1.
+    body = request.environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        attempt.reject(413, "too-large", f"Payload exceeds {limit} bytes", "PAYLOAD_TOO_LARGE")
+    depth = int(config["MAX_JSON_DEPTH"])
+    if json_depth_exceeds(body, depth):
+        attempt.reject(400, "too-deep", f"JSON nested deeper than {depth} levels", "JSON_TOO_DEEP")
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        attempt.reject(400, "invalid-json", "The body is not valid JSON", "INVALID_JSON")
+    return document, body

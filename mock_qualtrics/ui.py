@@ -1,0 +1,94 @@
+"""The browser UI: workflows, their run history in Qualtrics' two views, a run's details.
+
+Server-rendered Jinja templates (autoescaped, no JavaScript needed), read-only. The views mirror
+Qualtrics' run history: "Successfully started with tasks run" lists Succeeded runs and "Failed to
+start after triggered" lists Failed ones; "All runs" adds a status filter. When an admin token is
+configured the UI asks for it (HTTP Basic, any user name, the token as password).
+"""
+
+from __future__ import annotations
+
+import orjson
+from flask import Blueprint, abort, render_template, request
+
+from .admin import RUN_STATUSES, check_admin_token
+from .state import current_state
+
+__all__ = ["VIEWS", "bp"]
+
+bp = Blueprint("ui", __name__, template_folder="templates")
+
+#: view name -> (title, status shown)
+VIEWS: dict[str, tuple[str, str | None]] = {
+    "succeeded": ("Successfully started with tasks run", "Succeeded"),
+    "failed": ("Failed to start after triggered", "Failed"),
+    "all": ("All runs", None),
+}
+PAGE = 100
+
+
+@bp.before_request
+def _guard() -> None:
+    check_admin_token()
+
+
+@bp.get("/")
+def index() -> str:
+    state = current_state()
+    counts = state.store.run_counts()
+    return render_template("index.html", workflows=state.workflows(), counts=counts)
+
+
+@bp.get("/workflows/<workflow_id>")
+def workflow(workflow_id: str) -> str:
+    state = current_state()
+    wf = state.workflow(workflow_id)
+    if wf is None:
+        abort(404, f"no workflow {workflow_id!r}")
+    view = request.args.get("view", "succeeded")
+    if view not in VIEWS:
+        view = "succeeded"
+    title, status = VIEWS[view]
+    if view == "all":
+        wanted = request.args.get("status") or None
+        status = wanted if wanted in RUN_STATUSES else None
+    try:
+        page = max(0, int(request.args.get("page", "0")))
+    except ValueError:
+        page = 0
+    runs = state.store.list_runs(workflow_id, status=status, limit=PAGE + 1, offset=page * PAGE)
+    return render_template(
+        "workflow.html",
+        wf=wf,
+        views=VIEWS,
+        view=view,
+        title=title,
+        status=status,
+        statuses=RUN_STATUSES,
+        runs=runs[:PAGE],
+        page=page,
+        more=len(runs) > PAGE,
+    )
+
+
+@bp.get("/runs/<run_id>")
+def run(run_id: str) -> str:
+    state = current_state()
+    record = state.store.get_run(run_id)
+    if record is None:
+        abort(404, f"no run {run_id!r}")
+    wf = state.workflow(record["workflow_id"])
+    payload = (
+        None
+        if record["payload"] is None
+        else orjson.dumps(record["payload"], option=orjson.OPT_INDENT_2).decode()
+    )
+    return render_template("run.html", run=record, wf=wf, payload=payload)
+
+
+@bp.get("/events")
+def events() -> str:
+    state = current_state()
+    return render_template(
+        "events.html", events=state.store.list_events(limit=500), workflows=state.workflows()
+    )

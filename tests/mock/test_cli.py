@@ -1,0 +1,128 @@
+"""``qharness mock serve`` (a real process, SIGTERM) and ``qharness runs``."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from connector.cli.mock import mock, runs
+from connector.plugin import MockQualtrics
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "workflows.toml"
+TOKEN_ID = "5f0c6c0e-8a47-4c1b-9d52-0b7c2a61d9e3"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
+    db = tmp_path / "mock.db"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "connector.cli",
+            "mock",
+            "serve",
+            "--port",
+            "0",
+            "--workflows",
+            str(EXAMPLES),
+            "--db",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:\d+", line)
+    assert match, line
+    yield proc, match.group(0), db
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate(timeout=10)
+
+
+def test_serve_then_sigterm_flushes(served: tuple[subprocess.Popen[str], str, Path]) -> None:
+    """A developer's mock from examples/workflows.toml (run delay 0.5 s); SIGTERM finishes the
+    queued runs and flushes them to the file before exiting."""
+    proc, url, db = served
+    with httpx.Client(base_url=url) as c:
+        assert c.get("/").status_code == 200
+        for i in range(20):
+            r = c.post(
+                f"/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}",
+                json={"identityMap": {"Email": [{"id": f"{i}@x.y"}]}},
+                headers={"X-API-TOKEN": "local-dev-token"},
+            )
+            assert r.status_code == 202
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM runs WHERE status='Succeeded'").fetchone() == (
+            20,
+        )
+
+
+def test_non_loopback_needs_admin_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QHARNESS_MOCK_ADMIN_TOKEN", raising=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "connector.cli", "mock", "serve", "--host", "0.0.0.0"],  # noqa: S104
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "admin token" in result.stderr
+
+
+def test_bad_workflows_file_is_usage_error(tmp_path: Path) -> None:
+    bad = tmp_path / "w.toml"
+    bad.write_text('[[workflows]]\nname = "x"\n')
+    result = CliRunner().invoke(mock, ["serve", "--port", "0", "--workflows", str(bad)])
+    assert result.exit_code != 0
+    assert "owner" in str(result.exception)
+
+
+def test_runs_table_and_json(mock_qualtrics: MockQualtrics) -> None:
+    mock_qualtrics.add_user("u", "t")
+    wf = mock_qualtrics.create_workflow(
+        "Survey", "u", fields=[{"name": "e", "jsonpath": "$.e", "required": True}]
+    )
+    httpx.post(wf["trigger_url"], json={"e": "x@y.z"}, headers={"X-API-TOKEN": "t"})
+    httpx.post(wf["trigger_url"], json={}, headers={"X-API-TOKEN": "t"})
+    mock_qualtrics.runs(wf["id"], wait_for=2)
+    table = CliRunner().invoke(runs, ["--mock", mock_qualtrics.url])
+    assert table.exit_code == 0, table.output
+    assert "Succeeded" in table.output
+    assert "Failed" in table.output
+    assert 'e="x@y.z"' in table.output
+    as_json = CliRunner().invoke(
+        runs, ["--mock", mock_qualtrics.url, "--json", "--status", "Failed", "--workflow", wf["id"]]
+    )
+    (failed,) = json.loads(as_json.output)["runs"]
+    assert "$.e" in failed["error"]
+
+
+def test_runs_user_mistakes(mock_qualtrics: MockQualtrics) -> None:
+    from connector.errors import UsageError
+
+    for args in (
+        ["--mock", "nope"],
+        ["--mock", mock_qualtrics.url, "--workflow", "WF_x"],
+        ["--mock", "http://127.0.0.1:9"],
+    ):
+        result = CliRunner().invoke(runs, args)
+        assert isinstance(result.exception, UsageError), args
