@@ -71,6 +71,24 @@ def security(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def soak(session: nox.Session) -> None:
+    """The mock under several senders and random faults (120 s; `-- --seconds 15` in CI)."""
+    session.install(".")
+    session.run("python", "tests/soak/soak.py", *(session.posargs or ["--seconds", "120"]))
+
+
+@nox.session(default=False)
+def fuzz(session: nox.Session) -> None:
+    """Fuzz every input parser for 60 s each (atheris; Hypothesis where atheris will not install)."""
+    session.install(".")
+    try:
+        session.install("atheris")
+    except Exception:  # noqa: BLE001 - no wheel for this platform: fall back to Hypothesis
+        session.log("atheris did not install; fuzzing with Hypothesis")
+    session.run("python", "tests/fuzz/fuzz_targets.py", *session.posargs)
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks: each prints its rate beside a baseline measured in the same run."""
     session.install(".", *_group("test"))

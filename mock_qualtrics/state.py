@@ -187,8 +187,11 @@ class MockState:
 
     def upsert(self, users: Iterable[Any], workflows: Iterable[Any]) -> None:
         """Apply a config file's users and workflows (workflows upserted by id, runs kept)."""
-        for user in users:
-            self.put_user(user)
+        for index, user in enumerate(users):
+            try:
+                self.put_user(user)
+            except ValidationError as exc:
+                raise ValidationError(f"users[{index}].{exc}") from None
         for index, workflow in enumerate(workflows):
             try:
                 self.put_workflow(workflow)

@@ -71,3 +71,37 @@ def test_invalid_utf8_and_deep_profile_lines() -> None:
     assert result.returncode == 0
     lines = result.stderr.decode().splitlines()
     assert [line.split(": ")[1] for line in lines] == ["invalid-profile", "invalid-profile"]
+
+
+@pytest.mark.parametrize("path", sorted((CORPUS / "mock_configs").iterdir()), ids=lambda p: p.name)
+def test_bad_mock_configs_exit_2_naming_the_file(path: Path) -> None:
+    """`qharness mock serve --workflows BAD` refuses to start, naming the file and the key."""
+    assert_clean_usage_error(qharness("mock", "serve", "--port", "0", "--workflows", str(path)), str(path))
+
+
+BODIES = [
+    ("not json", "application/json", 400, "invalid-json"),
+    ('{"a": 1}', "text/plain", 415, "unsupported-media-type"),
+    ("[" * 40 + "]" * 40, "application/json", 400, "too-deep"),
+    ('{"a": "' + "x" * 102_400 + '"}', "application/json", 413, "too-large"),
+    ("\xff\xfe", "application/json", 400, "invalid-json"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type", "status", "outcome"), BODIES, ids=[b[3] + f"-{i}" for i, b in enumerate(BODIES)])
+def test_bad_trigger_bodies_get_their_documented_status(
+    mock_qualtrics: object, body: str, content_type: str, status: int, outcome: str
+) -> None:
+    """Each malformed body gets Qualtrics' documented status and an enveloped error, over real HTTP."""
+    import httpx
+
+    mock = mock_qualtrics
+    mock.add_user("bad@example.com", "bad-token")  # type: ignore[attr-defined]
+    workflow = mock.create_workflow("bad inputs", "bad@example.com")  # type: ignore[attr-defined]
+    data = body.encode("latin-1") if outcome == "invalid-json" and body.startswith("\xff") else body.encode()
+    response = httpx.post(
+        workflow["trigger_url"], content=data, headers={"Content-Type": content_type, "X-API-TOKEN": "bad-token"}
+    )
+    assert response.status_code == status
+    assert response.json()["meta"]["httpStatus"].startswith(str(status))
+    assert [e["outcome"] for e in mock.events()] == [outcome]  # type: ignore[attr-defined]
