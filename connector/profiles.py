@@ -39,7 +39,12 @@ def parse_line(raw: bytes) -> Any:
     import json
 
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        document = json.loads(raw, parse_constant=_reject_constant)
+        # stdlib accepts escaped lone surrogates ("\\ud800"), which no UTF-8 body can carry.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+        return document
+    except UnicodeEncodeError:
+        raise ValueError("not JSON this harness accepts: a string holds a lone UTF-16 surrogate") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc.msg} (column {exc.colno})") from None
     except UnicodeDecodeError as exc:

@@ -52,7 +52,7 @@ _PLAIN_EMAIL = re.compile(validator_for("qualtrics-event").schema["definitions"]
 
 def is_plain_email(value: str) -> bool:
     """``local@domain.tld`` without whitespace: the contract's own pattern, so both agree."""
-    return _PLAIN_EMAIL.search(value) is not None
+    return _PLAIN_EMAIL.fullmatch(value) is not None  # fullmatch: `$` would accept a trailing "\n"
 
 
 def is_hashed_email(value: str) -> bool:
@@ -115,6 +115,7 @@ class Renderer:
         consent = activation.consent
         self._consent = (split_path(consent.path), frozenset(consent.allow), consent.path) if consent else None
         self._profile_contract = validator_for("aep-profile")
+        self._event_contract = validator_for("qualtrics-event")
 
     def __repr__(self) -> str:
         return f"Renderer({self.activation.source!r})"
@@ -155,7 +156,7 @@ class Renderer:
         if self._consent is not None:
             keys, allowed, dotted = self._consent
             value = get_path(profile, keys)
-            if value is MISSING or value not in allowed:
+            if value is MISSING or not isinstance(value, str) or value not in allowed:
                 shown = "absent" if value is MISSING else repr(value)
                 return Exclusion("consent", f"{dotted} is {shown}; allowed: {', '.join(map(repr, sorted(allowed)))}")
 
@@ -171,7 +172,10 @@ class Renderer:
                 for aid, m in memberships.items()
             }
         }
-        body = dumps(document)
+        try:
+            body = dumps(document)
+        except UnicodeEncodeError:  # a lone surrogate from a Python caller: not UTF-8, not JSON
+            return Exclusion("invalid-profile", "$: a string holds a lone UTF-16 surrogate")
         if len(body) > MAX_PAYLOAD_BYTES:
             return Exclusion(
                 "payload-too-large", f"$: body is {len(body):,} bytes; Qualtrics accepts at most {MAX_PAYLOAD_BYTES:,}"
@@ -186,10 +190,10 @@ class Renderer:
     def render(self, profile: Any, *, source: str = "") -> Payload | Exclusion | None:
         """``build``, then refuse a payload that breaks the event contract."""
         result = self.build(profile)
-        if isinstance(result, Payload):
-            problems = payload_violations(result.document, len(result.body))
-            if problems:
-                raise ContractViolation("qualtrics-event", problems, source=source)
+        if isinstance(result, Payload) and not (
+            len(result.body) <= MAX_PAYLOAD_BYTES and self._event_contract.is_valid(result.document)
+        ):
+            raise ContractViolation("qualtrics-event", payload_violations(result.document, len(result.body)), source=source)
         return result
 
 

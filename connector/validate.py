@@ -8,6 +8,7 @@ compiled once per contract.
 
 from __future__ import annotations
 
+import re
 from functools import cache, cached_property
 from typing import Any, Final
 
@@ -43,8 +44,8 @@ class ContractValidator:
         return f"ContractValidator({self.name!r}, version={self.version!r})"
 
     @cached_property
-    def _detailed(self) -> jsonschema.Draft7Validator:
-        return jsonschema.Draft7Validator(self.schema)
+    def _detailed(self) -> jsonschema.protocols.Validator:
+        return _EcmaDraft7Validator(self.schema)
 
     def is_valid(self, document: Any) -> bool:
         return bool(self._fast.is_valid(document))
@@ -58,6 +59,28 @@ class ContractValidator:
         """Raise ``ContractViolation`` with every error unless ``document`` is valid."""
         if not self.is_valid(document):
             raise ContractViolation(self.name, self.errors(document) or _opaque(), source=source)
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    """``pattern`` with ECMA-262's ``$`` (end of input), as JSON Schema and jsonschema-rs read it.
+
+    Python's ``$`` also matches before a final newline, so stock jsonschema accepts
+    ``"a@example.com\\n"`` where every other validator refuses it.
+    """
+    if not isinstance(instance, str):
+        return
+    if _ecma_regex(pattern).search(instance) is None:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+_EcmaDraft7Validator = jsonschema.validators.extend(jsonschema.Draft7Validator, {"pattern": _ecma_pattern})
 
 
 def _opaque() -> list[ViolationDetail]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import pytest
-
 FUZZ = Path(__file__).resolve().parent / "fuzz"
 CASES = sorted(p for p in (FUZZ / "crashes").glob("*/*") if p.is_file() and p.name != ".gitkeep")
 
@@ -19,11 +17,11 @@ def _targets() -> dict[str, object]:
     return dict(module.TARGETS)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_fuzz_crash_stays_fixed(case: Path) -> None:
-    """Replays a saved crashing input through its target's oracle."""
-    target = _targets()[case.parent.name]
-    target(case.read_bytes())  # type: ignore[operator]
+def test_fuzz_crashes_stay_fixed() -> None:
+    """Replays every saved crashing input through its target's oracle."""
+    targets = _targets()
+    for case in CASES:
+        targets[case.parent.name](case.read_bytes())  # type: ignore[operator]
 
 
 def test_fuzz_targets_accept_a_plain_input() -> None:

@@ -9,6 +9,7 @@ shrunk profile, and the seed replays everything.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from .workflow import describe_field, required_fields, unresolved
 __all__ = ["Exploration", "Failure", "explore"]
 
 #: After the first failure, stop shrinking after this long and keep the smallest profile so far.
-SHRINK_BUDGET_SECONDS: Final = 8.0
+SHRINK_BUDGET_SECONDS: Final = 5.0
 #: How many distinct sendable profiles to keep for the delivery stage.
 DELIVERY_SAMPLE: Final = 12
 
@@ -74,7 +75,9 @@ def _outcome(result: Any) -> str:
 class _Evaluator:
     """Evaluates the active checks on one profile and keeps the run's counts."""
 
-    def __init__(self, activation: Activation, renderer: RendererLike, exploration: Exploration) -> None:
+    def __init__(
+        self, activation: Activation, renderer: RendererLike, exploration: Exploration
+    ) -> None:
         self.activation = activation
         self.renderer = renderer
         self.real = renderer if type(renderer) is Renderer else Renderer(activation)
@@ -93,10 +96,12 @@ class _Evaluator:
         counts["generated"] += 1
         try:
             result = self.renderer.build(profile)
-        except Exception as exc:  # noqa: BLE001 - a crash is exactly what this check looks for
+        except Exception as exc:
             counts["crashed"] += 1
             if "property.no-crash" in active:
-                return Failure("property.no-crash", f"the renderer raised {type(exc).__name__}: {exc}", profile)
+                return Failure(
+                    "property.no-crash", f"the renderer raised {type(exc).__name__}: {exc}", profile
+                )
             return None
         if isinstance(result, Payload):
             counts["sent"] += 1
@@ -115,7 +120,12 @@ class _Evaluator:
                 self.exploration.field_misses[item.name] += 1
             if missing and WORKFLOW_CHECK in active:
                 message = "; ".join(describe_field(item) for item in missing)
-                return Failure(WORKFLOW_CHECK, f"{message}; this payload leaves it empty", profile, _outcome(result))
+                return Failure(
+                    WORKFLOW_CHECK,
+                    f"{message}; this payload leaves it empty",
+                    profile,
+                    _outcome(result),
+                )
         self._keep_for_delivery(profile, result)
         return None
 
@@ -127,14 +137,24 @@ class _Evaluator:
                 result = self.real.render(profile)
             except ContractViolation:
                 return
-        if isinstance(result, Payload) and _would_send(result) and result.event_id not in self.event_ids:
+        if (
+            isinstance(result, Payload)
+            and _would_send(result)
+            and result.event_id not in self.event_ids
+        ):
             self.event_ids.add(result.event_id)
             self.exploration.deliverable.append(profile)
 
 
 def _would_send(payload: Payload) -> bool:
     """The connector sends only payloads within the size limit that pass the contract."""
-    return len(payload.body) <= MAX_PAYLOAD_BYTES and validator_for("qualtrics-event").is_valid(payload.document)
+    return len(payload.body) <= MAX_PAYLOAD_BYTES and validator_for("qualtrics-event").is_valid(
+        payload.document
+    )
+
+
+def _call(evaluate: _Evaluator, active: frozenset[str], profile: Any) -> Failure | None:
+    return evaluate(profile, active)
 
 
 def _size(profile: Any) -> int:
@@ -176,7 +196,7 @@ def explore(
         if on_run is not None:
             on_run(exploration.runs)
         evaluate.reset()
-        failure = _run_once(strategy, config, seed, lambda p, a=active: evaluate(p, a))
+        failure = _run_once(strategy, config, seed, functools.partial(_call, evaluate, active))
         if failure is None:
             break
         exploration.failures[failure.check] = failure
@@ -205,7 +225,9 @@ def _run_once(
         found.append(failure)
         raise _Found(failure.check)
 
-    test = hypothesis_seed(seed)(config(given(strategy)(check_profile)))
+    wrapped = given(strategy)(check_profile)  # type: ignore[no-untyped-call]
+    configured = config(wrapped)
+    test: Callable[[], None] = hypothesis_seed(seed)(configured)
     try:
         test()
     except _Found:

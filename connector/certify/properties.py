@@ -32,7 +32,7 @@ __all__ = ["Expected", "RendererLike", "Verdicts", "expect", "judge"]
 
 
 class RendererLike(Protocol):
-    """What certification needs of a renderer: ``connector.render.Renderer`` or a test's stand-in."""
+    """What certification needs of a renderer: ``connector.render.Renderer``, or a stand-in."""
 
     def build(self, profile: Any) -> Payload | Exclusion | None: ...
 
@@ -165,7 +165,8 @@ def _judge_payload(result: Payload, expected: Expected, verdicts: Verdicts) -> N
     if size > MAX_PAYLOAD_BYTES:
         verdicts.fail(
             "property.size-limit",
-            f"a payload of {size:,} bytes would be sent; Qualtrics accepts at most {MAX_PAYLOAD_BYTES:,}",
+            f"a payload of {size:,} bytes would be sent; "
+            f"Qualtrics accepts at most {MAX_PAYLOAD_BYTES:,}",
         )
     # Judge the bytes as sent, not the renderer's document: they are what Qualtrics receives.
     try:
@@ -176,19 +177,26 @@ def _judge_payload(result: Payload, expected: Expected, verdicts: Verdicts) -> N
     validator = validator_for("qualtrics-event")
     if not validator.is_valid(sent):
         errors = validator.errors(sent)
-        shown = "; ".join(str(error) for error in errors[:5])
-        verdicts.fail("property.contract-valid", f"the payload breaks the qualtrics-event contract: {shown}")
+        shown = "; ".join(str(error) for error in errors[:5]) or (
+            "rejected by the compiled validator (jsonschema-rs) although jsonschema accepts it: "
+            f"{_short(sent)}"
+        )
+        verdicts.fail(
+            "property.contract-valid", f"the payload breaks the qualtrics-event contract: {shown}"
+        )
     if expected.kind == "none":
         verdicts.fail(
             "property.exclusion-reasons",
-            "a payload was made although no activated audience is realized or exited (no change to announce)",
+            "a payload was made although no activated audience is realized or exited "
+            "(no change to announce)",
         )
         return
     if expected.kind == "exclude" or expected.document is None:
         if expected.reasons != {"payload-too-large"} or size <= MAX_PAYLOAD_BYTES:
             verdicts.fail(
                 "property.exclusion-reasons",
-                f"a payload was made, but the profile must be excluded ({' or '.join(sorted(expected.reasons))})",
+                "a payload was made, but the profile must be excluded "
+                f"({' or '.join(sorted(expected.reasons))})",
             )
         return
     changed = list(_differences(expected.document, sent, []))
@@ -221,8 +229,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else f"{text[:77]}..."
 
 
-def _differences(expected: Any, actual: Any, path: list[str | int]) -> Iterator[tuple[str, str, str]]:
-    """``("changed"|"extra", json path, what)`` for every way ``actual`` differs from ``expected``."""
+def _differences(
+    expected: Any, actual: Any, path: list[str | int]
+) -> Iterator[tuple[str, str, str]]:
+    """``("changed"|"extra", json path, what)``: each way ``actual`` differs from ``expected``."""
     where = json_path(path)
     if isinstance(expected, dict) and isinstance(actual, dict):
         for key, value in expected.items():

@@ -16,7 +16,7 @@ import jsonpath
 
 from ..activation import Activation, WorkflowField
 
-__all__ = ["describe_field", "required_fields", "unresolved", "unfed"]
+__all__ = ["describe_field", "required_fields", "unfed", "unresolved"]
 
 
 def required_fields(activation: Activation) -> tuple[WorkflowField, ...]:

@@ -13,6 +13,7 @@ import sys
 import click
 
 from ..errors import HarnessError
+from .certify import certify, contracts_group
 from .core import render, sample_profiles_cmd, validate
 from .mock import mock, runs
 
@@ -25,7 +26,7 @@ def cli() -> None:
     """Contract-test and mock the AEP "Qualtrics Automations" destination."""
 
 
-for command in (render, validate, sample_profiles_cmd, mock, runs):
+for command in (certify, render, validate, sample_profiles_cmd, mock, runs, contracts_group):
     cli.add_command(command)
 
 

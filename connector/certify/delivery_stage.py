@@ -1,0 +1,286 @@
+"""The delivery checks: the real connector, over real HTTP, into a mock's workflow.
+
+Certification creates its own user (random API token: no real token is ever needed) and, per
+check, a workflow whose JSON Event fields are the activation's workflow fields. Profiles go through
+``connector.delivery.deliver`` (outbox, auth, retries) exactly as ``qharness send`` would send
+them; the mock's run history and event journal are the evidence.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import jsonpath
+
+from ..activation import Activation
+from ..delivery import DeliveryReport, deliver
+from ..errors import AuthRejected
+from ..render import Payload, Renderer
+from ..sample import sample_profiles
+from .admin import MockAdmin
+from .checks import CheckResult
+
+__all__ = ["DeliveryPlan", "run_delivery"]
+
+#: A Qualtrics workflow defines at most this many JSON Event fields by hand (the mock enforces it).
+MAX_FIELDS: Final = 10
+#: Injected before the retry check's delivery: a 429 with Retry-After (costs ~1 s), then a 503.
+RETRY_FAULTS: Final = ({"status": 429, "retry_after": 1, "count": 1}, {"status": 503, "count": 1})
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPlan:
+    """What to deliver, and the mock workflow's fields (``None``: the activation's)."""
+
+    profiles: Sequence[dict[str, Any]]
+    seed: int
+    workflow_fields: Sequence[dict[str, Any]] | None = None
+
+
+def _fields(activation: Activation, plan: DeliveryPlan) -> tuple[list[dict[str, Any]], str]:
+    if plan.workflow_fields is not None:
+        fields = [dict(f) for f in plan.workflow_fields]
+    else:
+        declared = sorted(activation.workflow_fields, key=lambda f: not f.required)
+        fields = [
+            {"name": f.name, "jsonpath": f.jsonpath, "required": f.required} for f in declared
+        ]
+    note = ""
+    if len(fields) > MAX_FIELDS:
+        note = (
+            f" (first {MAX_FIELDS} of {len(fields)} workflow fields: "
+            f"a workflow defines at most {MAX_FIELDS})"
+        )
+        fields = fields[:MAX_FIELDS]
+    return fields, note
+
+
+def _expected_events(activation: Activation, profiles: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """event id -> payload document, for the profiles the connector will send."""
+    renderer = Renderer(activation)
+    events: dict[str, dict[str, Any]] = {}
+    for profile in profiles:
+        try:
+            result = renderer.render(profile)
+        except Exception:  # noqa: S112 - the property checks report rendering problems
+            continue
+        if isinstance(result, Payload):
+            events.setdefault(result.event_id, result.document)
+    return events
+
+
+class _Session:
+    def __init__(
+        self, activation: Activation, admin: MockAdmin, fields: list[dict[str, Any]]
+    ) -> None:
+        self.activation = activation
+        self.admin = admin
+        self.fields = fields
+        self.username = f"qharness-certify-{secrets.token_hex(4)}@example.com"
+        self.token = secrets.token_urlsafe(24)
+        admin.add_user(self.username, self.token)
+
+    def workflow(self, purpose: str) -> dict[str, Any]:
+        name = f"certify {self.activation.destination.name} ({purpose})"[:200]
+        return self.admin.create_workflow(name, self.username, self.fields)
+
+    def deliver(
+        self, workflow: dict[str, Any], profiles: Sequence[Any], *, token: str | None = None
+    ) -> DeliveryReport:
+        with tempfile.TemporaryDirectory(prefix="qharness-certify-") as state:
+            return deliver(
+                self.activation,
+                profiles,
+                token=token or self.token,
+                state_dir=Path(state),
+                url=str(workflow["trigger_url"]),
+                username=self.username,
+                allow_http_loopback=True,
+                max_retry_time=30.0,
+            )
+
+
+def _check_runs(
+    admin: MockAdmin,
+    workflow_id: str,
+    events: dict[str, dict[str, Any]],
+    fields: list[dict[str, Any]],
+) -> list[str]:
+    """Problems with the runs: each event exactly one Succeeded run, every field extracted."""
+    runs = admin.wait_for_runs(workflow_id, len(events))
+    journal = admin.events(workflow_id)
+    key_of = {
+        e["requestId"]: e.get("idempotency_key") for e in journal if e.get("outcome") == "accepted"
+    }
+    problems: list[str] = []
+    failed: dict[str, list[str]] = {}
+    by_event: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        key = key_of.get(run.get("requestId"))
+        if key is None:
+            key = next((eid for eid, doc in events.items() if run.get("payload") == doc), None)
+        if key is None or key not in events:
+            problems.append(
+                f"run {run.get('id')} ({run.get('status')}) matches no event that was sent"
+            )
+            continue
+        by_event.setdefault(key, []).append(run)
+    for event_id, document in events.items():
+        found = by_event.get(event_id, [])
+        if len(found) != 1:
+            problems.append(f"event {event_id}: {len(found)} runs (expected exactly 1)")
+            continue
+        run = found[0]
+        if run.get("status") != "Succeeded":
+            failed.setdefault(f"{run.get('status')}: {run.get('error')}", []).append(event_id)
+            continue
+        extracted = run.get("fields") or {}
+        for item in fields:
+            matches = jsonpath.findall(item["jsonpath"], document)
+            if matches and item["name"] not in extracted:
+                problems.append(
+                    f"event {event_id}: field {item['name']!r} ({item['jsonpath']}) "
+                    "was not extracted"
+                )
+            elif matches and extracted[item["name"]] != matches[0]:
+                problems.append(
+                    f"event {event_id}: field {item['name']!r} extracted as "
+                    f"{extracted[item['name']]!r:.60}, "
+                    f"expected {matches[0]!r:.60}"
+                )
+    # One line per distinct run error, not per event: "16 of 16 runs Failed: required field ...".
+    for error, event_ids in failed.items():
+        shown = ", ".join(event_ids[:3]) + (", ..." if len(event_ids) > 3 else "")
+        problems.insert(0, f"{len(event_ids)} of {len(events)} runs {error} (events {shown})")
+    return problems
+
+
+def _timed(
+    name: str, started: float, passed: bool, evidence: str, details: str = ""
+) -> CheckResult:
+    return CheckResult(name, passed, evidence, time.perf_counter() - started, details)
+
+
+def _one_run_per_event(session: _Session, plan: DeliveryPlan, note: str) -> CheckResult:
+    started = time.perf_counter()
+    name = "delivery.one-run-per-event"
+    profiles = [*plan.profiles, *sample_profiles(session.activation, 4, seed=plan.seed)]
+    events = _expected_events(session.activation, profiles)
+    workflow = session.workflow("one run per event")
+    report = session.deliver(workflow, profiles)
+    problems = []
+    if report.delivered != len(events) or report.pending or report.dead_lettered:
+        problems.append(
+            f"{len(events)} events to send; delivered {report.delivered}, "
+            f"pending {report.pending}, "
+            f"dead-lettered {report.dead_lettered} ({dict(report.failed)})"
+        )
+    problems += _check_runs(session.admin, str(workflow["id"]), events, session.fields)
+    if problems:
+        return _timed(
+            name,
+            started,
+            False,
+            problems[0],
+            "\n".join(problems[1:20]),
+        )
+    extracted = sum(1 for f in session.fields)
+    return _timed(
+        name, started, True,
+        f"{len(events)} events sent, {len(events)} runs Succeeded, one each, "
+        f"every field extracted ({extracted} workflow fields){note}",
+    )  # fmt: skip
+
+
+def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
+    started = time.perf_counter()
+    name = "delivery.wrong-credentials"
+    workflow = session.workflow("wrong credentials")
+    profiles = sample_profiles(session.activation, 2, seed=plan.seed + 1)
+    wrong = "wrong-" + secrets.token_urlsafe(16)
+    try:
+        session.deliver(workflow, profiles[:1], token=wrong)
+    except AuthRejected as exc:
+        rejected: int | None = exc.status_code
+    else:
+        rejected = None
+    journal = session.admin.events(str(workflow["id"]))
+    unauthorized = [e for e in journal if e.get("status_code") == 401]
+    # One good event afterwards: once its run finished, any run from the rejected one would show.
+    session.deliver(workflow, profiles[1:])
+    runs = session.admin.wait_for_runs(str(workflow["id"]), 1, timeout=15)
+    problems = []
+    if rejected != 401:
+        problems.append(
+            f"the connector was not stopped with 401 (got {rejected or 'no rejection'})"
+        )
+    if not unauthorized:
+        problems.append("the mock's journal shows no 401 for the wrong token")
+    if len(runs) != 1:
+        problems.append(f"{len(runs)} runs recorded; expected only the one for the valid event")
+    if problems:
+        return _timed(name, started, False, problems[0], "\n".join(problems[1:]))
+    return _timed(
+        name,
+        started,
+        True,
+        "wrong API token: 401, sending stopped, no run recorded (a valid event then ran once)",
+    )
+
+
+def _retries(session: _Session, plan: DeliveryPlan) -> CheckResult:
+    started = time.perf_counter()
+    name = "delivery.retries"
+    workflow = session.workflow("retries")
+    workflow_id = str(workflow["id"])
+    for fault in RETRY_FAULTS:
+        session.admin.inject_fault(workflow_id=workflow_id, **fault)
+    profiles = sample_profiles(session.activation, 3, seed=plan.seed + 2)
+    events = _expected_events(session.activation, profiles)
+    report = session.deliver(workflow, profiles)
+    journal = session.admin.events(workflow_id)
+    statuses = sorted(
+        int(e.get("status_code") or 0) for e in journal if e.get("outcome") == "fault"
+    )
+    problems = []
+    if statuses != [429, 503]:
+        problems.append(
+            f"faults answered: {statuses}; expected one 429 (Retry-After: 1) and one 503"
+        )
+    if report.retries < 2:
+        problems.append(f"{report.retries} retries; expected at least 2")
+    if report.delivered != len(events) or report.pending or report.dead_lettered:
+        problems.append(
+            f"{len(events)} events; delivered {report.delivered}, pending {report.pending}, "
+            f"dead-lettered {report.dead_lettered}: events lost"
+        )
+    problems += _check_runs(session.admin, workflow_id, events, session.fields)
+    if problems:
+        return _timed(name, started, False, problems[0], "\n".join(problems[1:]))
+    return _timed(
+        name, started, True,
+        f"429 (Retry-After: 1) and 503 injected: {report.retries} retries, {len(events)} events "
+        f"delivered, one Succeeded run each, no loss, no duplicate",
+    )  # fmt: skip
+
+
+def run_delivery(activation: Activation, mock_url: str, plan: DeliveryPlan) -> list[CheckResult]:
+    """The three delivery checks against the mock at ``mock_url``."""
+    admin = MockAdmin(mock_url)
+    try:
+        admin.health()
+        fields, note = _fields(activation, plan)
+        session = _Session(activation, admin, fields)
+        return [
+            _one_run_per_event(session, plan, note),
+            _wrong_credentials(session, plan),
+            _retries(session, plan),
+        ]
+    finally:
+        admin.close()

@@ -1,0 +1,139 @@
+"""``qharness certify`` (the main job) and ``qharness contracts diff``."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+from ..certify import DEFAULT_EXAMPLES, CheckResult
+from ..certify import certify as run_certification
+from ..certify.reports import report_kind, write_report
+from ..contracts_diff import diff_schemas, load_schema
+from ._common import BUNDLED_ACTIVATION, echo_warnings, load_or_bundled
+
+__all__ = ["certify", "contracts_group"]
+
+_NAME_WIDTH = 28
+
+
+def _echo_check(result: CheckResult, color: bool) -> None:
+    label = "PASS" if result.passed else "FAIL"
+    if color:
+        label = click.style(label, fg="green" if result.passed else "red", bold=True)
+    click.echo(f"{label}  {result.name:<{_NAME_WIDTH}} {result.evidence}")
+    if not result.passed and result.details:
+        for line in result.details.splitlines():
+            click.echo(f"      {line}")
+
+
+@click.command()
+@click.argument("activation", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--examples",
+    type=click.IntRange(1, 1_000_000),
+    default=DEFAULT_EXAMPLES,
+    show_default=True,
+    help="Hypothesis-generated profiles for the property checks.",
+)
+@click.option(
+    "--seed", type=click.IntRange(0), default=None, help="Replay a run (default: random, printed)."
+)
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report."
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a report to hand over: Markdown (.md) or HTML (.html), by the suffix.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a JSON report.",
+)
+@click.option(
+    "--mock",
+    "mock_url",
+    metavar="URL",
+    help="Deliver into the mock at URL (default: an embedded mock on a free 127.0.0.1 port).",
+)
+@click.pass_context
+def certify(
+    ctx: click.Context,
+    activation: str | None,
+    examples: int,
+    seed: int | None,
+    junit: Path | None,
+    report: Path | None,
+    json_path: Path | None,
+    mock_url: str | None,
+) -> None:
+    """Certify ACTIVATION (default: the bundled example) against the Qualtrics contract.
+
+    Checks that the activation loads and passes governance; that Hypothesis-generated AEP profiles
+    (adversarial ones included) render without crashing into contract-valid payloads carrying
+    every mapped value unchanged and nothing unmapped, with a documented reason for every
+    exclusion and nothing over 100 KB; that every required workflow field resolves; and that
+    delivery over real HTTP into the mock gives exactly one Succeeded run per event, a 401 for a
+    wrong token, and survives an injected 429 and 503. No API token is needed.
+
+    Exit 0 if every check passes, 1 if any fails, 2 for a usage or configuration error.
+    """
+    report_format = report_kind(report) if report is not None else None
+    loaded = load_or_bundled(activation)
+    echo_warnings(loaded)
+    color = sys.stdout.isatty()
+    source = BUNDLED_ACTIVATION if activation is None else activation
+    if seed is None:
+        seed = secrets.randbelow(2**32)
+    click.echo(
+        f"certifying {source} (sha256 {loaded.sha256[:16]}), {examples} examples, seed {seed}, "
+        f"mock: {mock_url or 'embedded'}"
+    )
+    result = run_certification(
+        loaded,
+        examples=examples,
+        seed=seed,
+        mock_url=mock_url,
+        on_check=lambda check: _echo_check(check, color),
+    )
+    click.echo(f"seed {result.seed}; replay: {result.replay()}; {result.duration:.1f} s")
+    for path, kind in ((junit, "junit"), (json_path, "json"), (report, report_format)):
+        if path is not None and kind is not None:
+            write_report(result, path, kind)
+            click.echo(f"wrote {kind} report: {path}")
+    summary = result.summary
+    if color:
+        summary = click.style(summary, fg="green" if result.passed else "red", bold=True)
+    click.echo(summary)
+    if not result.passed:
+        ctx.exit(1)
+
+
+@click.group("contracts")
+def contracts_group() -> None:
+    """Work with the JSON Schema contracts."""
+
+
+@contracts_group.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.pass_context
+def diff(ctx: click.Context, old: str, new: str) -> None:
+    """List the changes from contract OLD to NEW (files, or bundled contract names).
+
+    Breaking changes (removed or renamed fields, narrowed types or enums, new required fields,
+    tighter limits, closed additionalProperties) come first, each with its JSON-Schema path;
+    non-breaking additions follow. Exit 1 if any change is breaking.
+    """
+    changes = diff_schemas(load_schema(old), load_schema(new))
+    for change in changes:
+        click.echo(str(change))
+    breaking = sum(change.breaking for change in changes)
+    click.echo(f"{breaking} breaking, {len(changes) - breaking} non-breaking change(s)")
+    if breaking:
+        ctx.exit(1)

@@ -1,0 +1,49 @@
+"""The delivery stage against the plugin's live mock: real connector, real HTTP, run history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connector.activation import Activation
+from connector.certify import certify
+
+
+def by_name(result: Any) -> dict[str, Any]:
+    return {check.name: check for check in result.checks}
+
+
+def test_bundled_certifies_against_a_given_mock(bundled: Activation, mock_qualtrics: Any) -> None:
+    """--mock URL: every delivery check passes, and the runs are in that mock's history."""
+    result = certify(bundled, examples=60, seed=4, mock_url=mock_qualtrics.url)
+    checks = by_name(result)
+    assert result.passed, [c.full_evidence() for c in result.checks if not c.passed]
+    assert "runs Succeeded" in checks["delivery.one-run-per-event"].evidence
+    journal = mock_qualtrics.events()
+    outcomes = {e["outcome"] for e in journal}
+    assert {"accepted", "unauthorized", "fault"} <= outcomes
+
+
+def test_workflow_requiring_an_unmapped_field_fails_delivery(
+    bundled: Activation, mock_qualtrics: Any
+) -> None:
+    """A mock workflow that requires a field no mapping feeds: runs Fail, the check says so."""
+    fields = [
+        {"name": "email", "jsonpath": "$.identityMap.Email[0].id", "required": False},
+        {"name": "orderId", "jsonpath": "$.order.id", "required": True},
+    ]
+    result = certify(
+        bundled, examples=40, seed=4, mock_url=mock_qualtrics.url, mock_workflow_fields=fields
+    )
+    checks = by_name(result)
+    one_run = checks["delivery.one-run-per-event"]
+    assert not one_run.passed
+    assert "runs Failed" in one_run.evidence
+    assert "$.order.id" in one_run.evidence
+    assert result.summary.startswith("certification failed:")
+
+
+def test_embedded_mock_is_the_default(bundled: Activation) -> None:
+    """Without mock_url an embedded mock is started on a free port and stopped afterwards."""
+    result = certify(bundled, examples=30, seed=9)
+    assert result.passed, [c.full_evidence() for c in result.checks if not c.passed]
+    assert result.mock == "embedded"
