@@ -53,6 +53,7 @@ def json_report(c: Certification) -> dict[str, Any]:
         "checks": {
             check.name: {
                 "status": check.status,
+                "passed": check.passed,
                 "evidence": check.evidence,
                 "details": check.details,
                 "duration_s": round(check.duration, 4),
