@@ -59,13 +59,21 @@ def security(session: nox.Session) -> None:
     session.install(".")
     # Audit exactly what a user's `pip install .` brings in, frozen before the tools arrive.
     frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True) or ""
-    runtime = [line for line in str(frozen).splitlines() if "==" in line and not line.startswith("qualtrics-harness")]
+    runtime = [
+        line
+        for line in str(frozen).splitlines()
+        if "==" in line and not line.startswith("qualtrics-harness")
+    ]
     requirements = os.path.join(session.create_tmp(), "runtime-requirements.txt")
     with open(requirements, "w", encoding="utf-8") as handle:
         handle.write("\n".join(runtime) + "\n")
     session.install(*_group("security"))
-    session.run("bandit", "-q", "-c", "pyproject.toml", "-r", "connector", "mock_qualtrics", "contracts")
-    session.run("pip-audit", "--progress-spinner", "off", "--disable-pip", "--no-deps", "-r", requirements)
+    session.run(
+        "bandit", "-q", "-c", "pyproject.toml", "-r", "connector", "mock_qualtrics", "contracts"
+    )
+    session.run(
+        "pip-audit", "--progress-spinner", "off", "--disable-pip", "--no-deps", "-r", requirements
+    )
     # Where PyPI's per-version pages are not served, pip-audit skips a pin instead of auditing it.
     session.run("python", ".ci/audit_latest.py", requirements)
 
@@ -83,7 +91,7 @@ def fuzz(session: nox.Session) -> None:
     session.install(".")
     try:
         session.install("atheris")
-    except Exception:  # noqa: BLE001 - no wheel for this platform: fall back to Hypothesis
+    except Exception:
         session.log("atheris did not install; fuzzing with Hypothesis")
     session.run("python", "tests/fuzz/fuzz_targets.py", *session.posargs)
 

@@ -16,12 +16,13 @@ import urllib.request
 
 
 def main(path: str) -> int:
-    pins = [line.strip().split("==") for line in open(path, encoding="utf-8") if "==" in line]
+    with open(path, encoding="utf-8") as handle:
+        pins = [line.strip().split("==") for line in handle if "==" in line]
     audited, vulnerable, unaudited = 0, [], []
     for name, version in pins:
         url = f"https://pypi.org/pypi/{name}/json"
         try:
-            with urllib.request.urlopen(url, timeout=20) as response:  # noqa: S310 - fixed https host
+            with urllib.request.urlopen(url, timeout=20) as response:
                 project = json.load(response)
         except OSError as exc:
             unaudited.append(f"{name} ({exc})")
@@ -32,8 +33,12 @@ def main(path: str) -> int:
         audited += 1
         for vuln in project.get("vulnerabilities", []):
             if not vuln.get("withdrawn"):
-                vulnerable.append(f"{name} {version}: {vuln.get('id')} (fixed in {', '.join(vuln.get('fixed_in') or []) or '?'})")
-    print(f"audited {audited} of {len(pins)} runtime dependencies against PyPI's vulnerability list")
+                vulnerable.append(
+                    f"{name} {version}: {vuln.get('id')} (fixed in {', '.join(vuln.get('fixed_in') or []) or '?'})"
+                )
+    print(
+        f"audited {audited} of {len(pins)} runtime dependencies against PyPI's vulnerability list"
+    )
     for line in unaudited:
         print(f"  not audited: {line}")
     for line in vulnerable:

@@ -47,7 +47,14 @@ THIRD_PARTY_ACTION: Final = "exportToThirdParty"
 MAX_MANUAL_FIELDS: Final = 10
 
 #: Errors are reported in the order a reader meets the tables.
-_TOP_ORDER: Final = {"destination": 0, "audiences": 1, "identities": 2, "attributes": 3, "consent": 4, "workflow": 5}
+_TOP_ORDER: Final = {
+    "destination": 0,
+    "audiences": 1,
+    "identities": 2,
+    "attributes": 3,
+    "consent": 4,
+    "workflow": 5,
+}
 _CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -143,7 +150,9 @@ def load_activation(path: str | Path) -> Activation:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ActivationError(f"cannot read the file: {exc.strerror or exc}", file=str(path)) from None
+        raise ActivationError(
+            f"cannot read the file: {exc.strerror or exc}", file=str(path)
+        ) from None
     return parse_activation(data, source=str(path))
 
 
@@ -162,7 +171,9 @@ def _parse(data: bytes, source: str) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ActivationError(f"not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})", file=source) from None
+        raise ActivationError(
+            f"not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r})", file=source
+        ) from None
     text = text.removeprefix("\ufeff")
     is_json = source.lower().endswith(".json") or (
         not source.lower().endswith(".toml") and text.lstrip().startswith("{")
@@ -170,7 +181,9 @@ def _parse(data: bytes, source: str) -> Any:
     try:
         return json.loads(text) if is_json else tomllib.loads(text)
     except json.JSONDecodeError as exc:
-        raise ActivationError(f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=source) from None
+        raise ActivationError(
+            f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=source
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ActivationError(f"invalid TOML: {exc}", file=source) from None
     except RecursionError:
@@ -201,7 +214,9 @@ def _schema_error(document: Any, source: str) -> ActivationError:
     if len(errors) > 1:
         more = len(errors) - 1
         built = ActivationError(
-            f"{built.problem} (and {more} more problem{'s' if more > 1 else ''})", file=source, key_path=built.key_path
+            f"{built.problem} (and {more} more problem{'s' if more > 1 else ''})",
+            file=source,
+            key_path=built.key_path,
         )
     return built
 
@@ -211,8 +226,12 @@ def _first_schema_error(error: Any, source: str) -> ActivationError:
     instance = error.instance
     kind = error.validator
     if kind == "required":
-        missing = next(k for k in error.validator_value if not isinstance(instance, dict) or k not in instance)
-        return ActivationError("required key is missing", file=source, key_path=_key_path([*elements, missing]))
+        missing = next(
+            k for k in error.validator_value if not isinstance(instance, dict) or k not in instance
+        )
+        return ActivationError(
+            "required key is missing", file=source, key_path=_key_path([*elements, missing])
+        )
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(instance) - set(allowed))
@@ -226,13 +245,16 @@ def _first_schema_error(error: Any, source: str) -> ActivationError:
         expected = error.validator_value
         return ActivationError(
             f"expected {_a(expected)}, got {type(instance).__name__} {instance!r}"[:300],
-            file=source, key_path=where,
+            file=source,
+            key_path=where,
         )
     if kind == "enum":
         options = ", ".join(repr(v) for v in error.validator_value)
         return ActivationError(f"{instance!r} is not one of {options}", file=source, key_path=where)
     if kind == "minItems":
-        return ActivationError(f"needs at least {error.validator_value} entry", file=source, key_path=where)
+        return ActivationError(
+            f"needs at least {error.validator_value} entry", file=source, key_path=where
+        )
     if kind == "minLength":
         return ActivationError("must not be empty", file=source, key_path=where)
     if kind == "pattern":
@@ -246,7 +268,12 @@ def _first_schema_error(error: Any, source: str) -> ActivationError:
 
 
 def _a(expected: object) -> str:
-    names = {"string": "a string", "array": "an array", "object": "a table/object", "boolean": "a boolean"}
+    names = {
+        "string": "a string",
+        "array": "an array",
+        "object": "a table/object",
+        "boolean": "a boolean",
+    }
     if isinstance(expected, list):
         return " or ".join(names.get(str(e), str(e)) for e in expected)
     return names.get(str(expected), str(expected))
@@ -265,7 +292,8 @@ def _build(doc: Mapping[str, Any], source: str) -> Activation:
     audiences = tuple(Audience(a["id"], a.get("name", "")) for a in doc["audiences"])
     identities = tuple(IdentityMapping(i["source"], i["target"]) for i in doc["identities"])
     attributes = tuple(
-        AttributeMapping(a["source"], a["target"], tuple(a.get("labels", ()))) for a in doc.get("attributes", ())
+        AttributeMapping(a["source"], a["target"], tuple(a.get("labels", ())))
+        for a in doc.get("attributes", ())
     )
     _unique([a.id for a in audiences], "audiences", "id", "audience", source)
     _unique([i.source for i in identities], "identities", "source", "identityMap namespace", source)
@@ -342,11 +370,17 @@ def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> lis
     return warnings
 
 
-def _check_governance(attributes: tuple[AttributeMapping, ...], destination: Destination, source: str) -> None:
+def _check_governance(
+    attributes: tuple[AttributeMapping, ...], destination: Destination, source: str
+) -> None:
     if THIRD_PARTY_ACTION not in destination.marketing_actions:
         return
     clashes = [
-        (index, f"{m.source} ({', '.join(sorted(EXPORT_BLOCKING_LABELS & set(m.labels)))})", m.source)
+        (
+            index,
+            f"{m.source} ({', '.join(sorted(EXPORT_BLOCKING_LABELS & set(m.labels)))})",
+            m.source,
+        )
         for index, m in enumerate(attributes)
         if EXPORT_BLOCKING_LABELS & set(m.labels)
     ]
@@ -377,7 +411,12 @@ def _derive_fields(
             name, suffix = f"{identity.target}_{suffix}", suffix + 1
         names.add(name)
         fields.append(
-            WorkflowField(name, identity_jsonpath(identity.source), False, f"identities: {identity.source} -> {identity.target}")
+            WorkflowField(
+                name,
+                identity_jsonpath(identity.source),
+                False,
+                f"identities: {identity.source} -> {identity.target}",
+            )
         )
     for attribute in attributes:
         fields.append(
@@ -403,16 +442,27 @@ def _declared_fields(
     for index, entry in enumerate(raw):
         name = entry["name"]
         if name in seen:
-            raise ActivationError(f"field name {name!r} appears twice", file=source, key_path=f"workflow.fields[{index}].name")
+            raise ActivationError(
+                f"field name {name!r} appears twice",
+                file=source,
+                key_path=f"workflow.fields[{index}].name",
+            )
         seen.add(name)
         try:
             jsonpath.compile(entry["jsonpath"])
         except jsonpath.JSONPathError as exc:
             raise ActivationError(
-                f"invalid JSONPath {entry['jsonpath']!r}: {str(exc).splitlines()[0]}", file=source, key_path=f"workflow.fields[{index}].jsonpath"
+                f"invalid JSONPath {entry['jsonpath']!r}: {str(exc).splitlines()[0]}",
+                file=source,
+                key_path=f"workflow.fields[{index}].jsonpath",
             ) from None
         fields.append(
-            WorkflowField(name, entry["jsonpath"], bool(entry.get("required", False)), _feeder(entry["jsonpath"], feeders))
+            WorkflowField(
+                name,
+                entry["jsonpath"],
+                bool(entry.get("required", False)),
+                _feeder(entry["jsonpath"], feeders),
+            )
         )
     return tuple(fields)
 
@@ -422,7 +472,11 @@ def _feeder(path: str, feeders: Mapping[str, str | None]) -> str | None:
     normalized = path.replace("['", ".").replace("']", "").replace('["', ".").replace('"]', "")
     for candidate, feeder in feeders.items():
         plain = candidate.replace("['", ".").replace("']", "")
-        if normalized == plain or normalized.startswith(plain + ".") or normalized.startswith(plain + "["):
+        if (
+            normalized == plain
+            or normalized.startswith(plain + ".")
+            or normalized.startswith(plain + "[")
+        ):
             return feeder
     if normalized.startswith("$.identityMap.") or normalized.startswith("$.segmentMembership"):
         namespace = normalized.removeprefix("$.identityMap.").split("[")[0].split(".")[0]

@@ -95,7 +95,9 @@ class ViolationDetail:
 class ContractViolation(HarnessError):
     """A document breaks a contract; ``errors`` lists every violation with its JSON path."""
 
-    def __init__(self, contract: str, errors: Sequence[ViolationDetail], *, source: str = "") -> None:
+    def __init__(
+        self, contract: str, errors: Sequence[ViolationDetail], *, source: str = ""
+    ) -> None:
         self.contract = contract
         self.errors = tuple(errors)
         self.source = source
@@ -114,8 +116,10 @@ class AuthRejected(DeliveryError):
 
     def __init__(self, status_code: int) -> None:
         self.status_code = status_code
-        meaning = "unauthorized (wrong user name or API token)" if status_code == 401 else (
-            "forbidden (the token's user does not own the workflow)"
+        meaning = (
+            "unauthorized (wrong user name or API token)"
+            if status_code == 401
+            else ("forbidden (the token's user does not own the workflow)")
         )
         super().__init__(
             f"destination answered {status_code} {meaning}; sending stopped, every event kept "

@@ -44,7 +44,9 @@ def parse_line(raw: bytes) -> Any:
         json.dumps(document, ensure_ascii=False).encode("utf-8")
         return document
     except UnicodeEncodeError:
-        raise ValueError("not JSON this harness accepts: a string holds a lone UTF-16 surrogate") from None
+        raise ValueError(
+            "not JSON this harness accepts: a string holds a lone UTF-16 surrogate"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON: {exc.msg} (column {exc.colno})") from None
     except UnicodeDecodeError as exc:

@@ -47,7 +47,9 @@ EXCLUSION_REASONS: Final = (
 SENDABLE_STATUSES: Final = frozenset({"realized", "exited"})
 
 _HASHED_EMAIL = re.compile(r"^[0-9a-fA-F]{64}$")
-_PLAIN_EMAIL = re.compile(validator_for("qualtrics-event").schema["definitions"]["email"]["pattern"])
+_PLAIN_EMAIL = re.compile(
+    validator_for("qualtrics-event").schema["definitions"]["email"]["pattern"]
+)
 
 
 def is_plain_email(value: str) -> bool:
@@ -110,10 +112,13 @@ class Renderer:
             (mapping.source, mapping.target == "email") for mapping in activation.identities
         )
         self._attributes = tuple(
-            (_source_reader(mapping.source), mapping.target_keys) for mapping in activation.attributes
+            (_source_reader(mapping.source), mapping.target_keys)
+            for mapping in activation.attributes
         )
         consent = activation.consent
-        self._consent = (split_path(consent.path), frozenset(consent.allow), consent.path) if consent else None
+        self._consent = (
+            (split_path(consent.path), frozenset(consent.allow), consent.path) if consent else None
+        )
         self._profile_contract = validator_for("aep-profile")
         self._event_contract = validator_for("qualtrics-event")
 
@@ -147,18 +152,25 @@ class Renderer:
                     if not is_plain_email(value):
                         reason = "hashed-email" if is_hashed_email(value) else "invalid-email"
                         where = json_path(["identityMap", namespace, index, "id"])
-                        return Exclusion(reason, f"{where}: {value[:80]!r} is not a plain-text email")
+                        return Exclusion(
+                            reason, f"{where}: {value[:80]!r} is not a plain-text email"
+                        )
             identities[namespace] = [{"id": entry["id"]} for entry in entries]
         if not identities:
             wanted = ", ".join(ns for ns, _ in self._identities)
-            return Exclusion("missing-identity", f"$.identityMap: none of the mapped namespaces ({wanted})")
+            return Exclusion(
+                "missing-identity", f"$.identityMap: none of the mapped namespaces ({wanted})"
+            )
 
         if self._consent is not None:
             keys, allowed, dotted = self._consent
             value = get_path(profile, keys)
             if value is MISSING or not isinstance(value, str) or value not in allowed:
                 shown = "absent" if value is MISSING else repr(value)
-                return Exclusion("consent", f"{dotted} is {shown}; allowed: {', '.join(map(repr, sorted(allowed)))}")
+                return Exclusion(
+                    "consent",
+                    f"{dotted} is {shown}; allowed: {', '.join(map(repr, sorted(allowed)))}",
+                )
 
         document: dict[str, Any] = {}
         for read, target in self._attributes:
@@ -178,7 +190,8 @@ class Renderer:
             return Exclusion("invalid-profile", "$: a string holds a lone UTF-16 surrogate")
         if len(body) > MAX_PAYLOAD_BYTES:
             return Exclusion(
-                "payload-too-large", f"$: body is {len(body):,} bytes; Qualtrics accepts at most {MAX_PAYLOAD_BYTES:,}"
+                "payload-too-large",
+                f"$: body is {len(body):,} bytes; Qualtrics accepts at most {MAX_PAYLOAD_BYTES:,}",
             )
         namespace = next(iter(identities))
         identity = f"{namespace}:{identities[namespace][0]['id']}"
@@ -193,7 +206,11 @@ class Renderer:
         if isinstance(result, Payload) and not (
             len(result.body) <= MAX_PAYLOAD_BYTES and self._event_contract.is_valid(result.document)
         ):
-            raise ContractViolation("qualtrics-event", payload_violations(result.document, len(result.body)), source=source)
+            raise ContractViolation(
+                "qualtrics-event",
+                payload_violations(result.document, len(result.body)),
+                source=source,
+            )
         return result
 
 

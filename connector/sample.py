@@ -21,7 +21,18 @@ __all__ = ["MAX_SAMPLES", "sample_profiles"]
 #: Adobe's sample-profile API hands out 1..1000 profiles per call.
 MAX_SAMPLES: Final = 1000
 
-_FIRST_NAMES = ("Dave", "Ana", "Jürgen", "Mei", "Olusegun", "Zoë", "Priya", "Mateo", "Aiko", "Fatima")
+_FIRST_NAMES = (
+    "Dave",
+    "Ana",
+    "Jürgen",
+    "Mei",
+    "Olusegun",
+    "Zoë",
+    "Priya",
+    "Mateo",
+    "Aiko",
+    "Fatima",
+)
 _LAST_NAMES = ("Smith", "García", "Nguyen", "Kowalski", "Okafor", "Müller", "Tanaka", "Haddad")
 _EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -52,7 +63,9 @@ def _profile(activation: Activation, rng: random.Random, index: int) -> dict[str
             set_path(profile, keys, value)
     if activation.consent is not None:
         set_path(profile, split_path(activation.consent.path), activation.consent.allow[0])
-    qualified = _EPOCH + timedelta(seconds=rng.randrange(300 * 86_400), microseconds=rng.randrange(10**6))
+    qualified = _EPOCH + timedelta(
+        seconds=rng.randrange(300 * 86_400), microseconds=rng.randrange(10**6)
+    )
     audience = rng.choice(activation.audiences)
     profile["segmentMembership"] = {
         "ups": {

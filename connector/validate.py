@@ -45,7 +45,8 @@ class ContractValidator:
 
     @cached_property
     def _detailed(self) -> jsonschema.protocols.Validator:
-        return _EcmaDraft7Validator(self.schema)
+        validator: jsonschema.protocols.Validator = _EcmaDraft7Validator(self.schema)
+        return validator
 
     def is_valid(self, document: Any) -> bool:
         return bool(self._fast.is_valid(document))
@@ -53,7 +54,9 @@ class ContractValidator:
     def errors(self, document: Any) -> list[ViolationDetail]:
         """Every violation, ordered by location, each with its JSON path."""
         found = sorted(self._detailed.iter_errors(document), key=lambda e: list(map(str, e.path)))
-        return [ViolationDetail(json_path(error.absolute_path), _describe(error)) for error in found]
+        return [
+            ViolationDetail(json_path(error.absolute_path), _describe(error)) for error in found
+        ]
 
     def check(self, document: Any, *, source: str = "") -> None:
         """Raise ``ContractViolation`` with every error unless ``document`` is valid."""
@@ -80,7 +83,8 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-_EcmaDraft7Validator = jsonschema.validators.extend(jsonschema.Draft7Validator, {"pattern": _ecma_pattern})
+_extend: Any = jsonschema.validators.extend  # untyped in types-jsonschema
+_EcmaDraft7Validator = _extend(jsonschema.Draft7Validator, {"pattern": _ecma_pattern})
 
 
 def _opaque() -> list[ViolationDetail]:
@@ -109,7 +113,9 @@ def payload_violations(document: Any, size: int) -> list[ViolationDetail]:
     found: list[ViolationDetail] = []
     if size > MAX_PAYLOAD_BYTES:
         found.append(
-            ViolationDetail("$", f"body is {size:,} bytes; Qualtrics accepts at most {MAX_PAYLOAD_BYTES:,}")
+            ViolationDetail(
+                "$", f"body is {size:,} bytes; Qualtrics accepts at most {MAX_PAYLOAD_BYTES:,}"
+            )
         )
     validator = validator_for("qualtrics-event")
     if not validator.is_valid(document):

@@ -29,7 +29,9 @@ def sources(package: str) -> list[Path]:
 
 def test_mock_never_imports_connector() -> None:
     """mock_qualtrics stands alone: it reads contracts, never the connector."""
-    offenders = [str(p.relative_to(REPO)) for p in sources("mock_qualtrics") if "connector" in imports_of(p)]
+    offenders = [
+        str(p.relative_to(REPO)) for p in sources("mock_qualtrics") if "connector" in imports_of(p)
+    ]
     assert offenders == []
 
 
@@ -60,4 +62,6 @@ def test_connector_exports() -> None:
     """The connector's surface is the one the README documents."""
     import connector
 
-    assert {"Activation", "Renderer", "load_activation", "validator_for", "HarnessError"} <= set(connector.__all__)
+    assert {"Activation", "Renderer", "load_activation", "validator_for", "HarnessError"} <= set(
+        connector.__all__
+    )

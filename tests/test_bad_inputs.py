@@ -19,7 +19,11 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "activation.toml
 
 def qharness(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "connector.cli", *args], input=stdin, capture_output=True, timeout=60, check=False
+        [sys.executable, "-m", "connector.cli", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -54,7 +58,10 @@ def test_bad_profile_lines_get_their_documented_reason() -> None:
     assert result.returncode == 0
     err = result.stderr.decode()
     assert "Traceback" not in err
-    reasons = {int(line.split(":")[0].removeprefix("line ")): line.split(": ")[1] for line in err.splitlines()}
+    reasons = {
+        int(line.split(":")[0].removeprefix("line ")): line.split(": ")[1]
+        for line in err.splitlines()
+    }
     for number, reason in enumerate(expected, start=1):
         if reason in ("-", "sent"):
             assert number not in reasons, err
@@ -76,7 +83,9 @@ def test_invalid_utf8_and_deep_profile_lines() -> None:
 @pytest.mark.parametrize("path", sorted((CORPUS / "mock_configs").iterdir()), ids=lambda p: p.name)
 def test_bad_mock_configs_exit_2_naming_the_file(path: Path) -> None:
     """`qharness mock serve --workflows BAD` refuses to start, naming the file and the key."""
-    assert_clean_usage_error(qharness("mock", "serve", "--port", "0", "--workflows", str(path)), str(path))
+    assert_clean_usage_error(
+        qharness("mock", "serve", "--port", "0", "--workflows", str(path)), str(path)
+    )
 
 
 BODIES = [
@@ -88,7 +97,11 @@ BODIES = [
 ]
 
 
-@pytest.mark.parametrize(("body", "content_type", "status", "outcome"), BODIES, ids=[b[3] + f"-{i}" for i, b in enumerate(BODIES)])
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "outcome"),
+    BODIES,
+    ids=[b[3] + f"-{i}" for i, b in enumerate(BODIES)],
+)
 def test_bad_trigger_bodies_get_their_documented_status(
     mock_qualtrics: object, body: str, content_type: str, status: int, outcome: str
 ) -> None:
@@ -98,9 +111,15 @@ def test_bad_trigger_bodies_get_their_documented_status(
     mock = mock_qualtrics
     mock.add_user("bad@example.com", "bad-token")  # type: ignore[attr-defined]
     workflow = mock.create_workflow("bad inputs", "bad@example.com")  # type: ignore[attr-defined]
-    data = body.encode("latin-1") if outcome == "invalid-json" and body.startswith("\xff") else body.encode()
+    data = (
+        body.encode("latin-1")
+        if outcome == "invalid-json" and body.startswith("\xff")
+        else body.encode()
+    )
     response = httpx.post(
-        workflow["trigger_url"], content=data, headers={"Content-Type": content_type, "X-API-TOKEN": "bad-token"}
+        workflow["trigger_url"],
+        content=data,
+        headers={"Content-Type": content_type, "X-API-TOKEN": "bad-token"},
     )
     assert response.status_code == status
     assert response.json()["meta"]["httpStatus"].startswith(str(status))

@@ -11,7 +11,8 @@ CASES = sorted(p for p in (FUZZ / "crashes").glob("*/*") if p.is_file() and p.na
 
 def _targets() -> dict[str, object]:
     spec = importlib.util.spec_from_file_location("fuzz_targets", FUZZ / "fuzz_targets.py")
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return dict(module.TARGETS)

@@ -20,7 +20,9 @@ def load_or_bundled(path: str | None) -> Activation:
     if path is not None:
         return load_activation(Path(path))
     data = resources.files("connector").joinpath("bundled", "activation.toml").read_bytes()
-    return parse_activation(data, source=BUNDLED_ACTIVATION.replace(">", "").replace("<", "") or "activation.toml")
+    return parse_activation(
+        data, source=BUNDLED_ACTIVATION.replace(">", "").replace("<", "") or "activation.toml"
+    )
 
 
 def echo_warnings(activation: Activation) -> None:

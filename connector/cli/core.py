@@ -108,7 +108,9 @@ def _documents(name: str) -> list[tuple[str, bytes]]:
     try:
         parse_line(body)
     except ValueError:
-        lines = [(n, raw.strip()) for n, raw in enumerate(data.splitlines(), start=1) if raw.strip()]
+        lines = [
+            (n, raw.strip()) for n, raw in enumerate(data.splitlines(), start=1) if raw.strip()
+        ]
         if len(lines) > 1:
             return [(f"{label}:{n}", raw) for n, raw in lines]
     return [(label, body)]

@@ -44,8 +44,14 @@ def load(data: bytes, source: str = "act.toml") -> object:
 def test_bundled_example_loads(bundled_activation_path: Path) -> None:
     """The bundled example is the documented Email/ECID mapping with first name and mobile."""
     activation = load_activation(bundled_activation_path)
-    assert [(i.source, i.target) for i in activation.identities] == [("Email", "email"), ("ECID", "external_id")]
-    assert [a.target for a in activation.attributes] == ["person.name.firstName", "mobilePhone.number"]
+    assert [(i.source, i.target) for i in activation.identities] == [
+        ("Email", "email"),
+        ("ECID", "external_id"),
+    ]
+    assert [a.target for a in activation.attributes] == [
+        "person.name.firstName",
+        "mobilePhone.number",
+    ]
     assert activation.warnings == ()
     assert activation.sha256 == hashlib.sha256(bundled_activation_path.read_bytes()).hexdigest()
 
@@ -63,10 +69,17 @@ def test_defaults() -> None:
 def test_json_and_toml_give_the_same_activation(tmp_path: Path) -> None:
     """A JSON activation file loads like its TOML twin."""
     document = {
-        "destination": {"name": "d", "url": "https://iad1.qualtrics.com/x", "username": "u", "api_token_env": "T"},
+        "destination": {
+            "name": "d",
+            "url": "https://iad1.qualtrics.com/x",
+            "username": "u",
+            "api_token_env": "T",
+        },
         "audiences": [{"id": "a"}],
         "identities": [{"source": "ECID", "target": "external_id"}],
-        "attributes": [{"source": "person.name.firstName", "target": "firstName", "labels": ["C1"]}],
+        "attributes": [
+            {"source": "person.name.firstName", "target": "firstName", "labels": ["C1"]}
+        ],
     }
     path = tmp_path / "act.json"
     path.write_text(json.dumps(document))
@@ -102,18 +115,48 @@ def test_declared_workflow_fields_know_their_feeder() -> None:
 @pytest.mark.parametrize(
     ("data", "key_path", "problem"),
     [
-        (toml().replace(b'username = "cx-team@example.com"', b""), "destination.username", "required key is missing"),
-        (b'[destination]\nname = "x"\n', "destination.url", "required key is missing (and 4 more problems)"),
-        (toml().replace(b'target = "email"', b'target = "phone"'), "identities[0].target", "'phone' is not one of"),
-        (toml().replace(b"[[identities]]", b"[[identities_]]"), "identities", "required key is missing"),
+        (
+            toml().replace(b'username = "cx-team@example.com"', b""),
+            "destination.username",
+            "required key is missing",
+        ),
+        (
+            b'[destination]\nname = "x"\n',
+            "destination.url",
+            "required key is missing (and 4 more problems)",
+        ),
+        (
+            toml().replace(b'target = "email"', b'target = "phone"'),
+            "identities[0].target",
+            "'phone' is not one of",
+        ),
+        (
+            toml().replace(b"[[identities]]", b"[[identities_]]"),
+            "identities",
+            "required key is missing",
+        ),
         (toml(destination_extra='api_token = "s3cr3t"'), "destination.api_token", "unknown key"),
-        (toml().replace(b'name = "Post-purchase CSAT"', b"name = 5"), "destination.name", "expected a string"),
-        (toml().replace(b'"QUALTRICS_API_TOKEN"', b'"not a var"'), "destination.api_token_env", "environment variable"),
-        (toml().replace(b'url = "https://', b'url = "ftp://'), "destination.url", "absolute http(s) URL"),
+        (
+            toml().replace(b'name = "Post-purchase CSAT"', b"name = 5"),
+            "destination.name",
+            "expected a string",
+        ),
+        (
+            toml().replace(b'"QUALTRICS_API_TOKEN"', b'"not a var"'),
+            "destination.api_token_env",
+            "environment variable",
+        ),
+        (
+            toml().replace(b'url = "https://', b'url = "ftp://'),
+            "destination.url",
+            "absolute http(s) URL",
+        ),
         (toml(attribute("person..name", "x")), "attributes[0].source", "dotted path"),
     ],
 )
-def test_schema_errors_name_file_key_path_and_problem(data: bytes, key_path: str, problem: str) -> None:
+def test_schema_errors_name_file_key_path_and_problem(
+    data: bytes, key_path: str, problem: str
+) -> None:
     """Each mistake is reported as `file: key.path: problem`."""
     with pytest.raises(ActivationError) as info:
         load(data)
@@ -200,12 +243,17 @@ def test_governance_clash_blocks_and_names_fields(label: str) -> None:
 
 def test_labels_without_the_marketing_action_are_fine() -> None:
     """Without exportToThirdParty, a C2 label does not block."""
-    assert parse_activation(toml(attribute("a.b", "b", '["C2", "I1"]'))).attributes[0].labels == ("C2", "I1")
+    assert parse_activation(toml(attribute("a.b", "b", '["C2", "I1"]'))).attributes[0].labels == (
+        "C2",
+        "I1",
+    )
 
 
 def test_warnings_for_non_camel_case_and_too_many_fields() -> None:
     """Soft problems are warnings, not errors."""
-    rest = attribute("a.b", "First_Name") + "".join(attribute(f"s.f{i}", f"field{i}") for i in range(10))
+    rest = attribute("a.b", "First_Name") + "".join(
+        attribute(f"s.f{i}", f"field{i}") for i in range(10)
+    )
     activation = parse_activation(toml(rest), source="act.toml")
     assert any("First_Name" in w and "camelCase" in w for w in activation.warnings)
     assert any("12 workflow fields" in w for w in activation.warnings)

@@ -17,7 +17,11 @@ EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "activati
 
 def qharness(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "connector.cli", *args], input=stdin, capture_output=True, timeout=60, check=False
+        [sys.executable, "-m", "connector.cli", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -98,11 +102,34 @@ def test_activation_error_exit_2(tmp_path: Path) -> None:
 def test_validate_reports_json_paths_and_exits_1(tmp_path: Path) -> None:
     """Invalid payloads: every violation with its JSON path; exit 1."""
     good = tmp_path / "good.json"
-    good.write_text(json.dumps({"identityMap": {"ECID": [{"id": "1"}]}, "segmentMembership": {"ups": {"a": {"status": "realized", "lastQualificationTime": "2023-09-05T10:43:55Z"}}}}))
+    good.write_text(
+        json.dumps(
+            {
+                "identityMap": {"ECID": [{"id": "1"}]},
+                "segmentMembership": {
+                    "ups": {
+                        "a": {"status": "realized", "lastQualificationTime": "2023-09-05T10:43:55Z"}
+                    }
+                },
+            }
+        )
+    )
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"identityMap": {"Email": [{"id": "x"}]}, "segmentMembership": {"ups": {"a": {"status": "nope", "lastQualificationTime": "2023-09-05T10:43:55Z"}}}}))
+    bad.write_text(
+        json.dumps(
+            {
+                "identityMap": {"Email": [{"id": "x"}]},
+                "segmentMembership": {
+                    "ups": {
+                        "a": {"status": "nope", "lastQualificationTime": "2023-09-05T10:43:55Z"}
+                    }
+                },
+            }
+        )
+    )
     ok = qharness("validate", str(good))
-    assert ok.returncode == 0 and b"valid" in ok.stdout
+    assert ok.returncode == 0
+    assert b"valid" in ok.stdout
     result = qharness("validate", str(good), str(bad))
     assert result.returncode == 1
     out = result.stdout.decode()
@@ -112,7 +139,13 @@ def test_validate_reports_json_paths_and_exits_1(tmp_path: Path) -> None:
 
 def test_validate_enforces_the_size_limit(tmp_path: Path) -> None:
     """A body over 102,400 bytes fails validation even if its shape is right."""
-    doc = {"big": "x" * 102_400, "identityMap": {"ECID": [{"id": "1"}]}, "segmentMembership": {"ups": {"a": {"status": "realized", "lastQualificationTime": "2023-09-05T10:43:55Z"}}}}
+    doc = {
+        "big": "x" * 102_400,
+        "identityMap": {"ECID": [{"id": "1"}]},
+        "segmentMembership": {
+            "ups": {"a": {"status": "realized", "lastQualificationTime": "2023-09-05T10:43:55Z"}}
+        },
+    }
     path = tmp_path / "big.json"
     path.write_text(json.dumps(doc))
     result = qharness("validate", str(path))

@@ -92,6 +92,8 @@ def test_timestamp_pattern(timestamp: str, valid: bool) -> None:
     """lastQualificationTime: both AEP formats, fraction of 1-9 digits, an explicit offset."""
     payload = {
         "identityMap": {"ECID": [{"id": "1"}]},
-        "segmentMembership": {"ups": {"a": {"status": "realized", "lastQualificationTime": timestamp}}},
+        "segmentMembership": {
+            "ups": {"a": {"status": "realized", "lastQualificationTime": timestamp}}
+        },
     }
     assert validator_for("qualtrics-event").is_valid(payload) is valid

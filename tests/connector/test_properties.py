@@ -74,7 +74,9 @@ CASES = {name: build(name) for name in ACTIVATIONS}
 
 @pytest.mark.parametrize("name", sorted(CASES))
 @given(data=st.data())
-def test_rendering_is_total_and_every_payload_is_contract_valid(name: str, data: st.DataObject) -> None:
+def test_rendering_is_total_and_every_payload_is_contract_valid(
+    name: str, data: st.DataObject
+) -> None:
     """Any generated profile is sent or excluded with a documented reason; payloads validate."""
     activation, renderer = CASES[name]
     profile = data.draw(profiles(activation), label="profile")
@@ -109,7 +111,10 @@ def test_values_arrive_unchanged_and_nothing_unmapped_leaks(name: str, data: st.
             assert get_path(payload, mapping.target_keys) == value
             expected[mapping.target] = value
     leaves = set(_leaf_paths(payload))
-    allowed_roots = {m.target_keys[0] for m in activation.attributes} | {"identityMap", "segmentMembership"}
+    allowed_roots = {m.target_keys[0] for m in activation.attributes} | {
+        "identityMap",
+        "segmentMembership",
+    }
     assert {path[0] for path in leaves} <= allowed_roots
     assert set(payload["identityMap"]) <= {m.source for m in activation.identities}
     for namespace, entries in payload["identityMap"].items():
@@ -140,7 +145,13 @@ def test_non_adversarial_profiles_are_always_sent(data: st.DataObject) -> None:
     assert isinstance(result, Payload)
 
 
-@given(value=st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(), lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3), max_leaves=10))
+@given(
+    value=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+        max_leaves=10,
+    )
+)
 def test_any_json_value_is_rendered_or_excluded(value: Any) -> None:
     """Arbitrary JSON (not a profile at all) never crashes the renderer."""
     _, renderer = CASES["documented"]

@@ -64,14 +64,22 @@ def profile(**overrides: Any) -> dict[str, Any]:
         "mobilePhone": {"number": "0123456789"},
         "personalEmail": {"address": "dave@example.com"},
         "identityMap": {
-            "Email": [{"id": "dave@example.com", "authenticatedState": "authenticated", "primary": True}],
+            "Email": [
+                {"id": "dave@example.com", "authenticatedState": "authenticated", "primary": True}
+            ],
             "ECID": [{"id": "14575006536349286404619648085736425115"}],
             "Phone": [{"id": "+15555550100"}],
         },
         "segmentMembership": {
             "ups": {
-                AUDIENCE: {"lastQualificationTime": "2023-09-05T10:43:55.602687Z", "status": "realized"},
-                OTHER_AUDIENCE: {"lastQualificationTime": "2023-09-05T10:43:55Z", "status": "realized"},
+                AUDIENCE: {
+                    "lastQualificationTime": "2023-09-05T10:43:55.602687Z",
+                    "status": "realized",
+                },
+                OTHER_AUDIENCE: {
+                    "lastQualificationTime": "2023-09-05T10:43:55Z",
+                    "status": "realized",
+                },
             }
         },
     }
@@ -96,13 +104,20 @@ def test_documented_profile_renders_the_documented_payload(renderer: Renderer) -
             "ECID": [{"id": "14575006536349286404619648085736425115"}],
         },
         "segmentMembership": {
-            "ups": {AUDIENCE: {"status": "realized", "lastQualificationTime": "2023-09-05T10:43:55.602687Z"}}
+            "ups": {
+                AUDIENCE: {
+                    "status": "realized",
+                    "lastQualificationTime": "2023-09-05T10:43:55.602687Z",
+                }
+            }
         },
     }
     assert result.body == dumps(result.document)
 
 
-@pytest.mark.parametrize(("status", "sent"), [("realized", True), ("exited", True), ("existing", False)])
+@pytest.mark.parametrize(
+    ("status", "sent"), [("realized", True), ("exited", True), ("existing", False)]
+)
 def test_only_realized_or_exited_is_sent(renderer: Renderer, status: str, sent: bool) -> None:
     """`existing` alone is no change and sends nothing."""
     ups = {AUDIENCE: {"lastQualificationTime": "2023-09-05T10:43:55Z", "status": status}}
@@ -121,14 +136,17 @@ def test_unactivated_audience_alone_sends_nothing(renderer: Renderer) -> None:
 
 def test_existing_activated_audiences_ride_along(activation: Activation) -> None:
     """All activated audiences present are in the payload, whatever their status."""
-    two = parse_activation(ACTIVATION.encode() + f'\n[[audiences]]\nid = "{OTHER_AUDIENCE}"\n'.encode())
+    two = parse_activation(
+        ACTIVATION.encode() + f'\n[[audiences]]\nid = "{OTHER_AUDIENCE}"\n'.encode()
+    )
     ups = {
         AUDIENCE: {"lastQualificationTime": "2023-09-05T10:43:55Z", "status": "existing"},
         OTHER_AUDIENCE: {"lastQualificationTime": "2023-09-06T10:43:55Z", "status": "exited"},
     }
     result = payload_of(Renderer(two), profile(segmentMembership={"ups": ups}))
     assert result.document["segmentMembership"]["ups"] == ups
-    assert len(result.dedup_keys) == 1 and OTHER_AUDIENCE in result.dedup_keys[0]
+    assert len(result.dedup_keys) == 1
+    assert OTHER_AUDIENCE in result.dedup_keys[0]
 
 
 def test_timestamps_kept_exactly(renderer: Renderer) -> None:
@@ -136,14 +154,23 @@ def test_timestamps_kept_exactly(renderer: Renderer) -> None:
     for stamp in ("2021-10-26T17:41:55.947+0000", "2021-06-30T18:40:07.591378Z"):
         ups = {AUDIENCE: {"lastQualificationTime": stamp, "status": "realized"}}
         result = payload_of(renderer, profile(segmentMembership={"ups": ups}))
-        assert result.document["segmentMembership"]["ups"][AUDIENCE]["lastQualificationTime"] == stamp
+        assert (
+            result.document["segmentMembership"]["ups"][AUDIENCE]["lastQualificationTime"] == stamp
+        )
         assert stamp.encode() in result.body
 
 
 def test_nothing_unmapped_leaks(renderer: Renderer) -> None:
     """Unmapped attributes, namespaces and identity metadata stay behind."""
     body = payload_of(renderer, profile()).body
-    for secret in (b"Smith", b"personalEmail", b"Phone", b"authenticatedState", b"primary", OTHER_AUDIENCE.encode()):
+    for secret in (
+        b"Smith",
+        b"personalEmail",
+        b"Phone",
+        b"authenticatedState",
+        b"primary",
+        OTHER_AUDIENCE.encode(),
+    ):
         assert secret not in body
 
 
@@ -156,14 +183,23 @@ def test_absent_and_null_attributes_are_left_out(renderer: Renderer) -> None:
 
 def test_destination_sdk_attribute_form(renderer: Renderer) -> None:
     """`attributes.X` reads {"value": ...}; `{}` means absent."""
-    assert payload_of(renderer, profile(attributes={"loyaltyTier": {"value": "gold"}})).document["loyaltyTier"] == "gold"
-    assert "loyaltyTier" not in payload_of(renderer, profile(attributes={"loyaltyTier": {}})).document
+    assert (
+        payload_of(renderer, profile(attributes={"loyaltyTier": {"value": "gold"}})).document[
+            "loyaltyTier"
+        ]
+        == "gold"
+    )
+    assert (
+        "loyaltyTier" not in payload_of(renderer, profile(attributes={"loyaltyTier": {}})).document
+    )
 
 
 def test_values_arrive_unchanged(renderer: Renderer) -> None:
     """Unicode, RTL, emoji and structured values are copied, never coerced."""
     name = "\u05d3\u05d5\u05d3 \U0001f600 Zo\u00eb"
-    result = payload_of(renderer, profile(person={"name": {"firstName": name}}, mobilePhone={"number": {"cc": 1}}))
+    result = payload_of(
+        renderer, profile(person={"name": {"firstName": name}}, mobilePhone={"number": {"cc": 1}})
+    )
     assert result.document["person"]["name"]["firstName"] == name
     assert result.document["contact"]["mobile"] == {"cc": 1}
 
@@ -200,7 +236,9 @@ def test_identity_exclusions(renderer: Renderer, identity_map: dict[str, Any], r
 def test_hashed_email_exclusion_names_the_json_path(renderer: Renderer) -> None:
     """The detail says where the bad identity is."""
     digest = hashlib.sha256(b"a").hexdigest()
-    result = renderer.render(profile(identityMap={"ECID": [{"id": "1"}], "Email": [{"id": digest}]}))
+    result = renderer.render(
+        profile(identityMap={"ECID": [{"id": "1"}], "Email": [{"id": digest}]})
+    )
     assert isinstance(result, Exclusion)
     assert result.detail.startswith("$.identityMap.Email[0].id: ")
 
@@ -232,16 +270,31 @@ def test_non_objects_are_invalid_profiles(renderer: Renderer, bad: Any, where: s
         ({"identityMap": {"Email": [{"id": ""}]}}, "$.identityMap.Email[0].id"),
         ({"identityMap": {"Email": {"id": "a@b.co"}}}, "$.identityMap.Email"),
         (
-            {"segmentMembership": {"ups": {AUDIENCE: {"status": "realized", "lastQualificationTime": "yesterday"}}}},
+            {
+                "segmentMembership": {
+                    "ups": {AUDIENCE: {"status": "realized", "lastQualificationTime": "yesterday"}}
+                }
+            },
             f"$.segmentMembership.ups['{AUDIENCE}'].lastQualificationTime",
         ),
         (
-            {"segmentMembership": {"ups": {AUDIENCE: {"status": "qualified", "lastQualificationTime": "2023-09-05T10:43:55Z"}}}},
+            {
+                "segmentMembership": {
+                    "ups": {
+                        AUDIENCE: {
+                            "status": "qualified",
+                            "lastQualificationTime": "2023-09-05T10:43:55Z",
+                        }
+                    }
+                }
+            },
             f"$.segmentMembership.ups['{AUDIENCE}'].status",
         ),
     ],
 )
-def test_invalid_profiles_name_the_json_path(renderer: Renderer, overrides: dict[str, Any], path: str) -> None:
+def test_invalid_profiles_name_the_json_path(
+    renderer: Renderer, overrides: dict[str, Any], path: str
+) -> None:
     """A profile that breaks the AEP profile contract is excluded with the JSON path."""
     result = renderer.render(profile(**overrides))
     assert isinstance(result, Exclusion)
@@ -253,7 +306,10 @@ def test_payload_too_large(renderer: Renderer) -> None:
     """A body over 102,400 bytes is excluded; one at the limit is sent."""
     overhead = len(payload_of(renderer, profile(person={"name": {"firstName": ""}})).body)
     fits = "x" * (MAX_PAYLOAD_BYTES - overhead)
-    assert len(payload_of(renderer, profile(person={"name": {"firstName": fits}})).body) == MAX_PAYLOAD_BYTES
+    assert (
+        len(payload_of(renderer, profile(person={"name": {"firstName": fits}})).body)
+        == MAX_PAYLOAD_BYTES
+    )
     result = renderer.render(profile(person={"name": {"firstName": fits + "x"}}))
     assert isinstance(result, Exclusion)
     assert result.reason == "payload-too-large"
@@ -264,18 +320,22 @@ def test_size_counts_utf8_bytes(renderer: Renderer) -> None:
     overhead = len(payload_of(renderer, profile(person={"name": {"firstName": ""}})).body)
     emoji = "\U0001f600" * ((MAX_PAYLOAD_BYTES - overhead) // 4 + 1)
     result = renderer.render(profile(person={"name": {"firstName": emoji}}))
-    assert isinstance(result, Exclusion) and result.reason == "payload-too-large"
+    assert isinstance(result, Exclusion)
+    assert result.reason == "payload-too-large"
 
 
 def test_consent(activation: Activation) -> None:
     """With a consent rule, only allowed values are sent; absent consent excludes."""
-    with_consent = parse_activation(ACTIVATION.encode() + b'\n[consent]\npath = "consents.marketing.email.val"\nallow = ["y"]\n')
+    with_consent = parse_activation(
+        ACTIVATION.encode() + b'\n[consent]\npath = "consents.marketing.email.val"\nallow = ["y"]\n'
+    )
     renderer = Renderer(with_consent)
     allowed = profile(consents={"marketing": {"email": {"val": "y"}}})
     assert isinstance(renderer.render(allowed), Payload)
     for refused in (profile(consents={"marketing": {"email": {"val": "n"}}}), profile()):
         result = renderer.render(refused)
-        assert isinstance(result, Exclusion) and result.reason == "consent"
+        assert isinstance(result, Exclusion)
+        assert result.reason == "consent"
     assert "consents" not in payload_of(renderer, allowed).document
 
 
@@ -285,12 +345,23 @@ def test_dedup_key_per_identity_audience_status_time(renderer: Renderer) -> None
     again = payload_of(renderer, profile(person={"name": {"firstName": "Changed"}}))
     later = payload_of(
         renderer,
-        profile(segmentMembership={"ups": {AUDIENCE: {"lastQualificationTime": "2024-01-01T00:00:00Z", "status": "realized"}}}),
+        profile(
+            segmentMembership={
+                "ups": {
+                    AUDIENCE: {
+                        "lastQualificationTime": "2024-01-01T00:00:00Z",
+                        "status": "realized",
+                    }
+                }
+            }
+        ),
     )
     assert first.dedup_keys == again.dedup_keys
     assert first.event_id == again.event_id
     assert first.event_id != later.event_id
-    assert first.dedup_keys == (f"Email:dave@example.com|{AUDIENCE}|realized|2023-09-05T10:43:55.602687Z",)
+    assert first.dedup_keys == (
+        f"Email:dave@example.com|{AUDIENCE}|realized|2023-09-05T10:43:55.602687Z",
+    )
 
 
 def test_render_refuses_a_payload_that_breaks_the_contract(activation: Activation) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import sys
 import time
@@ -31,10 +32,8 @@ def _activation(data: bytes) -> None:
     from connector.errors import ActivationError
 
     for source in ("fuzz.toml", "fuzz.json"):
-        try:
+        with contextlib.suppress(ActivationError):
             parse_activation(data, source=source)
-        except ActivationError:
-            pass
 
 
 def _profile(data: bytes) -> None:
@@ -65,7 +64,9 @@ def _urlguard(data: bytes) -> None:
 
 def _mock_trigger(data: bytes) -> None:
     client, url, headers = _mock_client()
-    content_type = ("application/json", "text/plain", "application/json; charset=latin-1")[len(data) % 3]
+    content_type = ("application/json", "text/plain", "application/json; charset=latin-1")[
+        len(data) % 3
+    ]
     response = client.post(url, data=data, headers={**headers, "Content-Type": content_type})
     assert response.status_code < 500, (response.status_code, response.data[:200])
 
@@ -94,7 +95,13 @@ def _mock_client() -> tuple[Any, str, dict[str, str]]:
         client.post("/__admin/users", json={"username": "fuzz", "api_token": "fuzz-token"})
         workflow = client.post(
             "/__admin/workflows",
-            json={"name": "fuzz", "owner": "fuzz", "fields": [{"name": "email", "jsonpath": "$.identityMap.Email[0].id", "required": True}]},
+            json={
+                "name": "fuzz",
+                "owner": "fuzz",
+                "fields": [
+                    {"name": "email", "jsonpath": "$.identityMap.Email[0].id", "required": True}
+                ],
+            },
         ).get_json()
         token = base64.b64encode(b"fuzz:fuzz-token").decode()
         url = "/inbound-event/v1/events/json/triggers?urlTokenId=" + workflow["urlTokenId"]
@@ -125,7 +132,9 @@ def _with_hypothesis(name: str, target: Callable[[bytes], None], seconds: float)
     deadline = time.monotonic() + seconds
     runs = 0
 
-    @settings(max_examples=10**9, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=10**9, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(st.one_of(st.binary(max_size=4096), st.text(max_size=2048).map(str.encode)))
     def fuzz(data: bytes) -> None:
         nonlocal runs
@@ -138,10 +147,8 @@ def _with_hypothesis(name: str, target: Callable[[bytes], None], seconds: float)
             print(f"{name}: crash saved to {_record(name, data)}", file=sys.stderr)
             raise
 
-    try:
+    with contextlib.suppress(TimeoutError):
         fuzz()
-    except TimeoutError:
-        pass
     return runs
 
 
@@ -150,7 +157,15 @@ def _with_atheris(name: str, seconds: float) -> int:
     import subprocess
 
     (CRASHES / name).mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, __file__, "--engine", "atheris-child", "--seconds", str(seconds), name]
+    command = [
+        sys.executable,
+        __file__,
+        "--engine",
+        "atheris-child",
+        "--seconds",
+        str(seconds),
+        name,
+    ]
     return subprocess.run(command, check=False).returncode
 
 
@@ -158,22 +173,27 @@ def _atheris_child(name: str, seconds: float) -> None:
     import atheris
 
     with atheris.instrument_imports():
-        import connector.activation
-        import connector.delivery.urlguard
-        import connector.profiles
-        import connector.render
         import mock_qualtrics  # noqa: F401
     target = TARGETS[name]
-    argv = [sys.argv[0], f"-max_total_time={int(seconds)}", f"-artifact_prefix={CRASHES / name}/", "-print_final_stats=1"]
+    argv = [
+        sys.argv[0],
+        f"-max_total_time={int(seconds)}",
+        f"-artifact_prefix={CRASHES / name}/",
+        "-print_final_stats=1",
+    ]
     atheris.Setup(argv, target)
     atheris.Fuzz()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Fuzz the harness's input parsers.")
-    parser.add_argument("targets", nargs="*", default=list(TARGETS), metavar="TARGET", help=", ".join(TARGETS))
+    parser.add_argument(
+        "targets", nargs="*", default=list(TARGETS), metavar="TARGET", help=", ".join(TARGETS)
+    )
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--engine", choices=["auto", "atheris", "hypothesis", "atheris-child"], default="auto")
+    parser.add_argument(
+        "--engine", choices=["auto", "atheris", "hypothesis", "atheris-child"], default="auto"
+    )
     args = parser.parse_args()
     unknown = sorted(set(args.targets) - set(TARGETS))
     if unknown:
@@ -195,7 +215,9 @@ def main() -> int:
         if engine == "atheris":
             code = _with_atheris(name, args.seconds)
             failed += code != 0
-            print(f"{name}: atheris {'found a crash (see ' + str(CRASHES / name) + ')' if code else 'no crash'} in {time.monotonic() - start:.0f} s")
+            print(
+                f"{name}: atheris {'found a crash (see ' + str(CRASHES / name) + ')' if code else 'no crash'} in {time.monotonic() - start:.0f} s"
+            )
             continue
         try:
             runs = _with_hypothesis(name, TARGETS[name], args.seconds)
@@ -204,7 +226,9 @@ def main() -> int:
             print(f"{name}: crash: {type(exc).__name__}: {exc}")
             continue
         elapsed = time.monotonic() - start
-        print(f"{name}: hypothesis {runs:,} inputs in {elapsed:.0f} s ({runs / elapsed:,.0f}/s), no crash")
+        print(
+            f"{name}: hypothesis {runs:,} inputs in {elapsed:.0f} s ({runs / elapsed:,.0f}/s), no crash"
+        )
     return 1 if failed else 0
 
 

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 import httpx
 
-TOKEN = "soak-token-7f3a9c1e5b2d"  # noqa: S105 - a test credential, searched for in every output
+TOKEN = "soak-token-7f3a9c1e5b2d"
 USER = "soak@example.com"
 AUDIENCE = "046456e3-18e1-48a6-9bda-d68547861283"
 
@@ -41,10 +41,23 @@ def qharness(*args: str) -> list[str]:
 
 def start_mock(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     config = workdir / "mock.toml"
-    config.write_text(f'[[users]]\nusername = "{USER}"\napi_token = "{TOKEN}"\n\n[limits]\nrun_delay = 0.0\n')
+    config.write_text(
+        f'[[users]]\nusername = "{USER}"\napi_token = "{TOKEN}"\n\n[limits]\nrun_delay = 0.0\n'
+    )
     out = (workdir / "mock.out").open("wb")
     process = subprocess.Popen(
-        qharness("mock", "serve", "--port", "0", "--workflows", str(config), "--db", str(workdir / "mock.db"), "--run-delay", "0"),
+        qharness(
+            "mock",
+            "serve",
+            "--port",
+            "0",
+            "--workflows",
+            str(config),
+            "--db",
+            str(workdir / "mock.db"),
+            "--run-delay",
+            "0",
+        ),
         stdout=subprocess.PIPE,
         stderr=out,
     )
@@ -54,7 +67,9 @@ def start_mock(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         process.kill()
         raise SystemExit(f"mock did not start: {line!r}")
     url = line.split("listening on ")[1].split()[0].rstrip("/")
-    threading.Thread(target=_drain, args=(process.stdout, workdir / "mock.stdout"), daemon=True).start()
+    threading.Thread(
+        target=_drain, args=(process.stdout, workdir / "mock.stdout"), daemon=True
+    ).start()
     return process, url
 
 
@@ -99,13 +114,21 @@ target = "person.name.firstName"
 def profile_line(sender: int, index: int) -> bytes:
     profile = {
         "identityMap": {"Email": [{"id": f"s{sender}-{index}@example.com"}]},
-        "person": {"name": {"firstName": f"Soak {sender}/{index} \u05e9\u05dc\u05d5\u05dd \U0001f600"}},
-        "segmentMembership": {"ups": {AUDIENCE: {"lastQualificationTime": "2026-11-29T03:00:00Z", "status": "realized"}}},
+        "person": {
+            "name": {"firstName": f"Soak {sender}/{index} \u05e9\u05dc\u05d5\u05dd \U0001f600"}
+        },
+        "segmentMembership": {
+            "ups": {
+                AUDIENCE: {"lastQualificationTime": "2026-11-29T03:00:00Z", "status": "realized"}
+            }
+        },
     }
     return json.dumps(profile).encode() + b"\n"
 
 
-def feed(process: subprocess.Popen[bytes], sender: int, rate: float, seconds: float, fed: list[int]) -> None:
+def feed(
+    process: subprocess.Popen[bytes], sender: int, rate: float, seconds: float, fed: list[int]
+) -> None:
     """Write profile lines at ``rate`` per second until ``seconds`` pass, then close stdin."""
     assert process.stdin is not None
     start = time.monotonic()
@@ -139,14 +162,20 @@ def main() -> int:
         finally:
             mock.terminate()
             mock.wait(timeout=30)
-        leaks = [p.name for p in workdir.rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes() and p.name != "mock.toml"]
+        leaks = [
+            p.name
+            for p in workdir.rglob("*")
+            if p.is_file() and TOKEN.encode() in p.read_bytes() and p.name != "mock.toml"
+        ]
         if leaks:
             problems.append(f"the API token leaked into: {', '.join(sorted(leaks))}")
         print("soak " + ("FAILED:\n  " + "\n  ".join(problems) if problems else "passed"))
         return 1 if problems else 0
 
 
-def run(args: argparse.Namespace, workdir: Path, mock: subprocess.Popen[bytes], url: str) -> list[str]:
+def run(
+    args: argparse.Namespace, workdir: Path, mock: subprocess.Popen[bytes], url: str
+) -> list[str]:
     admin = httpx.Client(base_url=url, timeout=60)
     workflow = admin.post(
         "/__admin/workflows",
@@ -168,7 +197,10 @@ def run(args: argparse.Namespace, workdir: Path, mock: subprocess.Popen[bytes], 
             {"drop_connection": True},
         ]
     ):
-        admin.post("/__admin/faults", json={**fault, "probability": p, "seed": seed + offset, "count": None}).raise_for_status()
+        admin.post(
+            "/__admin/faults",
+            json={**fault, "probability": p, "seed": seed + offset, "count": None},
+        ).raise_for_status()
 
     activation = activation_file(workdir, workflow["trigger_url"])
     env = {**os.environ, "QH_SOAK_TOKEN": TOKEN}
@@ -177,8 +209,14 @@ def run(args: argparse.Namespace, workdir: Path, mock: subprocess.Popen[bytes], 
         senders.append(
             subprocess.Popen(
                 qharness(
-                    "send", str(activation), "-", "--state", str(workdir / f"state-{sender}"),
-                    "--report-json", str(workdir / f"report-{sender}.json"), "--allow-http-loopback",
+                    "send",
+                    str(activation),
+                    "-",
+                    "--state",
+                    str(workdir / f"state-{sender}"),
+                    "--report-json",
+                    str(workdir / f"report-{sender}.json"),
+                    "--allow-http-loopback",
                 ),
                 stdin=subprocess.PIPE,
                 stdout=(workdir / f"sender-{sender}.out").open("wb"),
@@ -188,7 +226,8 @@ def run(args: argparse.Namespace, workdir: Path, mock: subprocess.Popen[bytes], 
         )
     fed = [0] * args.senders
     feeders = [
-        threading.Thread(target=feed, args=(process, n, args.rate, args.seconds, fed)) for n, process in enumerate(senders)
+        threading.Thread(target=feed, args=(process, n, args.rate, args.seconds, fed))
+        for n, process in enumerate(senders)
     ]
     start = time.monotonic()
     for thread in feeders:
@@ -227,11 +266,15 @@ def run(args: argparse.Namespace, workdir: Path, mock: subprocess.Popen[bytes], 
     (workdir / "export.ndjson").write_bytes(admin.get("/__admin/export").content)
 
     settled = memory[len(memory) // 4] if len(memory) > 4 else memory[0]
-    print(f"senders: {args.senders}, profiles fed: {len(expected):,}, accepted by senders: {accepted:,}")
+    print(
+        f"senders: {args.senders}, profiles fed: {len(expected):,}, accepted by senders: {accepted:,}"
+    )
     print(f"load held: {len(runs) / elapsed:,.1f} events/s over {elapsed:.0f} s")
     print(f"faults injected: {faults:,} of {len(events):,} trigger requests")
     print(f"events lost: {len(lost)}, duplicated runs: {len(doubled)}")
-    print(f"mock memory: {memory[0]:.0f} MB at start, {settled:.0f} MB settled, {max(memory):.0f} MB peak, {memory[-1]:.0f} MB at end")
+    print(
+        f"mock memory: {memory[0]:.0f} MB at start, {settled:.0f} MB settled, {max(memory):.0f} MB peak, {memory[-1]:.0f} MB at end"
+    )
     if lost:
         problems.append(f"{len(lost)} events lost, e.g. {lost[:3]}")
     if doubled:
