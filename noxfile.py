@@ -30,9 +30,7 @@ def tests(session: nox.Session) -> None:
     args = session.posargs or ["-n", "2"]
     session.run(
         "pytest",
-        "--cov=connector",
-        "--cov=mock_qualtrics",
-        "--cov-branch",
+        "--cov",
         "--cov-report=term:skip-covered",
         *args,
     )

@@ -8,12 +8,13 @@ race), with no run delay; the helpers talk to its admin API over real HTTP with 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
-from mock_qualtrics import LiveMock
+if TYPE_CHECKING:  # imported when a test asks for the fixture, not when pytest starts
+    from mock_qualtrics import LiveMock  # (so coverage, started after plugins load, sees it)
 
 __all__ = ["MockQualtrics", "mock_qualtrics"]
 
@@ -98,6 +99,8 @@ class MockQualtrics:
 @pytest.fixture
 def mock_qualtrics() -> Iterator[MockQualtrics]:
     """A live Qualtrics mock on a free 127.0.0.1 port, fresh for this test, run delay 0."""
+    from mock_qualtrics import LiveMock
+
     with LiveMock({"RUN_DELAY": 0}) as live:
         helper = MockQualtrics(live)
         try:

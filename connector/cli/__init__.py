@@ -16,6 +16,7 @@ from ..errors import HarnessError
 from .certify import certify, contracts_group
 from .core import render, sample_profiles_cmd, validate
 from .mock import mock, runs
+from .send import send, test_destination
 
 __all__ = ["cli", "main"]
 
@@ -26,7 +27,17 @@ def cli() -> None:
     """Contract-test and mock the AEP "Qualtrics Automations" destination."""
 
 
-for command in (certify, render, validate, sample_profiles_cmd, mock, runs, contracts_group):
+for command in (
+    certify,
+    render,
+    validate,
+    sample_profiles_cmd,
+    send,
+    test_destination,
+    mock,
+    runs,
+    contracts_group,
+):
     cli.add_command(command)
 
 

@@ -1,0 +1,83 @@
+"""One HTTP attempt at delivering an event, and the client that makes it.
+
+The client follows no redirect (a 3xx is a permanent failure: a redirected POST could land the
+profile and the token somewhere else), uses the spec's timeouts, and reads at most
+``MAX_RESPONSE_BYTES`` of any answer, so a misbehaving endpoint cannot exhaust memory. An attempt
+never raises for HTTP or network trouble: it returns an ``Attempt`` that ``policy.classify``
+judges. Exceptions are reduced to their class name, because httpx exceptions may carry the URL.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Final
+
+import httpx
+
+from .auth import QualtricsBasicAuth
+
+__all__ = ["MAX_RESPONSE_BYTES", "TIMEOUT", "Attempt", "make_client", "post_event"]
+
+TIMEOUT: Final = httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
+#: Qualtrics answers with a small JSON envelope; anything longer is cut here.
+MAX_RESPONSE_BYTES: Final = 64 * 1024
+USER_AGENT: Final = "qualtrics-harness"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one POST produced: a status code (``None`` on a network error) and timing."""
+
+    status_code: int | None
+    error: str | None = None
+    retry_after: str | None = None
+    elapsed: float = 0.0
+    body: bytes = field(default=b"", repr=False)
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+
+def make_client(
+    auth: QualtricsBasicAuth,
+    *,
+    max_connections: int = 10,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """An ``httpx.Client`` for one destination; thread-safe, shared by the sender's workers."""
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    return httpx.Client(
+        auth=auth,
+        timeout=TIMEOUT,
+        limits=limits,
+        follow_redirects=False,
+        transport=transport,
+        headers={"User-Agent": USER_AGENT},
+        trust_env=False,  # no proxy from the environment: the URL guard decides where data goes
+    )
+
+
+def post_event(client: httpx.Client, url: str, body: bytes, idempotency_key: str) -> Attempt:
+    """POST ``body`` once; never raises for HTTP or transport failures."""
+    headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
+    started = time.perf_counter()
+    try:
+        with client.stream("POST", url, content=body, headers=headers) as response:
+            received = bytearray()
+            for chunk in response.iter_bytes():
+                received += chunk
+                if len(received) >= MAX_RESPONSE_BYTES:
+                    del received[MAX_RESPONSE_BYTES:]
+                    break
+            return Attempt(
+                status_code=response.status_code,
+                retry_after=response.headers.get("Retry-After"),
+                elapsed=time.perf_counter() - started,
+                body=bytes(received),
+                headers=tuple(response.headers.multi_items()),
+            )
+    except httpx.TransportError as exc:
+        return Attempt(
+            status_code=None, error=type(exc).__name__, elapsed=time.perf_counter() - started
+        )

@@ -1,0 +1,252 @@
+"""The durable outbox: every event is on disk before it is sent, and stays until a 2xx.
+
+One SQLite file per destination inside the state directory, in WAL mode with
+``synchronous=FULL``: a commit has reached the disk when it returns, so ``kill -9`` at any moment
+loses nothing. An event goes ``pending`` -> ``delivered`` (after a 2xx; its body is then dropped,
+only the id is kept for dedup) or ``pending`` -> ``dead`` (a permanent failure, with its reason
+in ``dead_letters``). A crash between a 2xx and its commit re-sends the event on the next run
+with the same ``Idempotency-Key``, which the receiver deduplicates. Writes are grouped: a batch of
+new events, and a batch of outcomes, each commit in one transaction.
+
+The state directory is guarded by an OS file lock (``filelock``, ``flock`` on POSIX), which the
+kernel releases when the holder dies, so a killed sender never leaves a stale lock. The outbox
+never stores the token or the destination URL; the file name carries a salted hash of it, so
+that one state directory can serve several destinations without mixing their events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+import filelock
+
+from ..errors import StateError
+
+__all__ = ["DeadLetter", "NewEvent", "Outbox", "StoredEvent", "destination_key"]
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id   TEXT NOT NULL UNIQUE,
+    identity   TEXT NOT NULL,
+    body       BLOB,
+    state      TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_pending ON events (seq) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS dead_letters (
+    event_id    TEXT PRIMARY KEY REFERENCES events (event_id),
+    reason      TEXT NOT NULL,
+    status_code INTEGER,
+    dead_at     REAL NOT NULL
+);
+"""
+
+
+def destination_key(url: str, username: str) -> str:
+    """A short, salted fingerprint of a destination (never reversible to its ``urlTokenId``)."""
+    digest = hashlib.sha256(b"qharness-outbox\0" + url.encode() + b"\0" + username.encode())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """A rendered event about to be written: its id (the Idempotency-Key), identity and body."""
+
+    event_id: str
+    identity: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event in the outbox; ``seq`` orders the events of one identity."""
+
+    seq: int
+    event_id: str
+    identity: str
+    body: bytes
+
+    def __repr__(self) -> str:  # bodies carry personal data: keep them out of reprs
+        return f"StoredEvent(seq={self.seq}, event_id={self.event_id!r}, {len(self.body)} bytes)"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An event that can never be delivered as it is, and why."""
+
+    event_id: str
+    reason: str
+    status_code: int | None
+    body: bytes
+
+
+class Outbox:
+    """The outbox of one destination in ``state_dir``; use as a context manager."""
+
+    def __init__(self, state_dir: Path, destination: str) -> None:
+        self.state_dir = Path(state_dir)
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(
+                f"{str(self.state_dir)!r}: cannot create the state directory: {exc.strerror or exc}"
+            ) from None
+        self._lock = filelock.FileLock(
+            self.state_dir / "qharness.lock", timeout=0, thread_local=False
+        )
+        try:
+            self._lock.acquire()
+        except filelock.Timeout:
+            raise StateError(
+                f"{str(self.state_dir)!r} is locked by another qharness sender; "
+                "wait for it or use another --state"
+            ) from None
+        except OSError as exc:
+            raise StateError(
+                f"{str(self.state_dir)!r}: cannot lock the state directory: {exc.strerror or exc}"
+            ) from None
+        self.path = self.state_dir / f"outbox-{destination}.sqlite"
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=5.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            self._lock.release()
+            raise StateError(f"{str(self.path)!r}: cannot open the outbox: {exc}") from None
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Outbox({str(self.path)!r})"
+
+    def close(self) -> None:
+        """Close the database and release the state directory's lock (idempotent)."""
+        if self._lock.is_locked:
+            self._db.close()
+            self._lock.release()
+
+    def add(self, events: Sequence[NewEvent]) -> tuple[list[StoredEvent], list[NewEvent]]:
+        """Write ``events`` in one transaction: ``(stored, duplicates)``.
+
+        A duplicate is an event whose id the outbox already holds in any state (or that appears
+        twice in ``events``): it is not stored again, so it is never sent twice.
+        """
+        stored: list[StoredEvent] = []
+        duplicates: list[NewEvent] = []
+        if not events:
+            return stored, duplicates
+        now = time.time()
+        with self._transaction():
+            for event in events:
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO events"
+                    " (event_id, identity, body, state, created_at, updated_at)"
+                    " VALUES (?, ?, ?, 'pending', ?, ?)",
+                    (event.event_id, event.identity, event.body, now, now),
+                )
+                if cursor.rowcount == 1 and cursor.lastrowid is not None:
+                    stored.append(
+                        StoredEvent(cursor.lastrowid, event.event_id, event.identity, event.body)
+                    )
+                else:
+                    duplicates.append(event)
+        return stored, duplicates
+
+    def record(
+        self,
+        delivered: Iterable[str] = (),
+        dead: Iterable[tuple[str, str, int | None]] = (),
+    ) -> None:
+        """In one transaction: mark ``delivered`` ids delivered, and move ``dead`` ones
+        (``(event_id, reason, status_code)``) to the dead letters."""
+        delivered = list(delivered)
+        dead = list(dead)
+        if not delivered and not dead:
+            return
+        now = time.time()
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE events SET state = 'delivered', body = NULL, updated_at = ?"
+                " WHERE event_id = ? AND state = 'pending'",
+                [(now, event_id) for event_id in delivered],
+            )
+            for event_id, reason, status_code in dead:
+                self._db.execute(
+                    "UPDATE events SET state = 'dead', updated_at = ?"
+                    " WHERE event_id = ? AND state = 'pending'",
+                    (now, event_id),
+                )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO dead_letters (event_id, reason, status_code, dead_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (event_id, reason, status_code, now),
+                )
+
+    def pending(self) -> list[StoredEvent]:
+        """Every pending event, oldest first (the order they must be sent in, per identity)."""
+        rows = self._db.execute(
+            "SELECT seq, event_id, identity, body FROM events WHERE state = 'pending' ORDER BY seq"
+        ).fetchall()
+        return [
+            StoredEvent(seq, event_id, identity, bytes(body))
+            for seq, event_id, identity, body in rows
+        ]
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Every dead-lettered event with its reason, oldest first."""
+        rows = self._db.execute(
+            "SELECT d.event_id, d.reason, d.status_code, e.body FROM dead_letters d"
+            " JOIN events e USING (event_id) ORDER BY e.seq"
+        ).fetchall()
+        return [
+            DeadLetter(event_id, reason, code, bytes(body or b""))
+            for event_id, reason, code, body in rows
+        ]
+
+    def counts(self) -> dict[str, int]:
+        """How many events are in each state (``pending``, ``delivered``, ``dead``)."""
+        counts = {"pending": 0, "delivered": 0, "dead": 0}
+        for state, count in self._db.execute("SELECT state, COUNT(*) FROM events GROUP BY state"):
+            counts[state] = count
+        return counts
+
+    def state_of(self, event_id: str) -> str | None:
+        """The state of one event, or ``None`` if the outbox never saw it."""
+        row = self._db.execute(
+            "SELECT state FROM events WHERE event_id = ?", (event_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error): one fsync per batch."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._db.execute("ROLLBACK" if kind is not None else "COMMIT")

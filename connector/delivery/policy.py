@@ -1,0 +1,92 @@
+"""What an HTTP outcome means for an event, and how long to wait before trying it again.
+
+Status classes (PRODUCT.md, "Delivery"): 2xx delivered; 408, 429 and every 5xx except 501 and 505
+transient, like connection errors and timeouts; 401/403 stop the run; 3xx (redirects are never
+followed), 501, 505 and every other 4xx permanent, dead-lettered at once.
+
+Backoff is exponential from 0.5 s, capped at 60 s, with full jitter (a uniform draw in
+``[0, min(cap, base * 2**n)]``), so that many senders recovering from one outage do not retry in
+step. A ``Retry-After`` (seconds or an HTTP date) wins when it is longer; the wait is then clamped
+to ``[1 s, 1 h]``. This is hand-written rather than tenacity or stamina: both wrap a call in a loop
+that sleeps in the calling thread, while the sender schedules each event's next attempt itself
+(so a waiting event holds neither a worker nor the events of other profiles).
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Final
+
+__all__ = ["Backoff", "Verdict", "classify", "parse_retry_after"]
+
+_TRANSIENT_STATUSES: Final = frozenset({408, 429})
+_PERMANENT_5XX: Final = frozenset({501, 505})
+_AUTH_STATUSES: Final = frozenset({401, 403})
+
+
+class Verdict(enum.Enum):
+    """What happens to an event after one attempt."""
+
+    DELIVERED = "delivered"
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+    AUTH = "auth"
+
+
+def classify(status_code: int) -> Verdict:
+    """The verdict for an HTTP status code."""
+    if 200 <= status_code < 300:
+        return Verdict.DELIVERED
+    if status_code in _AUTH_STATUSES:
+        return Verdict.AUTH
+    if status_code in _TRANSIENT_STATUSES or (
+        500 <= status_code < 600 and status_code not in _PERMANENT_5XX
+    ):
+        return Verdict.TRANSIENT
+    return Verdict.PERMANENT
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from ``Retry-After`` (delta-seconds or HTTP date); ``None`` if unusable.
+
+    A date in the past gives ``0.0``; garbage gives ``None`` (the backoff alone then applies).
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        return float(int(text))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = now if now is not None else datetime.now(UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+@dataclass(slots=True)
+class Backoff:
+    """Delays for retry ``attempt`` (1 = the first retry). Tests shrink every bound."""
+
+    base: float = 0.5
+    cap: float = 60.0
+    retry_after_min: float = 1.0
+    retry_after_max: float = 3600.0
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Full-jitter backoff; with ``retry_after``, the larger of both, clamped."""
+        exponent = min(max(attempt - 1, 0), 62)
+        ceiling = min(self.cap, self.base * (2.0**exponent))
+        jittered = self.rng.uniform(0.0, ceiling)
+        if retry_after is None:
+            return jittered
+        return min(self.retry_after_max, max(self.retry_after_min, retry_after, jittered))

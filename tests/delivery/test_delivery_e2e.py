@@ -1,0 +1,202 @@
+"""End to end over 127.0.0.1 against the real mock: faults, wrong credentials, the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from delivery_helpers import CLI, EXAMPLE, TOKEN, profiles
+
+from connector.activation import Activation
+from connector.delivery import Backoff, DeliveryReport, deliver
+from connector.errors import AuthRejected
+from connector.plugin import MockQualtrics
+
+USER = "cx-team@example.com"
+FIELDS = [
+    {"name": "email", "jsonpath": "$.identityMap.Email[0].id", "required": True},
+    {"name": "firstName", "jsonpath": "$.person.name.firstName", "required": True},
+]
+
+
+def workflow(mock: MockQualtrics) -> dict[str, Any]:
+    mock.add_user(USER, TOKEN)
+    return mock.create_workflow("Post-purchase CSAT", owner=USER, fields=FIELDS)
+
+
+def send(
+    activation: Activation, state_dir: Path, url: str, items: list[Any], **options: Any
+) -> DeliveryReport:
+    options.setdefault("token", TOKEN)
+    options.setdefault("backoff", Backoff(base=0.01, cap=0.05))
+    options.setdefault("rate_limit", None)
+    return deliver(
+        activation, items, state_dir=state_dir, url=url, allow_http_loopback=True, **options
+    )
+
+
+def assert_exactly_once(mock: MockQualtrics, workflow_id: str, items: list[Any]) -> None:
+    """Every profile became exactly one Succeeded run; accepted keys are all distinct."""
+    runs = mock.runs(workflow_id, wait_for=len(items), timeout=20)
+    emails = Counter(run["fields"]["email"] for run in runs)
+    assert len(runs) == len(items)
+    assert set(emails.values()) == {1}
+    assert emails.keys() == {p["identityMap"]["Email"][0]["id"] for p in items}
+    assert {run["status"] for run in runs} == {"Succeeded"}
+    accepted = [e["idempotency_key"] for e in mock.events() if e["outcome"] == "accepted"]
+    assert len(accepted) == len(set(accepted)) == len(items)
+
+
+def test_every_event_becomes_one_run(
+    mock_qualtrics: MockQualtrics, activation: Activation, state_dir: Path
+) -> None:
+    """A clean delivery: one Succeeded run per event, fields extracted."""
+    flow = workflow(mock_qualtrics)
+    items = profiles(25)
+    report = send(activation, state_dir, flow["trigger_url"], items)
+    assert report.delivered == 25
+    assert report.ok
+    assert_exactly_once(mock_qualtrics, flow["id"], items)
+    assert send(activation, state_dir, flow["trigger_url"], items).duplicates_skipped == 25
+
+
+def test_429_with_retry_after_and_503_are_retried_without_loss_or_duplicates(
+    mock_qualtrics: MockQualtrics, activation: Activation, state_dir: Path
+) -> None:
+    """Injected 429 (Retry-After: 1) and 503 are retried; no loss, no duplicate run."""
+    flow = workflow(mock_qualtrics)
+    mock_qualtrics.inject_fault(status=429, retry_after=1, count=2)
+    mock_qualtrics.inject_fault(status=503, count=3)
+    items = profiles(15)
+    report = send(activation, state_dir, flow["trigger_url"], items)
+    assert report.delivered == 15
+    assert report.retries >= 5
+    assert_exactly_once(mock_qualtrics, flow["id"], items)
+
+
+def test_dropped_connections_do_not_duplicate_runs(
+    mock_qualtrics: MockQualtrics, activation: Activation, state_dir: Path
+) -> None:
+    """A connection dropped after the mock handled the request: the retry is deduplicated."""
+    flow = workflow(mock_qualtrics)
+    mock_qualtrics.inject_fault(drop_connection=True, count=3)
+    items = profiles(10)
+    report = send(activation, state_dir, flow["trigger_url"], items)
+    assert report.delivered == 10
+    assert_exactly_once(mock_qualtrics, flow["id"], items)
+
+
+def test_wrong_token_is_401_and_no_run(
+    mock_qualtrics: MockQualtrics, activation: Activation, state_dir: Path
+) -> None:
+    """Wrong credentials: AuthRejected(401), no run, every event kept for the next run."""
+    flow = workflow(mock_qualtrics)
+    items = profiles(5)
+    with pytest.raises(AuthRejected) as caught:
+        send(activation, state_dir, flow["trigger_url"], items, token="wrong-token")
+    assert caught.value.status_code == 401
+    assert mock_qualtrics.runs(flow["id"]) == []
+    assert {e["outcome"] for e in mock_qualtrics.events()} == {"unauthorized"}
+    report = send(activation, state_dir, flow["trigger_url"], [])
+    assert report.delivered == 5
+    assert_exactly_once(mock_qualtrics, flow["id"], items)
+
+
+def activation_file(tmp_path: Path, url: str) -> Path:
+    text = EXAMPLE.read_text()
+    original = next(line for line in text.splitlines() if line.startswith("url = "))
+    path = tmp_path / "activation.toml"
+    path.write_text(text.replace(original, f'url = "{url}"'))
+    return path
+
+
+def test_cli_send_over_loopback(mock_qualtrics: MockQualtrics, tmp_path: Path) -> None:
+    """`qharness send ... --allow-http-loopback` with the token in the environment only."""
+    flow = workflow(mock_qualtrics)
+    activation = activation_file(tmp_path, flow["trigger_url"])
+    items = profiles(12)
+    data = tmp_path / "profiles.jsonl"
+    data.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in items))
+    report = tmp_path / "report.json"
+    env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
+    args = [*CLI, "send", str(activation), str(data), "--state", str(tmp_path / "state")]
+    result = subprocess.run(
+        [*args, "--allow-http-loopback", "--report-json", str(report)],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert orjson.loads(report.read_bytes())["identities_activated"] == 12
+    url_token = flow["urlTokenId"]
+    for text in (result.stdout, result.stderr, report.read_bytes()):
+        assert TOKEN.encode() not in text
+        assert url_token.encode() not in text
+    assert_exactly_once(mock_qualtrics, flow["id"], items)
+    # Without the flag the same command is refused before anything is sent.
+    refused = subprocess.run(args, env=env, capture_output=True, timeout=60, check=False)
+    assert refused.returncode == 2
+    assert url_token.encode() not in refused.stderr
+
+
+def test_cli_send_streams_stdin_as_lines_arrive(
+    mock_qualtrics: MockQualtrics, tmp_path: Path
+) -> None:
+    """Behind a pipe (as behind `tail -f`), each line is sent before the input ends."""
+    flow = workflow(mock_qualtrics)
+    activation = activation_file(tmp_path, flow["trigger_url"])
+    items = profiles(5, seed=3)
+    env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
+    command = [*CLI, "send", str(activation), "-", "--state", str(tmp_path / "s")]
+    process = subprocess.Popen(
+        [*command, "--allow-http-loopback"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdin is not None
+    try:
+        for item in items[:3]:
+            process.stdin.write(orjson.dumps(item) + b"\n")
+            process.stdin.flush()
+        assert len(mock_qualtrics.runs(flow["id"], wait_for=3, timeout=20)) == 3
+        assert process.poll() is None  # still waiting for more input
+        for item in items[3:]:
+            process.stdin.write(orjson.dumps(item) + b"\n")
+        process.stdin.close()
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert_exactly_once(mock_qualtrics, flow["id"], items)
+
+
+def test_cli_test_destination_against_the_mock(
+    mock_qualtrics: MockQualtrics, tmp_path: Path
+) -> None:
+    """`qharness test-destination` sends 3 sample profiles: 3 runs, 202s, secrets redacted."""
+    flow = workflow(mock_qualtrics)
+    activation = activation_file(tmp_path, flow["trigger_url"])
+    env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
+    result = subprocess.run(
+        [*CLI, "test-destination", str(activation), "--allow-http-loopback"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert TOKEN.encode() not in result.stdout
+    assert flow["urlTokenId"].encode() not in result.stdout
+    document = orjson.loads(result.stdout)
+    codes = [r["httpCalls"][0]["response"]["code"] for r in document["results"]]
+    assert codes == [202, 202, 202]
+    assert len(mock_qualtrics.runs(flow["id"], wait_for=3)) == 3

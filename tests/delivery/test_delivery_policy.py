@@ -1,0 +1,111 @@
+"""Status classes, full-jitter backoff bounds and Retry-After parsing."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connector.delivery.policy import Backoff, Verdict, classify, parse_retry_after
+
+TRANSIENT = [408, 429, 500, 502, 503, 504, 507, 520, 599]
+PERMANENT = [300, 301, 302, 303, 304, 307, 308, 400, 404, 405, 409, 410, 413, 415, 422, 501, 505]
+
+
+@pytest.mark.parametrize("code", [200, 201, 202, 204, 299])
+def test_2xx_is_delivered(code: int) -> None:
+    """Every 2xx means delivered."""
+    assert classify(code) is Verdict.DELIVERED
+
+
+@pytest.mark.parametrize("code", TRANSIENT)
+def test_transient_statuses(code: int) -> None:
+    """408, 429 and 5xx other than 501/505 are retried."""
+    assert classify(code) is Verdict.TRANSIENT
+
+
+@pytest.mark.parametrize("code", PERMANENT)
+def test_permanent_statuses(code: int) -> None:
+    """3xx, 501, 505 and other 4xx are dead-lettered at once."""
+    assert classify(code) is Verdict.PERMANENT
+
+
+@pytest.mark.parametrize("code", [401, 403])
+def test_auth_statuses_stop(code: int) -> None:
+    """401 and 403 stop the run."""
+    assert classify(code) is Verdict.AUTH
+
+
+@given(st.integers(100, 599))
+def test_every_status_has_exactly_the_documented_class(code: int) -> None:
+    """The classification matches PRODUCT.md's table for every code."""
+    verdict = classify(code)
+    if 200 <= code < 300:
+        assert verdict is Verdict.DELIVERED
+    elif code in (401, 403):
+        assert verdict is Verdict.AUTH
+    elif code in (408, 429) or (500 <= code < 600 and code not in (501, 505)):
+        assert verdict is Verdict.TRANSIENT
+    else:
+        assert verdict is Verdict.PERMANENT
+
+
+@given(st.integers(1, 200), st.integers(0, 2**32))
+def test_backoff_is_full_jitter_under_the_cap(attempt: int, seed: int) -> None:
+    """The delay lies in [0, min(60, 0.5 * 2**(n-1))]."""
+    backoff = Backoff(rng=random.Random(seed))
+    delay = backoff.delay(attempt)
+    assert 0.0 <= delay <= min(60.0, 0.5 * 2 ** (attempt - 1))
+
+
+@given(st.integers(1, 200), st.floats(0, 10**7, allow_nan=False), st.integers(0, 2**32))
+def test_retry_after_wins_and_is_clamped(attempt: int, retry_after: float, seed: int) -> None:
+    """With Retry-After: at least it (and the backoff), clamped to [1 s, 1 h]."""
+    backoff = Backoff(rng=random.Random(seed))
+    delay = backoff.delay(attempt, retry_after)
+    assert 1.0 <= delay <= 3600.0
+    assert delay >= min(retry_after, 3600.0)
+
+
+def test_backoff_spreads_out() -> None:
+    """Full jitter: delays for one attempt differ between draws."""
+    backoff = Backoff(rng=random.Random(7))
+    assert len({backoff.delay(5) for _ in range(20)}) > 10
+
+
+@given(st.integers(0, 10**9))
+def test_retry_after_seconds(seconds: int) -> None:
+    """Delta-seconds parse to themselves."""
+    assert parse_retry_after(str(seconds)) == float(seconds)
+    assert parse_retry_after(f"  {seconds} ") == float(seconds)
+
+
+@given(st.integers(0, 10**6))
+def test_retry_after_http_date(seconds: int) -> None:
+    """An HTTP date parses to the seconds until it."""
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    value = format_datetime(now + timedelta(seconds=seconds), usegmt=True)
+    assert parse_retry_after(value, now=now) == pytest.approx(seconds)
+
+
+def test_retry_after_date_in_the_past_is_zero() -> None:
+    """A date already past means no extra wait."""
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=now) == 0.0
+
+
+@pytest.mark.parametrize("value", [None, "", "soon", "-5", "1.5", "Mon, 99 Foo", "١٢"])
+def test_retry_after_garbage_is_ignored(value: str | None) -> None:
+    """Anything unparseable gives None (the backoff alone applies)."""
+    assert parse_retry_after(value) is None
+
+
+@given(st.text(max_size=40))
+def test_retry_after_never_raises(value: str) -> None:
+    """Whatever a server sends, parsing never raises and never goes negative."""
+    parsed = parse_retry_after(value)
+    assert parsed is None or parsed >= 0.0
