@@ -260,7 +260,7 @@ def _first_schema_error(error: Any, source: str) -> ActivationError:
     if kind == "pattern":
         what = {
             "url": "an absolute http(s) URL",
-            "api_token_env": "an environment variable name (letters, digits, _)",
+            "api_token_env": "an environment variable name (letters, digits, _)",  # a description of a key, not a password  # nosec B105
             "jsonpath": "a JSONPath starting with $",
         }.get(str(elements[-1]) if elements else "", "a dotted path such as person.name.firstName")
         return ActivationError(f"{instance!r} is not {what}", file=source, key_path=where)

@@ -41,7 +41,7 @@ def sample_profiles(activation: Activation, count: int, *, seed: int) -> list[di
     """``count`` profiles (1..1000) that exercise ``activation``; the same seed gives the same list."""
     if not 1 <= count <= MAX_SAMPLES:
         raise ValueError(f"count must be between 1 and {MAX_SAMPLES}, got {count}")
-    rng = random.Random(seed)  # noqa: S311 - sample data, not secrets
+    rng = random.Random(seed)  # noqa: S311 - sample data, not secrets  # nosec B311
     return [_profile(activation, rng, index) for index in range(count)]
 
 

@@ -110,7 +110,7 @@ def parse_fault(data: Any) -> Fault:
         probability=None if probability is None else float(probability),
         seed=seed,
         workflow_id=workflow_id,
-        _rng=random.Random(seed),  # noqa: S311 - reproducible fault timing, not security
+        _rng=random.Random(seed),  # noqa: S311 - reproducible fault timing, not security  # nosec B311
     )
 
 

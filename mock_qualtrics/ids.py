@@ -14,7 +14,7 @@ import uuid
 
 __all__ = ["new_id"]
 
-_rng = random.Random(os.urandom(32))  # noqa: S311 - ids, not secrets (see above)
+_rng = random.Random(os.urandom(32))  # noqa: S311 - ids, not secrets (see above)  # nosec B311
 
 
 def new_id() -> str:

@@ -293,7 +293,7 @@ class Store:
                         )
                     if finished or queued:
                         db.executemany(
-                            f"INSERT INTO runs ({_RUN_COLUMNS}, received_ts)"  # noqa: S608 - constant SQL, values bound
+                            f"INSERT INTO runs ({_RUN_COLUMNS}, received_ts)"  # noqa: S608 - constant SQL, values bound  # nosec B608
                             " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                             finished + queued,
                         )
@@ -412,7 +412,7 @@ class Store:
         """Run records, newest first."""
         where, params = _run_filter(workflow_id, status)
         rows = self.query(
-            f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY seq DESC LIMIT ? OFFSET ?",  # noqa: S608 - constant SQL, values bound
+            f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY seq DESC LIMIT ? OFFSET ?",  # noqa: S608 - constant SQL, values bound  # nosec B608
             (*params, limit, offset),
         )
         return [_run_record(row) for row in rows]
@@ -421,13 +421,13 @@ class Store:
         """How many runs of ``workflow_id`` (with ``status``, if given) have finished."""
         where, params = _run_filter(workflow_id, status)
         rows = self.query(
-            f"SELECT COUNT(*) FROM runs {where} AND status IN ('Succeeded', 'Failed')",  # noqa: S608
+            f"SELECT COUNT(*) FROM runs {where} AND status IN ('Succeeded', 'Failed')",  # noqa: S608  # nosec B608
             params,
         )
         return int(rows[0][0])
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
-        rows = self.query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id=?", (run_id,))  # noqa: S608 - constant SQL, values bound
+        rows = self.query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id=?", (run_id,))  # noqa: S608 - constant SQL, values bound  # nosec B608
         return _run_record(rows[0]) if rows else None
 
     def run_counts(self) -> dict[str, dict[str, int]]:
@@ -446,7 +446,7 @@ class Store:
         where = "WHERE workflow_id=?" if workflow_id else ""
         params: tuple[Any, ...] = (workflow_id,) if workflow_id else ()
         rows = self.query(
-            "SELECT request_id, received_at, workflow_id, status_code, outcome, idempotency_key"  # noqa: S608 - constant SQL, values bound
+            "SELECT request_id, received_at, workflow_id, status_code, outcome, idempotency_key"  # noqa: S608 - constant SQL, values bound  # nosec B608
             f" FROM events {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
@@ -467,7 +467,7 @@ class Store:
         last = 0
         while True:
             rows = self.query(
-                f"SELECT seq, {_RUN_COLUMNS} FROM runs WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608 - constant SQL, values bound
+                f"SELECT seq, {_RUN_COLUMNS} FROM runs WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608 - constant SQL, values bound  # nosec B608
                 (last, batch),
             )
             if not rows:

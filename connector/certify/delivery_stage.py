@@ -68,7 +68,7 @@ def _expected_events(activation: Activation, profiles: Sequence[Any]) -> dict[st
     for profile in profiles:
         try:
             result = renderer.render(profile)
-        except Exception:  # noqa: S112 - the property checks report rendering problems
+        except Exception:  # noqa: S112 - the property checks report rendering problems  # nosec B112
             continue
         if isinstance(result, Payload):
             events.setdefault(result.event_id, result.document)

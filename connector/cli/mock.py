@@ -26,7 +26,7 @@ from ..errors import UsageError
 
 __all__ = ["mock", "runs"]
 
-ADMIN_TOKEN_ENV = "QHARNESS_MOCK_ADMIN_TOKEN"  # noqa: S105 - a variable name, not a token
+ADMIN_TOKEN_ENV = "QHARNESS_MOCK_ADMIN_TOKEN"  # noqa: S105 - a variable name, not a token  # nosec B105
 
 
 class _Stop(SystemExit):
