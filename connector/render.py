@@ -72,9 +72,12 @@ def dumps(document: Any) -> bytes:
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs 3x, on the path of every profile
 class Payload:
     """A payload ready to send: the document, its exact bytes, and what makes it unique.
+
+    Treat it as immutable: ``body`` is what is sent, and must stay the serialization of
+    ``document``.
 
     ``dedup_keys`` holds one key per (identity, audience, status, lastQualificationTime) that
     this payload announces; ``event_id`` derives from them, so it is stable across retries,
@@ -111,8 +114,9 @@ class Renderer:
         self._identities = tuple(
             (mapping.source, mapping.target == "email") for mapping in activation.identities
         )
+        # (source keys, Destination SDK attribute name or "", target keys), split once.
         self._attributes = tuple(
-            (_source_reader(mapping.source), mapping.target_keys)
+            (mapping.source_keys, _sdk_name(mapping.source_keys), mapping.target_keys)
             for mapping in activation.attributes
         )
         consent = activation.consent
@@ -173,8 +177,8 @@ class Renderer:
                 )
 
         document: dict[str, Any] = {}
-        for read, target in self._attributes:
-            value = read(profile)
+        for source, sdk_name, target in self._attributes:
+            value = _read_sdk(profile, sdk_name) if sdk_name else get_path(profile, source)
             if value is not MISSING and value is not None:
                 set_path(document, target, value)
         document["identityMap"] = identities
@@ -214,22 +218,19 @@ class Renderer:
         return result
 
 
-def _source_reader(source: str) -> Any:
-    """A function reading mapping ``source`` from a profile, in either AEP form.
+def _sdk_name(keys: tuple[str, ...]) -> str:
+    """``attributes.X`` names Destination SDK attribute ``X``; any other path is XDM."""
+    return keys[1] if len(keys) == 2 and keys[0] == "attributes" else ""
 
-    ``attributes.X`` reads the Destination SDK form ``{"attributes": {"X": {"value": ...}}}``
-    (``{}`` means absent); any other dotted path reads the XDM form.
+
+def _read_sdk(profile: dict[str, Any], name: str) -> Any:
+    """Attribute ``name`` in the Destination SDK form ``{"attributes": {name: {"value": ...}}}``.
+
+    ``{}`` means absent; a plain value there (an XDM field group called ``attributes``) is
+    read as it is.
     """
-    keys = split_path(source)
-    if keys[0] == "attributes" and len(keys) == 2:
-        name = keys[1]
-
-        def read_sdk(profile: dict[str, Any]) -> Any:
-            attributes = profile.get("attributes")
-            slot = attributes.get(name, MISSING) if isinstance(attributes, dict) else MISSING
-            if isinstance(slot, dict):
-                return slot.get("value", MISSING)
-            return slot
-
-        return read_sdk
-    return lambda profile: get_path(profile, keys)
+    attributes = profile.get("attributes")
+    slot = attributes.get(name, MISSING) if isinstance(attributes, dict) else MISSING
+    if isinstance(slot, dict):
+        return slot.get("value", MISSING)
+    return slot
