@@ -41,7 +41,7 @@ from typing import Any, Final
 from hypothesis import strategies as st
 
 from .activation import Activation
-from .paths import split_path
+from .paths import set_path, split_path
 
 __all__ = ["emails", "identity_ids", "payloads", "profiles", "text_values", "timestamps"]
 
@@ -327,11 +327,11 @@ class _Assembler:
                 elif bits & _X_EMPTY_SDK:
                     sdk[path[1]] = {}
             elif value is not _ABSENT:
-                _put(profile, path, value)
+                set_path(profile, path, value)
         if sdk or bits & _X_SDK_FORM:
             profile["attributes"] = sdk
         if self.consent is not None and consent is not _ABSENT:
-            _put(profile, self.consent, consent)
+            set_path(profile, self.consent, consent)
         ups: dict[str, Any] = {}
         if bits & _X_AUDIENCE:
             unactivated = str(uuid.UUID(int=other))
@@ -341,17 +341,6 @@ class _Assembler:
         ups[first[0]] = first[1]
         profile["segmentMembership"] = {"ups": ups}
         return profile
-
-
-def _put(document: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
-    """``set_path`` that turns a scalar in the way into an object (sources may overlap)."""
-    node = document
-    for key in keys[:-1]:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = node[key] = {}
-        node = child
-    node[keys[-1]] = value
 
 
 def payloads(activation: Activation) -> st.SearchStrategy[dict[str, Any]]:
