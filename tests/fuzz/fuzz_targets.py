@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 CRASHES = Path(__file__).resolve().parent / "crashes"
+#: Starting inputs per target (valid documents), so the search starts past the parser's front door.
+SEEDS = Path(__file__).resolve().parent / "seeds"
 
 
 def _activation(data: bytes) -> None:
@@ -147,6 +149,9 @@ def _with_hypothesis(name: str, target: Callable[[bytes], None], seconds: float)
             print(f"{name}: crash saved to {_record(name, data)}", file=sys.stderr)
             raise
 
+    for seed in sorted((SEEDS / name).glob("*")):
+        target(seed.read_bytes())
+        runs += 1
     with contextlib.suppress(TimeoutError):
         fuzz()
     return runs
@@ -175,8 +180,13 @@ def _atheris_child(name: str, seconds: float) -> None:
     with atheris.instrument_imports():
         import mock_qualtrics  # noqa: F401
     target = TARGETS[name]
+    import tempfile
+
+    corpus = tempfile.mkdtemp(prefix=f"qh-fuzz-{name}-")  # libFuzzer writes new units here
     argv = [
         sys.argv[0],
+        corpus,
+        str(SEEDS / name),
         f"-max_total_time={int(seconds)}",
         f"-artifact_prefix={CRASHES / name}/",
         "-print_final_stats=1",
