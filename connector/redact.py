@@ -7,6 +7,7 @@ logs, reports and exceptions is the destination URL, whose query carries the wor
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = ["REDACTED", "redact_url"]
@@ -14,7 +15,11 @@ __all__ = ["REDACTED", "redact_url"]
 REDACTED = "***"
 
 #: Query parameters that identify a workflow well enough to trigger it.
-_SECRET_PARAMS = frozenset({"urltokenid", "triggerid", "token", "apitoken", "api_token"})
+_SECRET_PARAMS = ("urltokenid", "triggerid", "token", "apitoken", "api_token")
+#: A secret parameter anywhere in the text, even in a URL too mangled to parse as one.
+_SECRET_ANYWHERE = re.compile(
+    r"(?i)((?:urltokenid|triggerid|api_?token|token)(?:=|%3D))[^&#\s'\"]*"
+)
 
 
 def redact_url(url: str) -> str:
@@ -28,9 +33,10 @@ def redact_url(url: str) -> str:
         netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
     query = urlencode(
         [
-            (key, REDACTED if key.lower() in _SECRET_PARAMS else value)
+            (key, REDACTED if any(name in key.lower() for name in _SECRET_PARAMS) else value)
             for key, value in parse_qsl(parts.query, keep_blank_values=True)
         ],
         safe="*",
     )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    redacted = urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    return _SECRET_ANYWHERE.sub(rf"\1{REDACTED}", redacted)
