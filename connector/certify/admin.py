@@ -1,4 +1,9 @@
-"""A small client for the mock's admin API, over real HTTP (any running mock, embedded or not)."""
+"""A small client for the mock's admin API, over real HTTP (any running mock, embedded or not).
+
+Certification uses it as it is (a mock that cannot be reached or refuses a call is a usage
+error, exit 2); the pytest plugin's ``mock_qualtrics`` fixture builds on it and turns the same
+refusals into test failures.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +20,17 @@ __all__ = ["MockAdmin"]
 class MockAdmin:
     """``/__admin/`` of the mock at ``url``: users, workflows, runs (long-poll), journal, faults."""
 
+    #: What a refused or failed call raises (the plugin raises AssertionError instead).
+    failure: type[Exception] = UsageError
+
     def __init__(self, url: str, *, transport: httpx.BaseTransport | None = None) -> None:
         self.url = url.rstrip("/")
         self._http = httpx.Client(
-            base_url=self.url, timeout=httpx.Timeout(40.0, connect=5.0), transport=transport
+            base_url=self.url, timeout=httpx.Timeout(45.0, connect=5.0), transport=transport
         )
 
     def __repr__(self) -> str:
-        return f"MockAdmin({self.url!r})"
+        return f"{type(self).__name__}({self.url!r})"
 
     def close(self) -> None:
         self._http.close()
@@ -31,13 +39,17 @@ class MockAdmin:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise UsageError(
+            raise self.failure(
                 f"cannot reach the mock at {self.url}: {type(exc).__name__}: {exc}"
             ) from None
         if response.status_code >= 400:
-            raise UsageError(
+            try:
+                message = response.json()["meta"]["error"]["errorMessage"]
+            except (ValueError, KeyError, TypeError):
+                message = response.text[:300]
+            raise self.failure(
                 f"the mock at {self.url} answered {response.status_code} to {method} {path}: "
-                f"{response.text[:300]}"
+                f"{message}"
             )
         return response.json() if response.content else None
 
@@ -45,26 +57,41 @@ class MockAdmin:
         self._call("GET", "/__admin/health")
 
     def add_user(self, username: str, api_token: str) -> None:
+        """Create (or replace) a user whose API token is ``api_token``."""
         self._call("POST", "/__admin/users", json={"username": username, "api_token": api_token})
 
     def create_workflow(
-        self, name: str, owner: str, fields: Sequence[dict[str, Any]]
+        self,
+        name: str,
+        owner: str,
+        fields: Sequence[dict[str, Any]] | None = None,
+        enabled: bool = True,
+        auth_required: bool = True,
     ) -> dict[str, Any]:
+        """Create a workflow; returns the admin API's answer (``id``, ``trigger_url``, ...)."""
         body = {
             "name": name,
             "owner": owner,
-            "enabled": True,
-            "auth_required": True,
-            "fields": list(fields),
+            "enabled": enabled,
+            "auth_required": auth_required,
+            "fields": list(fields or []),
         }
         workflow: dict[str, Any] = self._call("POST", "/__admin/workflows", json=body)
         return workflow
 
-    def runs(
-        self, workflow_id: str, *, wait_for: int = 0, timeout: float = 0
+    def runs_page(
+        self,
+        workflow_id: str,
+        *,
+        wait_for: int = 0,
+        timeout: float = 0,
+        status: str | None = None,
+        limit: int = 1000,
     ) -> tuple[list[dict[str, Any]], bool]:
-        """The workflow's runs, after ``wait_for`` have finished or ``timeout`` seconds passed."""
-        params = {"wait_for": wait_for, "timeout": min(timeout, 30), "limit": 1000}
+        """The workflow's runs (newest first) and whether the long-poll timed out."""
+        params: dict[str, Any] = {"wait_for": wait_for, "timeout": min(timeout, 30), "limit": limit}
+        if status is not None:
+            params["status"] = status
         answer = self._call("GET", f"/__admin/workflows/{workflow_id}/runs", params=params)
         return list(answer["runs"]), bool(answer.get("timed_out", False))
 
@@ -72,17 +99,27 @@ class MockAdmin:
         self, workflow_id: str, count: int, *, timeout: float = 30.0
     ) -> list[dict[str, Any]]:
         """Long-poll until ``count`` runs finished (or ``timeout``); the runs either way."""
-        runs, _ = self.runs(workflow_id, wait_for=count, timeout=timeout)
+        runs, _ = self.runs_page(workflow_id, wait_for=count, timeout=timeout)
         return runs
 
-    def events(self, workflow_id: str) -> list[dict[str, Any]]:
-        answer = self._call(
-            "GET", "/__admin/events", params={"workflow_id": workflow_id, "limit": 1000}
-        )
+    def events(self, workflow_id: str | None = None) -> list[dict[str, Any]]:
+        """The event journal (every trigger attempt), newest first; one workflow's if asked."""
+        params: dict[str, Any] = {"limit": 1000}
+        if workflow_id is None:
+            return list(self._call("GET", "/__admin/events", params=params)["events"])
+        params["workflow_id"] = workflow_id
+        answer = self._call("GET", "/__admin/events", params=params)
         return [e for e in answer["events"] if e.get("workflow_id") in (workflow_id, None)]
 
-    def inject_fault(self, **fault: Any) -> None:
-        self._call("POST", "/__admin/faults", json=fault)
+    def inject_fault(self, **fault: Any) -> dict[str, Any]:
+        """Queue a fault: ``status``, ``retry_after``, ``delay_ms``, ``drop_connection``,
+        ``count``, ``probability``, ``seed``, ``workflow_id``."""
+        answer: dict[str, Any] = self._call("POST", "/__admin/faults", json=fault)
+        return answer
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/__admin/faults")
+
+    def reset(self) -> None:
+        """Forget runs, journal, faults and counters (users and workflows stay)."""
+        self._call("POST", "/__admin/reset")
