@@ -28,12 +28,13 @@ def tests(session: nox.Session) -> None:
     profile = "ci" if os.environ.get("CI") else "default"
     session.env.setdefault("HYPOTHESIS_PROFILE", os.environ.get("HYPOTHESIS_PROFILE", profile))
     args = session.posargs or ["-n", "2"]
-    session.run(
-        "pytest",
-        "--cov",
-        "--cov-report=term:skip-covered",
-        *args,
-    )
+    # coverage runs pytest (not pytest-cov), so modules that pytest's plugins import before any
+    # test starts are measured too; the xdist workers and CLI subprocesses are measured through
+    # coverage's subprocess patch (pyproject: [tool.coverage.run] patch).
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", *args)
+    session.run("coverage", "combine", "--quiet")
+    session.run("coverage", "report")
 
 
 @nox.session

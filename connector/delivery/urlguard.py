@@ -30,7 +30,7 @@ _UNSAFE_CHARS: Final = re.compile(r"[^\x21-\x7e]|\\")
 
 
 def check_url(url: str, *, allow_http_loopback: bool = False) -> str:
-    """Return ``url`` unchanged if the connector may send to it; raise ``UrlGuardError`` if not."""
+    """Return ``url`` (scheme lowercased) if the connector may send to it; else ``UrlGuardError``."""
     shown = redact_url(url)
     if _UNSAFE_CHARS.search(url):
         raise UrlGuardError(
@@ -48,8 +48,9 @@ def check_url(url: str, *, allow_http_loopback: bool = False) -> str:
         )
     if parts.fragment:
         raise UrlGuardError(f"destination URL {shown!r} has a fragment")
+    normalized = parts.scheme + url[len(parts.scheme) :]  # "HTTPS://" works, but say it plainly
     if allow_http_loopback and host in LOOPBACK_HOSTS and parts.scheme in ("http", "https"):
-        return url
+        return normalized
     if parts.scheme != "https":
         hint = (
             "; plain http is allowed only to 127.0.0.1, ::1 or localhost, "
@@ -65,4 +66,4 @@ def check_url(url: str, *, allow_http_loopback: bool = False) -> str:
             f"destination host {host!r} is not a Qualtrics data-center host "
             "({dc}.qualtrics.com or {brand}.{dc}.qualtrics.com, dc such as iad1 or fra1)"
         )
-    return url
+    return normalized
