@@ -69,7 +69,10 @@ def stop_server(server: Any) -> None:
         for channel in list(server._map.values()):
             channel.close()
 
-    server.trigger.pull_trigger(close_all)
+    try:
+        server.trigger.pull_trigger(close_all)
+    except OSError:  # the loop is already gone (its wake-up pipe closed): close what is left here
+        close_all()
 
 
 class LiveMock:
