@@ -8,23 +8,12 @@ documents are generated here rather than stored.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import EXAMPLE, qharness
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "activation.toml"
-
-
-def qharness(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "connector.cli", *args],
-        input=stdin,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def assert_clean_usage_error(result: subprocess.CompletedProcess[bytes], needle: str) -> None:

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import EXAMPLE, qharness
 
 from connector.validate import validator_for
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-EXAMPLE = Path(__file__).resolve().parent.parent.parent / "examples" / "activation.toml"
-
-
-def qharness(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "connector.cli", *args],
-        input=stdin,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_render_adobe_documented_profiles() -> None:
