@@ -40,8 +40,10 @@ def check_url(url: str, *, allow_http_loopback: bool = False) -> str:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port
-    except ValueError as exc:
-        raise UrlGuardError(f"destination URL {shown!r} cannot be parsed ({exc})") from None
+    except ValueError:  # its message quotes the URL, secrets included: say it plainly instead
+        raise UrlGuardError(
+            f"destination URL {shown!r} cannot be parsed (an invalid host or port)"
+        ) from None
     if "@" in parts.netloc:
         raise UrlGuardError(
             f"destination URL {shown!r} carries userinfo; credentials come from the environment"
