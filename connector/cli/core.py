@@ -22,15 +22,21 @@ __all__ = ["render", "sample_profiles_cmd", "validate"]
 
 @click.command()
 @click.argument("activation", type=click.Path(dir_okay=False))
-@click.argument("profiles", default="-")
+@click.argument("profiles", required=False)
 @click.pass_context
-def render(ctx: click.Context, activation: str, profiles: str) -> None:
+def render(ctx: click.Context, activation: str, profiles: str | None) -> None:
     """Render PROFILES (JSON Lines, or - for stdin) into Qualtrics payloads.
 
     Payloads go to stdout, one JSON object per line and nothing else; each profile that is not
     sent gets one line on stderr: `line N: <reason>: <detail>`. A profile with no activated
     audience in `realized` or `exited` state announces no change and is silently passed over.
     """
+    if profiles is None:
+        if sys.stdin.isatty():  # nothing piped in: waiting for typed JSON would look like a hang
+            raise click.UsageError(
+                "give PROFILES (a JSON Lines file, or - for stdin) or pipe them in"
+            )
+        profiles = "-"
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)
     renderer = Renderer(loaded)
