@@ -23,10 +23,20 @@ class MockAdmin:
     #: What a refused or failed call raises (the plugin raises AssertionError instead).
     failure: type[Exception] = UsageError
 
-    def __init__(self, url: str, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        admin_token: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
         self._http = httpx.Client(
-            base_url=self.url, timeout=httpx.Timeout(45.0, connect=5.0), transport=transport
+            base_url=self.url,
+            headers=headers,
+            timeout=httpx.Timeout(45.0, connect=5.0),
+            transport=transport,
         )
 
     def __repr__(self) -> str:
@@ -42,6 +52,8 @@ class MockAdmin:
             raise self.failure(
                 f"cannot reach the mock at {self.url}: {type(exc).__name__}: {exc}"
             ) from None
+        if response.status_code == 401 and path.startswith("/__admin/"):
+            raise self.failure(f"the mock at {self.url} wants its admin token for {path}")
         if response.status_code >= 400:
             try:
                 message = response.json()["meta"]["error"]["errorMessage"]
@@ -51,7 +63,12 @@ class MockAdmin:
                 f"the mock at {self.url} answered {response.status_code} to {method} {path}: "
                 f"{message}"
             )
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise self.failure(f"{self.url} does not look like a Qualtrics mock") from None
 
     def health(self) -> None:
         self._call("GET", "/__admin/health")
@@ -59,6 +76,13 @@ class MockAdmin:
     def add_user(self, username: str, api_token: str) -> None:
         """Create (or replace) a user whose API token is ``api_token``."""
         self._call("POST", "/__admin/users", json={"username": username, "api_token": api_token})
+
+    def workflows(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/__admin/workflows")["workflows"])
+
+    def workflow(self, workflow_id: str) -> dict[str, Any]:
+        workflow: dict[str, Any] = self._call("GET", f"/__admin/workflows/{workflow_id}")
+        return workflow
 
     def create_workflow(
         self,

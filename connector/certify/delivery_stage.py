@@ -270,9 +270,11 @@ def _retries(session: _Session, plan: DeliveryPlan) -> CheckResult:
     )  # fmt: skip
 
 
-def run_delivery(activation: Activation, mock_url: str, plan: DeliveryPlan) -> list[CheckResult]:
-    """The three delivery checks against the mock at ``mock_url``."""
-    admin = MockAdmin(mock_url)
+def run_delivery(
+    activation: Activation, mock_url: str, plan: DeliveryPlan, *, admin_token: str | None = None
+) -> list[CheckResult]:
+    """The three delivery checks against the mock at ``mock_url`` (``admin_token``: if it has one)."""
+    admin = MockAdmin(mock_url, admin_token=admin_token)
     try:
         admin.health()
         fields, note = _fields(activation, plan)

@@ -231,6 +231,7 @@ def certify(
     examples: int = DEFAULT_EXAMPLES,
     seed: int | None = None,
     mock_url: str | None = None,
+    mock_admin_token: str | None = None,
     renderer_factory: Callable[[Activation], RendererLike] | None = None,
     mock_workflow_fields: Sequence[dict[str, Any]] | None = None,
     delivery: bool = True,
@@ -279,7 +280,7 @@ def certify(
         else:
             context = nullcontext(mock_url)
         with context as url:
-            for result in run_delivery(activation, url, plan):
+            for result in run_delivery(activation, url, plan, admin_token=mock_admin_token):
                 add(result)
     certification.duration = time.perf_counter() - started
     assert [c.name for c in certification.checks] == [  # noqa: S101 - an internal invariant

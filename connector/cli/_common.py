@@ -9,7 +9,10 @@ import click
 
 from ..activation import Activation, load_activation, parse_activation
 
-__all__ = ["BUNDLED_ACTIVATION", "echo_warnings", "load_or_bundled"]
+__all__ = ["ADMIN_TOKEN_ENV", "BUNDLED_ACTIVATION", "echo_warnings", "load_or_bundled"]
+
+#: The environment variable holding a mock's admin token (`mock serve`, `runs`, `certify --mock`).
+ADMIN_TOKEN_ENV = "QHARNESS_MOCK_ADMIN_TOKEN"  # noqa: S105 - a name, not a token  # nosec B105
 
 #: Shown in messages and reports for the example that ships inside the wheel.
 BUNDLED_ACTIVATION = "<bundled example: activation.toml>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from ..certify import DEFAULT_EXAMPLES, CheckResult
 from ..certify import certify as run_certification
 from ..certify.reports import report_kind, write_report
 from ..contracts_diff import diff_schemas, load_schema
-from ._common import BUNDLED_ACTIVATION, echo_warnings, load_or_bundled
+from ._common import ADMIN_TOKEN_ENV, BUNDLED_ACTIVATION, echo_warnings, load_or_bundled
 
 __all__ = ["certify", "contracts_group"]
 
@@ -59,7 +60,10 @@ def _echo_check(result: CheckResult, color: bool) -> None:
     "--mock",
     "mock_url",
     metavar="URL",
-    help="Deliver into the mock at URL (default: an embedded mock on a free 127.0.0.1 port).",
+    help=(
+        "Deliver into the mock at URL (default: an embedded mock on a free 127.0.0.1 port); "
+        f"its admin token, if it has one, is read from ${ADMIN_TOKEN_ENV}."
+    ),
 )
 @click.pass_context
 def certify(
@@ -99,6 +103,7 @@ def certify(
         examples=examples,
         seed=seed,
         mock_url=mock_url,
+        mock_admin_token=(os.environ.get(ADMIN_TOKEN_ENV) or None) if mock_url else None,
         on_check=lambda check: _echo_check(check, color),
     )
     click.echo(f"seed {result.seed}; replay: {result.replay()}; {result.duration:.1f} s")

@@ -16,17 +16,16 @@ from types import FrameType
 from typing import Any
 
 import click
-import httpx
 
 from mock_qualtrics import ConfigError, create_app, is_loopback, load_toml, make_server
 from mock_qualtrics.state import current_state
 from mock_qualtrics.workflows import ValidationError
 
+from ..certify.admin import MockAdmin
 from ..errors import UsageError
+from ._common import ADMIN_TOKEN_ENV
 
 __all__ = ["mock", "runs"]
-
-ADMIN_TOKEN_ENV = "QHARNESS_MOCK_ADMIN_TOKEN"  # noqa: S105 - a variable name, not a token  # nosec B105
 
 
 class _Stop(SystemExit):
@@ -155,23 +154,6 @@ def serve(
         click.echo("mock_qualtrics stopped; store flushed", err=True)
 
 
-def _get(client: httpx.Client, path: str, params: dict[str, Any] | None = None) -> Any:
-    try:
-        response = client.get(path, params=params)
-    except httpx.HTTPError as exc:
-        raise UsageError(f"cannot reach the mock at {client.base_url}: {exc}") from None
-    if response.status_code == 401:
-        raise UsageError("the mock wants an admin token: set it in --admin-token-env's variable")
-    if response.status_code == 404:
-        raise UsageError(f"not found on the mock: {path}")
-    if response.status_code >= 400:
-        raise UsageError(f"the mock answered {response.status_code} to GET {path}")
-    try:
-        return response.json()
-    except ValueError:
-        raise UsageError(f"{client.base_url} does not look like a Qualtrics mock") from None
-
-
 def _table(rows: list[list[str]], headers: list[str]) -> str:
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
@@ -214,21 +196,15 @@ def runs(
     """Show a mock's run history, newest first."""
     if not mock_url.startswith(("http://", "https://")):
         raise UsageError(f"--mock: expected an http(s) URL, got {mock_url!r}")
-    token = _admin_token(admin_token_env)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with httpx.Client(base_url=mock_url.rstrip("/"), headers=headers, timeout=15) as client:
-        if workflow_id is not None:
-            workflows = [_get(client, f"/__admin/workflows/{workflow_id}")]
-        else:
-            workflows = _get(client, "/__admin/workflows")["workflows"]
+    admin = MockAdmin(mock_url, admin_token=_admin_token(admin_token_env))
+    try:
+        workflows = [admin.workflow(workflow_id)] if workflow_id else admin.workflows()
+        names = {wf["id"]: wf["name"] for wf in workflows}
         records: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"limit": limit}
-        if status is not None:
-            params["status"] = status
-        names = {}
         for wf in workflows:
-            names[wf["id"]] = wf["name"]
-            records += _get(client, f"/__admin/workflows/{wf['id']}/runs", params)["runs"]
+            records += admin.runs_page(wf["id"], status=status, limit=limit)[0]
+    finally:
+        admin.close()
     records.sort(key=lambda r: r["received_at"], reverse=True)
     if as_json:
         click.echo(json.dumps({"runs": records}, indent=2, ensure_ascii=False))

@@ -89,6 +89,21 @@ def test_unreachable_mock_is_a_usage_error(qharness) -> None:  # type: ignore[no
     assert "cannot reach the mock" in err
 
 
+def test_mock_with_an_admin_token(qharness, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """--mock URL of a mock that guards its admin API: the token comes from the environment."""
+    from mock_qualtrics import LiveMock
+
+    with LiveMock({"ADMIN_TOKEN": "admin-secret"}) as live:
+        monkeypatch.delenv("QHARNESS_MOCK_ADMIN_TOKEN", raising=False)
+        code, _, err = qharness("certify", "--examples", "5", "--mock", live.url)
+        assert code == 2
+        assert "admin token" in err
+        monkeypatch.setenv("QHARNESS_MOCK_ADMIN_TOKEN", "admin-secret")
+        code, out, _ = qharness("certify", "--examples", "5", "--mock", live.url)
+        assert code == 0, out
+        assert out.strip().splitlines()[-1] == "certification passed: 12 passed, 0 failed"
+
+
 def _qharness_certify() -> list[str]:
     """The installed console script; until it registers certify, the same main() via -c."""
     exe = shutil.which("qharness", path=str(Path(sys.executable).parent)) or shutil.which(
