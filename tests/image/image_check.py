@@ -1,0 +1,392 @@
+"""Build the mock's container image and check it as a CI service would use it, over real HTTP.
+
+What runs (``nox -s image``; podman, with .ci/image/containers.conf via ``CONTAINERS_CONF``):
+
+1. the base: a Debian bookworm built here from Debian's packages and cached by its inputs
+   (tests/image/debian_base.py), unless ``--base IMAGE`` names another (``python:3.12-slim``);
+   with the local base the build runs with ``--pull=never``, so nothing comes from a registry;
+2. ``podman build`` of the Containerfile (pip reaches PyPI through the host's CA bundle, mounted);
+3. the checks, each against a container on a free 127.0.0.1 port and a fresh named volume:
+   - without an admin token of 16+ characters the container refuses to start (exit 2, one line
+     that says how to set one);
+   - health answers 200 (and the image's HEALTHCHECK passes);
+   - a trigger with examples/workflows.toml mounted at /config gets 202, and the run shows in the
+     admin API as Succeeded with its field;
+   - every process runs as the image's non-root user, and the admin token is in no process's argv;
+   - with ``QHARNESS_PUBLIC_HOSTS=qualtrics-mock``, Host ``qualtrics-mock`` is answered and another
+     Host gets 421 (skipped, saying so, while the mock has no ``--public-host``);
+   - SIGTERM stops it within 5 s, exit code 0, store flushed;
+   - a new container on the same volume still has the run.
+4. numbers: build time, image size (and what the project's layers add to the base's), time from
+   ``podman run`` to the first HTTP 200, time from SIGTERM to exit.
+
+Exit 0 if every check passed, 1 if any failed, 2 if podman is missing. The last line is
+``image checks passed: N passed, M failed`` (or ``failed``).
+
+    python tests/image/image_check.py [--base IMAGE] [--tag REF] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from debian_base import debian_base
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / "examples" / "workflows.toml"
+CONTAINERS_CONF = ROOT / ".ci" / "image" / "containers.conf"
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+ADMIN_TOKEN = "image-check-admin-token-0123456789"  # a throwaway container's, 34 characters
+SERVICE_NAME = "qualtrics-mock"
+STOP_BUDGET_S = 5.0
+FIRST_200_TARGET_S = 2.0
+SIZE_TARGET_MB = 150
+CONFIG = tomllib.loads(WORKFLOWS.read_text(encoding="utf-8"))
+WORKFLOW = next(wf for wf in CONFIG["workflows"] if wf.get("enabled", True))
+
+
+class Checks:
+    """PASS/FAIL lines as they happen, and the tally for the last line."""
+
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failed = 0
+
+    def record(self, name: str, ok: bool, detail: str) -> bool:
+        print(f"{'PASS' if ok else 'FAIL'} {name}: {detail}", flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        return ok
+
+    def skip(self, name: str, reason: str) -> None:
+        print(f"SKIP {name}: {reason}", flush=True)
+
+
+def podman(
+    *args: str, check: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["podman", *args],
+        check=check,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http(
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 15,
+) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - our URL
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def version() -> str:
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        return str(tomllib.load(handle)["project"]["version"])
+
+
+def build(base: str, tag: str, local_base: bool) -> float:
+    args = [
+        "build",
+        "--format",
+        "docker",  # the OCI format has no HEALTHCHECK
+        "--build-arg",
+        f"BASE={base}",
+        "--build-arg",
+        f"VERSION={version()}",
+        "--tag",
+        tag,
+        "--file",
+        str(ROOT / "Containerfile"),
+    ]
+    if local_base:
+        args += ["--pull=never"]
+    if HOST_CA_BUNDLE.exists():
+        # A TLS-intercepting proxy's CA is in the host's bundle; pip in the build needs it too.
+        args += [
+            "--volume",
+            f"{HOST_CA_BUNDLE}:/run/host-ca.crt:ro",
+            "--build-arg",
+            "PIP_CERT=/run/host-ca.crt",
+        ]
+    started = time.monotonic()
+    result = subprocess.run(
+        ["podman", *args, str(ROOT)], check=False, stdin=subprocess.DEVNULL, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"podman build failed (exit {result.returncode}); see its output above")
+    return time.monotonic() - started
+
+
+def image_size_mb(reference: str) -> float:
+    return int(podman("image", "inspect", "--format", "{{.Size}}", reference).stdout) / 1e6
+
+
+@contextmanager
+def volume() -> Iterator[str]:
+    name = f"qharness-image-check-{os.getpid()}"
+    podman("volume", "create", name)
+    try:
+        yield name
+    finally:
+        podman("volume", "rm", "--force", name, check=False)
+
+
+def run_mock(
+    image: str, port: int, data_volume: str, env: dict[str, str]
+) -> tuple[str, float | None]:
+    """Start the mock detached; its id and the seconds from `podman run` to the first 200."""
+    env_args = [item for key, value in env.items() for item in ("--env", f"{key}={value}")]
+    started = time.monotonic()
+    container = podman(
+        "run",
+        "--detach",
+        "--health-interval=disable",  # no systemd timers here; `podman healthcheck run` still works
+        "--publish",
+        f"127.0.0.1:{port}:8080",
+        "--volume",
+        f"{WORKFLOWS}:/config/workflows.toml:ro",
+        "--volume",
+        f"{data_volume}:/data",
+        *env_args,
+        image,
+    ).stdout.strip()
+    deadline = started + 30
+    while time.monotonic() < deadline:
+        try:
+            status, _ = http(f"http://127.0.0.1:{port}/__admin/health", timeout=1)
+        except OSError:
+            status = 0
+        if status == 200:
+            return container, time.monotonic() - started
+        if podman("inspect", "--format", "{{.State.Running}}", container).stdout.strip() != "true":
+            break
+        time.sleep(0.02)
+    return container, None
+
+
+def remove(container: str) -> None:
+    podman("rm", "--force", "--time", "0", container, check=False)
+
+
+def check_refusals(checks: Checks, image: str) -> None:
+    for label, env in (
+        ("no token", []),
+        ("a 15-character token", ["--env", "QHARNESS_MOCK_ADMIN_TOKEN=" + "x" * 15]),
+    ):
+        result = podman("run", "--rm", *env, image, check=False, timeout=60)
+        message = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+        checks.record(
+            f"refuses-weak-token ({label})",
+            result.returncode == 2 and "QHARNESS_MOCK_ADMIN_TOKEN" in message,
+            f"exit {result.returncode}: {message!r}",
+        )
+
+
+def supports_public_host(image: str) -> bool:
+    helptext = podman("run", "--rm", image, "qharness", "mock", "serve", "--help", check=False)
+    return "--public-host" in helptext.stdout
+
+
+def check_running(checks: Checks, container: str, base_url: str, public_host: bool) -> str | None:
+    """Health, non-root, secrets, trigger and run; the accepted requestId."""
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    status, body = http(f"{base_url}/__admin/health")
+    checks.record("health", status == 200, f"GET /__admin/health -> {status} {body[:60]!r}")
+    health = podman("healthcheck", "run", container, check=False)
+    checks.record(
+        "healthcheck", health.returncode == 0, f"podman healthcheck run -> exit {health.returncode}"
+    )
+    top = podman("top", container, "user", "pid", "args").stdout.splitlines()[1:]
+    users = {line.split()[0] for line in top if line.strip()}
+    checks.record(
+        "non-root",
+        bool(users) and "root" not in users and "0" not in users,
+        f"process users {sorted(users)}",
+    )
+    checks.record(
+        "token-not-in-argv",
+        all(ADMIN_TOKEN not in line for line in top),
+        f"{len(top)} processes' argv searched",
+    )
+    user = CONFIG["users"][0]
+    workflow = WORKFLOW
+    credentials = f"{user['username']}:{user['api_token']}".encode()
+    status, body = http(
+        f"{base_url}/inbound-event/v1/events/json/triggers?urlTokenId={workflow['url_token_id']}",
+        method="POST",
+        body=b'{"identityMap":{"Email":[{"id":"image-check@example.com"}]}}',
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + base64.b64encode(credentials).decode(),
+        },
+    )
+    request_id = json.loads(body).get("meta", {}).get("requestId") if status == 202 else None
+    checks.record("trigger", status == 202, f"POST trigger -> {status}")
+    status, body = http(
+        f"{base_url}/__admin/workflows/{workflow['id']}/runs?wait_for=1&timeout=10", headers=admin
+    )
+    runs = json.loads(body).get("runs", []) if status == 200 else []
+    ours = [r for r in runs if r.get("requestId") == request_id]
+    checks.record(
+        "run-recorded",
+        bool(ours)
+        and ours[0]["status"] == "Succeeded"
+        and ours[0]["fields"].get("email") == "image-check@example.com",
+        f"admin API -> {status}, {len(runs)} run(s), ours: {ours[0]['status'] if ours else 'missing'}",
+    )
+    if public_host:
+        named, _ = http(f"{base_url}/__admin/health", headers={"Host": f"{SERVICE_NAME}:8080"})
+        other, _ = http(f"{base_url}/__admin/health", headers={"Host": "attacker.example:8080"})
+        checks.record(
+            "service-name",
+            named == 200 and other == 421,
+            f"Host {SERVICE_NAME} -> {named}, Host attacker.example -> {other}",
+        )
+    else:
+        checks.skip(
+            "service-name",
+            "this build's `qharness mock serve` has no --public-host yet; "
+            "QHARNESS_PUBLIC_HOSTS is passed through once it does",
+        )
+    return request_id
+
+
+def check_stop(checks: Checks, container: str) -> float:
+    started = time.monotonic()
+    podman("kill", "--signal", "TERM", container)
+    code = podman("wait", container, timeout=30).stdout.strip()
+    elapsed = time.monotonic() - started
+    logs = podman("logs", container, check=False)
+    flushed = "store flushed" in logs.stdout + logs.stderr
+    checks.record(
+        "sigterm",
+        elapsed < STOP_BUDGET_S and code == "0" and flushed,
+        f"exited {code} in {elapsed:.2f} s (budget {STOP_BUDGET_S:.0f} s), store flushed: {flushed}",
+    )
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", help="base image (default: a Debian base built here)")
+    parser.add_argument("--tag", default=f"localhost/qualtrics-mock:{version()}")
+    parser.add_argument("--keep", action="store_true", help="keep the image afterwards")
+    args = parser.parse_args(argv)
+    if shutil.which("podman") is None:
+        print(
+            "podman not found: apt-get install -y podman runc uidmap slirp4netns", file=sys.stderr
+        )
+        return 2
+    os.environ.setdefault("CONTAINERS_CONF", str(CONTAINERS_CONF))
+    local_base = args.base is None
+    base = debian_base() if local_base else args.base
+    build_s = build(base, args.tag, local_base)
+    size = image_size_mb(args.tag)
+    base_size = image_size_mb(base)
+
+    checks = Checks()
+    check_refusals(checks, args.tag)
+    public_host = supports_public_host(args.tag)
+    env = {"QHARNESS_MOCK_ADMIN_TOKEN": ADMIN_TOKEN}
+    if public_host:
+        env["QHARNESS_PUBLIC_HOSTS"] = SERVICE_NAME
+    first_200: float | None = None
+    stop_s = float("nan")
+    with volume() as data:
+        port = free_port()
+        container, first_200 = run_mock(args.tag, port, data, env)
+        try:
+            checks.record(
+                "first-200",
+                first_200 is not None and first_200 < FIRST_200_TARGET_S,
+                f"{first_200:.2f} s from `podman run` (target {FIRST_200_TARGET_S:.0f} s)"
+                if first_200 is not None
+                else "no 200 within 30 s: " + podman("logs", container, check=False).stderr[-300:],
+            )
+            request_id = None
+            if first_200 is not None:
+                request_id = check_running(
+                    checks, container, f"http://127.0.0.1:{port}", public_host
+                )
+                stop_s = check_stop(checks, container)
+        finally:
+            remove(container)
+        if request_id is not None:
+            port = free_port()
+            container, again = run_mock(args.tag, port, data, env)
+            try:
+                admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+                status, body = (
+                    http(
+                        f"http://127.0.0.1:{port}/__admin/workflows/{WORKFLOW['id']}/runs",
+                        headers=admin,
+                    )
+                    if again is not None
+                    else (0, b"{}")
+                )
+                kept = [
+                    r for r in json.loads(body).get("runs", []) if r.get("requestId") == request_id
+                ]
+                checks.record(
+                    "restart-keeps-runs",
+                    bool(kept),
+                    f"after a restart on the same volume: {len(kept)} of 1 run(s) found",
+                )
+            finally:
+                podman("stop", "--time", "5", container, check=False)
+                remove(container)
+    if not args.keep:
+        podman("rmi", args.tag, check=False)
+
+    print(f"build: {build_s:.1f} s")
+    print(
+        f"image: {size:.0f} MB on {base} ({base_size:.0f} MB), the project's layers add "
+        f"{size - base_size:.0f} MB (target on python:3.12-slim: < {SIZE_TARGET_MB} MB)"
+    )
+    print(
+        f"first HTTP 200: {first_200:.2f} s after `podman run`"
+        if first_200
+        else "first HTTP 200: never"
+    )
+    print(f"SIGTERM to exit: {stop_s:.2f} s")
+    verdict = "passed" if checks.failed == 0 else "failed"
+    print(f"image checks {verdict}: {checks.passed} passed, {checks.failed} failed")
+    return 0 if checks.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
