@@ -20,10 +20,11 @@ What runs (``nox -s image``; podman, with .ci/image/containers.conf via ``CONTAI
 4. numbers: build time, image size (and what the project's layers add to the base's), time from
    ``podman run`` to the first HTTP 200, time from SIGTERM to exit.
 
+The image stays tagged (``localhost/qualtrics-mock:VERSION``) for ``podman run``.
 Exit 0 if every check passed, 1 if any failed, 2 if podman is missing. The last line is
 ``image checks passed: N passed, M failed`` (or ``failed``).
 
-    python tests/image/image_check.py [--base IMAGE] [--tag REF] [--keep]
+    python tests/image/image_check.py [--base IMAGE] [--tag REF]
 """
 
 from __future__ import annotations
@@ -105,9 +106,10 @@ def http(
     headers: dict[str, str] | None = None,
     timeout: float = 15,
 ) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    assert url.startswith("http://127.0.0.1:"), url  # only the container under test
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - our URL
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return int(response.status), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -199,7 +201,7 @@ def run_mock(
 
 
 def remove(container: str) -> None:
-    podman("rm", "--force", "--time", "0", container, check=False)
+    podman("rm", "--force", "--volumes", "--time", "0", container, check=False)
 
 
 def check_refusals(checks: Checks, image: str) -> None:
@@ -300,11 +302,42 @@ def check_stop(checks: Checks, container: str) -> float:
     return elapsed
 
 
+def check_restart(
+    checks: Checks, image: str, data: str, env: dict[str, str], request_id: str
+) -> float | None:
+    """A second container on the same volume still has the run; its time to the first 200."""
+    port = free_port()
+    container, first_200 = run_mock(image, port, data, env)
+    try:
+        kept: list[object] = []
+        if first_200 is not None:
+            _, body = http(
+                f"http://127.0.0.1:{port}/__admin/workflows/{WORKFLOW['id']}/runs",
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
+            kept = [r for r in json.loads(body).get("runs", []) if r.get("requestId") == request_id]
+        checks.record(
+            "restart-keeps-runs",
+            bool(kept),
+            f"a new container on the same volume has {len(kept)} of the 1 run",
+        )
+    finally:
+        podman("stop", "--time", "5", container, check=False)
+        remove(container)
+    return first_200
+
+
+def container_start_s(image: str) -> float:
+    """Baseline: `podman run --rm IMAGE true` in the same image, the part of a start that is podman's."""
+    started = time.monotonic()
+    podman("run", "--rm", "--entrypoint", "true", image)
+    return time.monotonic() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", help="base image (default: a Debian base built here)")
     parser.add_argument("--tag", default=f"localhost/qualtrics-mock:{version()}")
-    parser.add_argument("--keep", action="store_true", help="keep the image afterwards")
     args = parser.parse_args(argv)
     if shutil.which("podman") is None:
         print(
@@ -315,8 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     local_base = args.base is None
     base = debian_base() if local_base else args.base
     build_s = build(base, args.tag, local_base)
-    size = image_size_mb(args.tag)
-    base_size = image_size_mb(base)
+    size, base_size = image_size_mb(args.tag), image_size_mb(base)
 
     checks = Checks()
     check_refusals(checks, args.tag)
@@ -324,64 +356,39 @@ def main(argv: list[str] | None = None) -> int:
     env = {"QHARNESS_MOCK_ADMIN_TOKEN": ADMIN_TOKEN}
     if public_host:
         env["QHARNESS_PUBLIC_HOSTS"] = SERVICE_NAME
-    first_200: float | None = None
     stop_s = float("nan")
+    request_id = None
     with volume() as data:
         port = free_port()
         container, first_200 = run_mock(args.tag, port, data, env)
+        starts = [first_200]
         try:
-            checks.record(
-                "first-200",
-                first_200 is not None and first_200 < FIRST_200_TARGET_S,
-                f"{first_200:.2f} s from `podman run` (target {FIRST_200_TARGET_S:.0f} s)"
-                if first_200 is not None
-                else "no 200 within 30 s: " + podman("logs", container, check=False).stderr[-300:],
-            )
-            request_id = None
-            if first_200 is not None:
-                request_id = check_running(
-                    checks, container, f"http://127.0.0.1:{port}", public_host
-                )
+            if first_200 is None:
+                tail = podman("logs", container, check=False).stderr.strip()[-300:]
+                checks.record("starts", False, f"no 200 within 30 s; its log ends: {tail!r}")
+            else:
+                url = f"http://127.0.0.1:{port}"
+                request_id = check_running(checks, container, url, public_host)
                 stop_s = check_stop(checks, container)
         finally:
             remove(container)
         if request_id is not None:
-            port = free_port()
-            container, again = run_mock(args.tag, port, data, env)
-            try:
-                admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-                status, body = (
-                    http(
-                        f"http://127.0.0.1:{port}/__admin/workflows/{WORKFLOW['id']}/runs",
-                        headers=admin,
-                    )
-                    if again is not None
-                    else (0, b"{}")
-                )
-                kept = [
-                    r for r in json.loads(body).get("runs", []) if r.get("requestId") == request_id
-                ]
-                checks.record(
-                    "restart-keeps-runs",
-                    bool(kept),
-                    f"after a restart on the same volume: {len(kept)} of 1 run(s) found",
-                )
-            finally:
-                podman("stop", "--time", "5", container, check=False)
-                remove(container)
-    if not args.keep:
-        podman("rmi", args.tag, check=False)
+            starts.append(check_restart(checks, args.tag, data, env, request_id))
+    baseline = container_start_s(args.tag)
 
     print(f"build: {build_s:.1f} s")
     print(
-        f"image: {size:.0f} MB on {base} ({base_size:.0f} MB), the project's layers add "
-        f"{size - base_size:.0f} MB (target on python:3.12-slim: < {SIZE_TARGET_MB} MB)"
+        f"image {args.tag}: {size:.0f} MB on {base} ({base_size:.0f} MB): the project's layers "
+        f"add {size - base_size:.0f} MB (target on python:3.12-slim: < {SIZE_TARGET_MB} MB)"
     )
-    print(
-        f"first HTTP 200: {first_200:.2f} s after `podman run`"
-        if first_200
-        else "first HTTP 200: never"
-    )
+    measured = sorted(s for s in starts if s is not None)
+    if measured:
+        worst = measured[-1]
+        print(
+            f"first HTTP 200 after `podman run`: {', '.join(f'{s:.2f} s' for s in measured)} "
+            f"({'within' if worst < FIRST_200_TARGET_S else 'OVER'} the {FIRST_200_TARGET_S:.0f} s "
+            f"target; podman alone starts `true` in this image in {baseline:.2f} s)"
+        )
     print(f"SIGTERM to exit: {stop_s:.2f} s")
     verdict = "passed" if checks.failed == 0 else "failed"
     print(f"image checks {verdict}: {checks.passed} passed, {checks.failed} failed")
