@@ -12,6 +12,7 @@ What runs (``nox -s image``; podman, with .ci/image/containers.conf via ``CONTAI
    - health answers 200 (and the image's HEALTHCHECK passes);
    - a trigger with examples/workflows.toml mounted at /config gets 202, and the run shows in the
      admin API as Succeeded with its field;
+   - the OCI labels carry the project's version and licence;
    - every process runs as the image's non-root user, and the admin token is in no process's argv;
    - with ``QHARNESS_PUBLIC_HOSTS=qualtrics-mock``, Host ``qualtrics-mock`` is answered and another
      Host gets 421 (skipped, saying so, while the mock has no ``--public-host``);
@@ -134,6 +135,15 @@ def build(base: str, tag: str, local_base: bool) -> float:
         "--file",
         str(ROOT / "Containerfile"),
     ]
+    for label, git_args in (
+        ("SOURCE", ["remote", "get-url", "origin"]),
+        ("REVISION", ["rev-parse", "HEAD"]),
+    ):
+        found = subprocess.run(
+            ["git", "-C", str(ROOT), *git_args], capture_output=True, text=True, check=False
+        )
+        if found.returncode == 0 and found.stdout.strip():
+            args += ["--build-arg", f"{label}={found.stdout.strip()}"]
     if local_base:
         args += ["--pull=never"]
     if HOST_CA_BUNDLE.exists():
@@ -216,6 +226,24 @@ def check_refusals(checks: Checks, image: str) -> None:
             result.returncode == 2 and "QHARNESS_MOCK_ADMIN_TOKEN" in message,
             f"exit {result.returncode}: {message!r}",
         )
+
+
+def check_labels(checks: Checks, image: str) -> None:
+    labels = json.loads(podman("image", "inspect", "--format", "{{json .Labels}}", image).stdout)
+    wanted = {
+        "org.opencontainers.image.version": version(),
+        "org.opencontainers.image.licenses": "MIT",
+    }
+    checks.record(
+        "oci-labels",
+        all(labels.get(k) == v for k, v in wanted.items())
+        and "org.opencontainers.image.source" in labels,
+        ", ".join(
+            f"{k.rsplit('.', 1)[1]}={labels.get(k)!r}"
+            for k in sorted(labels)
+            if k.startswith("org.opencontainers")
+        ),
+    )
 
 
 def supports_public_host(image: str) -> bool:
@@ -351,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     size, base_size = image_size_mb(args.tag), image_size_mb(base)
 
     checks = Checks()
+    check_labels(checks, args.tag)
     check_refusals(checks, args.tag)
     public_host = supports_public_host(args.tag)
     env = {"QHARNESS_MOCK_ADMIN_TOKEN": ADMIN_TOKEN}
