@@ -226,3 +226,17 @@ def test_compose_app_reaches_the_mock_by_service_name(service_mock: LiveMock) ->
         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
     ).json()["runs"]
     assert [r["status"] for r in runs] == ["Succeeded"]
+
+
+def test_readme_one_liner_runs_the_image_as_the_recipes_do() -> None:
+    """The README's `docker run` line: token from the environment (not argv), port 8080 on
+    loopback, the workflows file and the history volume where the image reads them."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [line] = [row for row in readme.splitlines() if row.startswith("docker run ")]
+    words = shlex.split(line)
+    assert words[words.index("-e") + 1] == "QHARNESS_MOCK_ADMIN_TOKEN"  # no `=value` in argv
+    assert words[words.index("-p") + 1] == "127.0.0.1:8080:8080"
+    mounts = [words[i + 1] for i, w in enumerate(words) if w == "-v"]
+    assert {m.split(":")[1] for m in mounts} == {"/config/workflows.toml", "/data"}
+    image = _load("compose.yaml")["services"]["qualtrics-mock"]["image"]
+    assert image.endswith(f":-{words[-1]}}}"), "README and compose name the same image"

@@ -19,7 +19,7 @@ esac
 
 token="${QHARNESS_MOCK_ADMIN_TOKEN:-}"
 if [ "${#token}" -lt 16 ]; then
-  echo "qualtrics-mock: refusing to listen on 0.0.0.0 without an admin token of at least 16 characters: run the container with -e QHARNESS_MOCK_ADMIN_TOKEN=\"\$(openssl rand -hex 16)\"" >&2
+  echo "qualtrics-mock: refusing to listen on 0.0.0.0 without an admin token of at least 16 characters: export QHARNESS_MOCK_ADMIN_TOKEN=\"\$(openssl rand -hex 16)\" and run the container with -e QHARNESS_MOCK_ADMIN_TOKEN" >&2
   exit 2
 fi
 unset token
