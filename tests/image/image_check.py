@@ -45,6 +45,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from debian_base import debian_base
 
@@ -121,6 +122,24 @@ def version() -> str:
         return str(tomllib.load(handle)["project"]["version"])
 
 
+def _git(*args: str) -> str:
+    found = subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+    )
+    return found.stdout.strip() if found.returncode == 0 else ""
+
+
+def git_labels() -> dict[str, str]:
+    """SOURCE and REVISION for the OCI labels, where git knows them. The source is a public
+    https URL only: a clone's origin may be a local path, or carry credentials in its userinfo."""
+    labels = {"REVISION": _git("rev-parse", "HEAD")}
+    origin = urlsplit(_git("remote", "get-url", "origin"))
+    if origin.scheme == "https" and origin.hostname:
+        port = f":{origin.port}" if origin.port else ""
+        labels["SOURCE"] = urlunsplit(("https", origin.hostname + port, origin.path, "", ""))
+    return {k: v for k, v in labels.items() if v}
+
+
 def build(base: str, tag: str, local_base: bool) -> float:
     args = [
         "build",
@@ -135,15 +154,7 @@ def build(base: str, tag: str, local_base: bool) -> float:
         "--file",
         str(ROOT / "Containerfile"),
     ]
-    for label, git_args in (
-        ("SOURCE", ["remote", "get-url", "origin"]),
-        ("REVISION", ["rev-parse", "HEAD"]),
-    ):
-        found = subprocess.run(
-            ["git", "-C", str(ROOT), *git_args], capture_output=True, text=True, check=False
-        )
-        if found.returncode == 0 and found.stdout.strip():
-            args += ["--build-arg", f"{label}={found.stdout.strip()}"]
+    args += [f"--build-arg={label}={value}" for label, value in git_labels().items()]
     if local_base:
         args += ["--pull=never"]
     if HOST_CA_BUNDLE.exists():
