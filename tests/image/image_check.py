@@ -14,6 +14,7 @@ What runs (``nox -s image``; podman, with .ci/image/containers.conf via ``CONTAI
      admin API as Succeeded with its field;
    - the OCI labels carry the project's version and licence;
    - every process runs as the image's non-root user, and the admin token is in no process's argv;
+   - ``qharness certify --mock`` run from the image (in the mock's network namespace) passes;
    - with ``QHARNESS_PUBLIC_HOSTS=qualtrics-mock``, Host ``qualtrics-mock`` is answered and another
      Host gets 421 (skipped, saying so, while the mock has no ``--public-host``);
    - 20 more events answered 202, then at once SIGTERM: it stops within 5 s, exit code 0,
@@ -194,7 +195,8 @@ def run_mock(
     image: str, port: int, data_volume: str, env: dict[str, str]
 ) -> tuple[str, float | None]:
     """Start the mock detached; its id and the seconds from `podman run` to the first 200."""
-    env_args = [item for key, value in env.items() for item in ("--env", f"{key}={value}")]
+    os.environ.update(env)  # `--env NAME` passes the value on, keeping it out of podman's argv
+    env_args = [item for key in env for item in ("--env", key)]
     started = time.monotonic()
     container = podman(
         "run",
@@ -332,6 +334,36 @@ def check_running(checks: Checks, container: str, base_url: str, public_host: bo
     return request_id
 
 
+def check_certify(checks: Checks, image: str, mock: str) -> None:
+    """`qharness certify --mock` from the image itself, sharing the mock's network namespace (so
+    the mock is on loopback, where the connector may send plain http), as a team without Python
+    would run it."""
+    result = podman(
+        "run",
+        "--rm",
+        "--network",
+        f"container:{mock}",
+        "--env",
+        "QHARNESS_MOCK_ADMIN_TOKEN",
+        image,
+        "qharness",
+        "certify",
+        "--mock",
+        "http://127.0.0.1:8080",
+        "--examples",
+        "100",
+        check=False,
+        timeout=300,
+    )
+    last = (result.stdout.strip().splitlines() or [""])[-1]
+    checks.record(
+        "certify-in-container",
+        result.returncode == 0 and last.startswith("certification passed"),
+        f"exit {result.returncode}: {last!r}"
+        + (f" {result.stderr.strip()[-300:]!r}" if result.returncode else ""),
+    )
+
+
 def burst(base_url: str, count: int = BURST) -> list[str]:
     """Events accepted (202) just before SIGTERM, their runs still queued (run delay 0.5 s)."""
     accepted = [trigger(base_url, f"burst-{i}@example.com") for i in range(count)]
@@ -399,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     os.environ.setdefault("CONTAINERS_CONF", str(CONTAINERS_CONF))
+    os.environ["QHARNESS_MOCK_ADMIN_TOKEN"] = ADMIN_TOKEN  # passed with `--env NAME`, not in argv
     local_base = args.base is None
     base = debian_base() if local_base else args.base
     build_s = build(base, args.tag, local_base)
@@ -425,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
                 url = f"http://127.0.0.1:{port}"
                 first = check_running(checks, container, url, public_host)
                 accepted = [first] if first else []
+                check_certify(checks, args.tag, container)
                 accepted += burst(url)
                 stop_s = check_stop(checks, container)
         finally:
