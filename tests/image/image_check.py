@@ -40,6 +40,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 import urllib.error
@@ -335,31 +336,27 @@ def check_running(checks: Checks, container: str, base_url: str, public_host: bo
 
 
 def check_certify(checks: Checks, image: str, mock: str) -> None:
-    """`qharness certify --mock` from the image itself, sharing the mock's network namespace (so
-    the mock is on loopback, where the connector may send plain http), as a team without Python
-    would run it."""
-    result = podman(
-        "run",
-        "--rm",
-        "--network",
-        f"container:{mock}",
-        "--env",
-        "QHARNESS_MOCK_ADMIN_TOKEN",
-        image,
-        "qharness",
-        "certify",
-        "--mock",
-        "http://127.0.0.1:8080",
-        "--examples",
-        "100",
-        check=False,
-        timeout=300,
-    )
+    """The README's certification without Python: `qharness certify` from the image, on an
+    activation in a mounted directory, writing JUnit there as the caller's uid. It shares the
+    mock's network namespace (so the mock is on loopback, where the connector may send plain
+    http) and certifies against it with --mock."""
+    with tempfile.TemporaryDirectory(prefix="qharness-image-") as work:
+        Path(work).chmod(0o777)  # written by uid 65534 in the container
+        shutil.copy(ROOT / "examples" / "activation.toml", Path(work) / "activation.toml")
+        result = podman(
+            "run", "--rm", "--network", f"container:{mock}", "--env", "QHARNESS_MOCK_ADMIN_TOKEN",
+            "--volume", f"{work}:/work", "--workdir", "/work", "--user", "65534:65534",
+            image, "qharness", "certify", "activation.toml", "--mock", "http://127.0.0.1:8080",
+            "--examples", "100", "--junit", "junit.xml",
+            check=False, timeout=300,
+        )  # fmt: skip
+        junit = Path(work) / "junit.xml"
+        cases = junit.read_text(encoding="utf-8").count("<testcase") if junit.exists() else 0
     last = (result.stdout.strip().splitlines() or [""])[-1]
     checks.record(
         "certify-in-container",
-        result.returncode == 0 and last.startswith("certification passed"),
-        f"exit {result.returncode}: {last!r}"
+        result.returncode == 0 and last.startswith("certification passed") and cases == 12,
+        f"exit {result.returncode}, {cases} JUnit testcases: {last!r}"
         + (f" {result.stderr.strip()[-300:]!r}" if result.returncode else ""),
     )
 
