@@ -232,7 +232,7 @@ def test_readme_one_liner_runs_the_image_as_the_recipes_do() -> None:
     """The README's `docker run` line: token from the environment (not argv), port 8080 on
     loopback, the workflows file and the history volume where the image reads them."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    [line] = [row for row in readme.splitlines() if row.startswith("docker run ")]
+    [line] = [row for row in readme.splitlines() if row.startswith("docker run ") and " -p " in row]
     words = shlex.split(line)
     assert words[words.index("-e") + 1] == "QHARNESS_MOCK_ADMIN_TOKEN"  # no `=value` in argv
     assert words[words.index("-p") + 1] == "127.0.0.1:8080:8080"
@@ -240,3 +240,16 @@ def test_readme_one_liner_runs_the_image_as_the_recipes_do() -> None:
     assert {m.split(":")[1] for m in mounts} == {"/config/workflows.toml", "/data"}
     image = _load("compose.yaml")["services"]["qualtrics-mock"]["image"]
     assert image.endswith(f":-{words[-1]}}}"), "README and compose name the same image"
+
+
+def test_readme_certifies_without_python_from_the_image() -> None:
+    """The README's certification from the image: the caller's directory and uid, JUnit out."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    [line] = [r for r in readme.splitlines() if r.startswith("docker run ") and "certify" in r]
+    words = shlex.split(line, posix=False)
+    assert words[words.index("-v") + 1] == '"$PWD:/work"'
+    assert words[words.index("-w") + 1] == "/work"
+    assert words[words.index("-u") + 1] == '"$(id -u):$(id -g)"'  # reports owned by the caller
+    command = words[words.index("qharness") :]
+    assert command[:3] == ["qharness", "certify", "activation.toml"]
+    assert "--junit" in command
