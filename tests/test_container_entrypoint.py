@@ -131,3 +131,10 @@ def test_containerfile_declares_the_service_contract() -> None:
     assert "COPY .ci/image/entrypoint.sh /usr/local/bin/qharness-entrypoint" in CONTAINERFILE
     for label in ("source", "version", "licenses"):
         assert f"org.opencontainers.image.{label}=" in CONTAINERFILE
+
+
+def test_public_hosts_are_not_globbed(stub_bin: Path) -> None:
+    """A `*` in QHARNESS_PUBLIC_HOSTS stays a `*` (the mock rejects it), never a file list."""
+    env = {"QHARNESS_MOCK_ADMIN_TOKEN": TOKEN, "QHARNESS_PUBLIC_HOSTS": "*"}
+    argv = entrypoint(stub_bin, env=env).stdout.splitlines()
+    assert argv[-2:] == ["--public-host", "*"]

@@ -8,7 +8,7 @@
 #     16 characters: off loopback, the token is what keeps others out of the admin API and the UI;
 #   - $QHARNESS_PUBLIC_HOSTS (comma- or space-separated names, e.g. "qualtrics-mock") become
 #     --public-host flags: the Host names the mock answers to behind a service name.
-# With a command (`... qualtrics-mock qharness certify --mock http://qualtrics-mock:8080`), it
+# With a command (`... qualtrics-mock qharness certify activation.toml --junit junit.xml`), it
 # runs that command instead.
 set -eu
 
@@ -28,6 +28,7 @@ set -- --host 0.0.0.0 --port 8080 --db /data/runs.sqlite3 "$@"
 if [ -f /config/workflows.toml ]; then
   set -- --workflows /config/workflows.toml "$@"
 fi
+set -f  # the names are split on commas and blanks, never globbed
 for name in $(printf '%s' "${QHARNESS_PUBLIC_HOSTS:-}" | tr ',' ' '); do
   set -- "$@" --public-host "$name"
 done
