@@ -19,7 +19,9 @@ What runs (``nox -s image``; podman, with .ci/image/containers.conf via ``CONTAI
      Host gets 421 (skipped, saying so, while the mock has no ``--public-host``);
    - 20 more events answered 202, then at once SIGTERM: it stops within 5 s, exit code 0,
      store flushed;
-   - a new container on the same volume has every run answered 202, the queued ones included.
+   - a new container on the same volume has every run answered 202, the queued ones included;
+   - examples/ci/compose.yaml under podman-compose: an app container reaches the mock by its
+     service name and gets 202 (skipped, saying so, without podman-compose).
 4. numbers: build time, image size (and what the project's layers add to the base's), time from
    ``podman run`` to the first HTTP 200, time from SIGTERM to exit.
 
@@ -429,6 +431,88 @@ def container_start_s(image: str) -> float:
     return time.monotonic() - started
 
 
+APP_ONE_SHOT = """
+import os, httpx
+response = httpx.post(
+    os.environ["QUALTRICS_TRIGGER_URL"],
+    json={"identityMap": {"Email": [{"id": "compose@example.com"}]}},
+    auth=(os.environ["QUALTRICS_USERNAME"], os.environ["QUALTRICS_API_TOKEN"]),
+)
+print("app got", response.status_code)
+"""
+
+
+def check_compose(checks: Checks, image: str, public_host: bool) -> None:
+    """examples/ci/compose.yaml under podman-compose: the mock as a service, and as the "app" this
+    image running a one-shot sender with the app's environment, which reaches the mock by its
+    service name (Host `qualtrics-mock:8080`) and gets 202. podman-compose does not wait for
+    `service_healthy`, so this waits for health itself."""
+    if shutil.which("podman-compose") is None:
+        checks.skip("compose", "podman-compose is not installed (apt-get install podman-compose)")
+        return
+    port = free_port()
+    os.environ.update(
+        {"APP_IMAGE": image, "QHARNESS_MOCK_IMAGE": image, "QHARNESS_MOCK_PORT": str(port)}
+    )
+    files = ["-f", str(ROOT / "examples" / "ci" / "compose.yaml")]
+    with tempfile.TemporaryDirectory(prefix="qharness-compose-") as scratch:
+        if not public_host:  # until `mock serve` has --public-host, leave the names out
+            override = Path(scratch) / "no-public-hosts.yaml"
+            override.write_text(
+                'services:\n  qualtrics-mock:\n    environment:\n      QHARNESS_PUBLIC_HOSTS: ""\n',
+                encoding="utf-8",
+            )
+            files += ["-f", str(override)]
+        compose = [
+            "podman-compose",
+            "--project-name",
+            f"qharness-image-check-{os.getpid()}",
+            *files,
+        ]
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [*compose, *args], capture_output=True, text=True, timeout=180, check=False,
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+
+        try:
+            run("up", "-d", "qualtrics-mock")
+            deadline = time.monotonic() + 30
+            healthy = False
+            while not healthy and time.monotonic() < deadline:
+                try:
+                    healthy = http(f"http://127.0.0.1:{port}/__admin/health", timeout=1)[0] == 200
+                except OSError:
+                    time.sleep(0.1)
+            app = run("run", "--rm", "app", "python3", "-c", APP_ONE_SHOT)
+            said = [line for line in app.stdout.splitlines() if line.startswith("app got")]
+            _, body = (
+                http(
+                    f"http://127.0.0.1:{port}/__admin/workflows/{WORKFLOW['id']}/runs?wait_for=1&timeout=10",
+                    headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                )
+                if healthy
+                else (0, b"{}")
+            )
+            runs = [
+                r
+                for r in json.loads(body).get("runs", [])
+                if r.get("fields", {}).get("email") == "compose@example.com"
+            ]
+            checks.record(
+                "compose",
+                said == ["app got 202"] and len(runs) == 1,
+                f"mock healthy: {healthy}; {said or app.stderr.strip()[-200:]!r}; runs in the mock: {len(runs)}",
+            )
+        finally:
+            run("down", "--volumes")
+            subprocess.run(
+                ["podman", "network", "rm", "--force", f"qharness-image-check-{os.getpid()}_default"],
+                capture_output=True, check=False,
+            )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", help="base image (default: a Debian base built here)")
@@ -474,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
             remove(container)
         if accepted:
             starts.append(check_restart(checks, args.tag, data, env, accepted))
+    check_compose(checks, args.tag, public_host)
     baseline = container_start_s(args.tag)
 
     print(f"build: {build_s:.1f} s")
