@@ -253,3 +253,26 @@ def test_readme_certifies_without_python_from_the_image() -> None:
     command = words[words.index("qharness") :]
     assert command[:3] == ["qharness", "certify", "activation.toml"]
     assert "--junit" in command
+
+
+@pytest.mark.parametrize("recipe", ["github-actions", "gitlab"])
+def test_install_step_refuses_to_guess_the_package(recipe: str, tmp_path: Path) -> None:
+    """Without QHARNESS_PACKAGE the install step stops (exit 2, naming the variable) before pip
+    could fetch a same-named package from elsewhere."""
+    if recipe == "gitlab":
+        lines = _lines(_load("gitlab-ci.yml")["certify"]["before_script"])
+    else:
+        job = _load("github-actions.yml")["jobs"]["certify"]
+        [step] = [s for s in job["steps"] if "pip install" in str(s.get("run", ""))]
+        lines = _lines(step["run"])
+    env = {k: v for k, v in os.environ.items() if k != "QHARNESS_PACKAGE"}
+    result = subprocess.run(
+        ["/bin/bash", "-c", "set -e\n" + "\n".join(lines)],
+        cwd=tmp_path,
+        env={**env, "PATH": str(tmp_path)},  # no pip to reach, were the guard missing
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "QHARNESS_PACKAGE" in result.stdout + result.stderr
