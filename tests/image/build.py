@@ -31,9 +31,18 @@ def git_labels() -> dict[str, str]:
     return {k: v for k, v in labels.items() if v}
 
 
+def _image_id(reference: str) -> str:
+    return podman("image", "inspect", "--format", "{{.Id}}", reference, check=False).stdout.strip()
+
+
 def build(base: str, tag: str, local_base: bool) -> float:
+    """Build ``tag``; the image it replaces is removed. No layer cache is kept (``--layers=false``):
+    every commit changes the wheel, so CI could not reuse one, and cached stages would pile up on
+    a machine that builds every run."""
+    previous = _image_id(tag)
     args = [
         "build",
+        "--layers=false",
         "--format",
         "docker",  # the OCI format has no HEALTHCHECK
         "--build-arg",
@@ -62,7 +71,10 @@ def build(base: str, tag: str, local_base: bool) -> float:
     )
     if result.returncode != 0:
         raise SystemExit(f"podman build failed (exit {result.returncode}); see its output above")
-    return time.monotonic() - started
+    elapsed = time.monotonic() - started
+    if previous and previous != _image_id(tag):
+        podman("rmi", previous, check=False)  # kept if a container still uses it
+    return elapsed
 
 
 def image_size_mb(reference: str) -> float:
