@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "LOCKOUT_FAILURES": 10,  # failed authentications per client ...
     "LOCKOUT_WINDOW": 60.0,  # ... within this many seconds ...
     "LOCKOUT_SECONDS": 300.0,  # ... lock the client out for this long
-    "IDEMPOTENCY_TTL": 86_400.0,  # seconds an Idempotency-Key is remembered
+    "IDEMPOTENCY_TTL": 86_400.0,  # seconds an Idempotency-Key is remembered (extension on)
     "HISTORY_LIMIT": 10_000,  # runs kept per workflow (oldest evicted)
     "JOURNAL_LIMIT": 100_000,  # journal entries kept (oldest evicted)
     "RETENTION_DAYS": 30,  # runs and journal entries older than this are deleted
@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_WAIT_SECONDS": 30,  # the long-poll's maximum timeout
     "WORKFLOWS": (),  # workflows to upsert at start (mappings, as in the TOML file)
     "USERS": (),  # users to upsert at start
+    # Extensions: behaviours Qualtrics does not have, off unless asked for ([extensions] table).
+    "EXTENSION_IDEMPOTENCY_KEYS": False,  # dedup by Idempotency-Key (Qualtrics documents none)
 }
 
 DEFAULTS["ADMIN_TOKEN"] = None  # when set, /__admin/ and the UI require it
@@ -56,6 +58,10 @@ LIMIT_KEYS: tuple[str, ...] = (
     "JOURNAL_LIMIT",
     "RETENTION_DAYS",
 )
+
+
+#: The keys a TOML ``[extensions]`` table may set (lower-case there, without the prefix).
+EXTENSION_PREFIX = "EXTENSION_"
 
 
 class ConfigError(ValueError):
@@ -98,7 +104,17 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         ):
             raise ConfigError(f"{file}: limits.{key}: expected {type(DEFAULTS[upper]).__name__}")
         out[upper] = value
-    unknown = set(data) - {"users", "workflows", "limits"}
+    extensions = data.get("extensions", {})
+    if not isinstance(extensions, Mapping):
+        raise ConfigError(f"{file}: extensions: must be a table")
+    for key, value in extensions.items():
+        upper = EXTENSION_PREFIX + str(key).upper()
+        if upper not in DEFAULTS:
+            raise ConfigError(f"{file}: extensions.{key}: unknown extension")
+        if not isinstance(value, bool):
+            raise ConfigError(f"{file}: extensions.{key}: expected true or false")
+        out[upper] = value
+    unknown = set(data) - {"users", "workflows", "limits", "extensions"}
     if unknown:
         raise ConfigError(f"{file}: {sorted(unknown)[0]}: unknown table")
     return out

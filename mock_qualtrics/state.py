@@ -23,11 +23,13 @@ from .limits import DailyCounter, SlidingWindow
 from .store import Store
 from .workflows import User, ValidationError, Workflow, parse_user, parse_workflow, token_digest
 
-__all__ = ["MockState", "current_state"]
+__all__ = ["IdempotencyKeys", "MockState", "current_state"]
 
 
 class IdempotencyKeys:
-    """``(workflow_id, key) -> first requestId`` for ``ttl`` seconds."""
+    """``(workflow_id, key) -> first requestId`` for ``ttl`` seconds: the harness's own
+    deduplication, an extension (Qualtrics documents none), on only with
+    ``[extensions] idempotency_keys = true``."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
@@ -59,6 +61,13 @@ class IdempotencyKeys:
                     del self._keys[k]
             return None
 
+    def release(self, workflow_id: str, key: str, request_id: str) -> None:
+        """Forget ``key`` if ``request_id`` registered it (its run could not be recorded)."""
+        with self._lock:
+            hit = self._keys.get((workflow_id, key))
+            if hit is not None and hit[0] == request_id:
+                del self._keys[(workflow_id, key)]
+
     def clear(self) -> None:
         with self._lock:
             self._keys.clear()
@@ -78,7 +87,9 @@ class MockState:
             float(config["LOCKOUT_SECONDS"]),
         )
         self.rate = SlidingWindow(int(config["RATE_LIMIT"]), float(config["RATE_WINDOW"]))
-        self.keys = IdempotencyKeys(float(config["IDEMPOTENCY_TTL"]))
+        self.keys: IdempotencyKeys | None = None
+        if config["EXTENSION_IDEMPOTENCY_KEYS"]:
+            self.keys = IdempotencyKeys(float(config["IDEMPOTENCY_TTL"]))
         self._lock = threading.Lock()
         self._workflows: dict[str, Workflow] = {}
         self._by_token: dict[str, str] = {}
@@ -94,9 +105,10 @@ class MockState:
             self.users.put(User(username, digest))
         for body in self.store.load_workflows():
             self._remember(parse_workflow(body, max_fields=10**6))
-        now = time.time()
-        for wf, key, request_id, ts in self.store.accepted_keys_since(now - self.keys.ttl):
-            self.keys.claim(wf, key, request_id, ts)
+        if self.keys is not None:
+            now = time.time()
+            for wf, key, request_id, ts in self.store.accepted_keys_since(now - self.keys.ttl):
+                self.keys.claim(wf, key, request_id, ts)
 
     # -- users -----------------------------------------------------------------------------
 
@@ -201,7 +213,8 @@ class MockState:
     def reset(self, *, everything: bool = False) -> None:
         """Forget history, journal, faults, keys and counters (and users/workflows if asked)."""
         self.faults.clear()
-        self.keys.clear()
+        if self.keys is not None:
+            self.keys.clear()
         self.rate.clear()
         self.lockout.clear()
         self.daily.clear()

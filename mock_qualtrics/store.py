@@ -48,11 +48,17 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT,
     fields TEXT NOT NULL,
     error TEXT,
-    payload TEXT
+    payload TEXT,
+    duplicate_of TEXT,
+    idempotency_key TEXT,
+    body_sha256 BLOB
 );
 CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs (workflow_id, seq);
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (workflow_id, status, seq);
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (received_ts);
+CREATE INDEX IF NOT EXISTS runs_by_key ON runs (workflow_id, idempotency_key, seq)
+    WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_by_body ON runs (workflow_id, body_sha256, seq);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     request_id TEXT NOT NULL,
@@ -68,8 +74,10 @@ CREATE INDEX IF NOT EXISTS events_by_time ON events (received_ts);
 
 _RUN_COLUMNS = (
     "id, workflow_id, request_id, status, received_at, started_at, finished_at, fields, error,"
-    " payload"
+    " payload, duplicate_of"
 )
+#: Columns added after the first release, for files written by an older mock.
+_ADDED_RUN_COLUMNS = {"duplicate_of": "TEXT", "idempotency_key": "TEXT", "body_sha256": "BLOB"}
 FINISHED = ("Succeeded", "Failed")
 _GROUP = 64  # below this many queued writes, the writer waits _GROUP_WAIT for more
 _GROUP_WAIT = 0.002
@@ -114,6 +122,8 @@ class PendingRun:
     document: Any
     fields: tuple[FieldSpec, ...]
     storage: str  # raw | redacted | none
+    idempotency_key: str | None = None
+    body_sha256: bytes = b""
 
     def payload_text(self) -> str | None:
         if self.storage == "none":
@@ -169,6 +179,7 @@ class Store:
         if path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self._work = threading.Condition(self._lock)
@@ -281,8 +292,8 @@ class Store:
             db.execute("BEGIN")
             try:
                 events: list[tuple[Any, ...]] = []
-                finished: list[tuple[Any, ...]] = []
-                queued: list[tuple[Any, ...]] = []
+                finished: list[tuple[tuple[Any, ...], PendingRun]] = []
+                queued: list[tuple[tuple[Any, ...], PendingRun]] = []
 
                 def write_rows() -> None:
                     if events:
@@ -291,11 +302,17 @@ class Store:
                             " status_code, outcome, idempotency_key) VALUES (?,?,?,?,?,?,?)",
                             events,
                         )
-                    if finished or queued:
-                        db.executemany(
-                            f"INSERT INTO runs ({_RUN_COLUMNS}, received_ts)"  # noqa: S608 - constant SQL, values bound  # nosec B608
-                            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                            finished + queued,
+                    for row, run in finished + queued:
+                        db.execute(
+                            f"INSERT INTO runs ({_RUN_COLUMNS}, received_ts, idempotency_key,"  # noqa: S608 - constant SQL, values bound  # nosec B608
+                            " body_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            (
+                                *row,
+                                _duplicate_of(db, run),
+                                run.received_ts,
+                                run.idempotency_key,
+                                run.body_sha256,
+                            ),
                         )
                     events.clear()
                     finished.clear()
@@ -323,29 +340,33 @@ class Store:
                             status, started, ended, values, error = run.finish(now)
                             finished.append(
                                 (
-                                    *base,
-                                    status,
-                                    iso(run.received_ts),
-                                    started,
-                                    ended,
-                                    values,
-                                    error,
-                                    run.payload_text(),
-                                    run.received_ts,
+                                    (
+                                        *base,
+                                        status,
+                                        iso(run.received_ts),
+                                        started,
+                                        ended,
+                                        values,
+                                        error,
+                                        run.payload_text(),
+                                    ),
+                                    run,
                                 )
                             )
                         else:
                             queued.append(
                                 (
-                                    *base,
-                                    "queued",
-                                    iso(run.received_ts),
-                                    None,
-                                    None,
-                                    "{}",
-                                    None,
-                                    run.payload_text(),
-                                    run.received_ts,
+                                    (
+                                        *base,
+                                        "queued",
+                                        iso(run.received_ts),
+                                        None,
+                                        None,
+                                        "{}",
+                                        None,
+                                        run.payload_text(),
+                                    ),
+                                    run,
                                 )
                             )
                             heapq.heappush(self._timers, (due, next(self._timer_seq), run))
@@ -384,6 +405,13 @@ class Store:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+
+    def _migrate(self) -> None:
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        if columns:  # an existing file: add what a newer mock records
+            for name, kind in _ADDED_RUN_COLUMNS.items():
+                if name not in columns:
+                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
 
     def _fail_stale_queued_runs(self) -> None:
         stamp = iso(time.time())
@@ -514,8 +542,36 @@ def _run_filter(workflow_id: str | None, status: str | None) -> tuple[str, tuple
     return where, tuple(params)
 
 
+def _duplicate_of(db: sqlite3.Connection, run: PendingRun) -> str | None:
+    """The earliest kept run of the same workflow with the same Idempotency-Key or body bytes."""
+    seq_id: list[tuple[int, str]] = []
+    if run.idempotency_key is not None:
+        seq_id += db.execute(
+            "SELECT seq, id FROM runs WHERE workflow_id=? AND idempotency_key=? ORDER BY seq"
+            " LIMIT 1",
+            (run.workflow_id, run.idempotency_key),
+        ).fetchall()
+    seq_id += db.execute(
+        "SELECT seq, id FROM runs WHERE workflow_id=? AND body_sha256=? ORDER BY seq LIMIT 1",
+        (run.workflow_id, run.body_sha256),
+    ).fetchall()
+    return min(seq_id)[1] if seq_id else None
+
+
 def _run_record(row: Sequence[Any]) -> dict[str, Any]:
-    run_id, wf, request_id, status, received, started, finished, fields, error, payload = row
+    (
+        run_id,
+        wf,
+        request_id,
+        status,
+        received,
+        started,
+        finished,
+        fields,
+        error,
+        payload,
+        duplicate_of,
+    ) = row
     return {
         "id": run_id,
         "workflow_id": wf,
@@ -527,6 +583,7 @@ def _run_record(row: Sequence[Any]) -> dict[str, Any]:
         "fields": orjson.loads(fields),
         "error": error,
         "payload": orjson.loads(payload) if payload is not None else None,
+        "duplicate_of": duplicate_of,
     }
 
 

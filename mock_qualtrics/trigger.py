@@ -8,9 +8,14 @@ Order of checks (each rejection is journalled with its outcome):
 4. credentials (if the workflow requires them): 401 ``unauthorized``, 403 ``forbidden``
 5. body over the size limit: 413 ``too-large``; not JSON: 415 ``unsupported-media-type``;
    unparsable: 400 ``invalid-json``; nested too deep: 400 ``too-deep``
-6. an Idempotency-Key seen within 24 h: 202 with the first requestId, ``duplicate``
+6. only with the idempotency-keys extension: an Idempotency-Key seen within 24 h gets 202 with
+   the first requestId, ``duplicate``
 7. calls per minute per user, runs per day: 429 ``rate-limited`` with Retry-After
 8. disabled workflow: 202 ``disabled`` and no run; otherwise 202 ``accepted`` and a queued run.
+
+Qualtrics documents no deduplication, so by default a repeated Idempotency-Key, or a body repeated
+byte for byte, makes a second run like Qualtrics would; the store marks it ``duplicate_of`` the
+earlier run so that a test can count duplicates.
 
 The older URL shape (``/JSON/triggers?...&triggerId=...``) is served by the same view; its
 ``triggerId`` is looked up as a ``urlTokenId`` first and then as a workflow id (an assumption: the
@@ -19,6 +24,7 @@ public sources do not say what Qualtrics' ``triggerId`` maps to).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any, NoReturn
 
@@ -133,8 +139,9 @@ def trigger(shape: str) -> Response:
     document = _read_json(attempt, config)
 
     now = time.time()
-    if key is not None:
-        first = state.keys.lookup(workflow.id, key, now)
+    keys = state.keys  # None unless the idempotency-keys extension is on
+    if keys is not None and key is not None:
+        first = keys.lookup(workflow.id, key, now)
         if first is not None:
             attempt.journal(202, "duplicate", first)
             return attempt.accepted(first)
@@ -149,8 +156,8 @@ def trigger(shape: str) -> Response:
     wait = state.daily.acquire()
     if wait:
         attempt.reject(429, "rate-limited", "Daily workflow run limit reached", "DAILY_LIMIT", wait)
-    if key is not None:
-        first = state.keys.claim(workflow.id, key, attempt.request_id, now)
+    if keys is not None and key is not None:
+        first = keys.claim(workflow.id, key, attempt.request_id, now)
         if first is not None:
             attempt.journal(202, "duplicate", first)
             return attempt.accepted(first)
@@ -164,6 +171,8 @@ def trigger(shape: str) -> Response:
         document=document[0],
         fields=workflow.fields,
         storage=str(config["PAYLOAD_STORAGE"]),
+        idempotency_key=key,
+        body_sha256=hashlib.sha256(document[1]).digest(),
     )
     state.store.submit(
         "event",

@@ -273,15 +273,17 @@ def test_admin_token_required_when_set(make_app: Any) -> None:
 
 
 def test_file_store_survives_restart(tmp_path: Path) -> None:
-    """Runs, users, workflows and idempotency keys survive a restart; config upserts by id."""
+    """Runs, users, workflows and idempotency keys (extension on) survive a restart; config
+    upserts by id; ``duplicate_of`` finds a run from before the restart."""
     db = str(tmp_path / "mock.db")
-    app = create_app(base_config(DATABASE=db))
+    app = create_app(base_config(DATABASE=db, EXTENSION_IDEMPOTENCY_KEYS=True))
     t = TriggerActions(app.test_client())
     first = t.post(headers={"Idempotency-Key": "k"}).get_json()["meta"]["requestId"]
     t.runs(wait_for=1, timeout=5)
     app.extensions["mock_qualtrics.store"].close()
     renamed = base_config(
         DATABASE=db,
+        EXTENSION_IDEMPOTENCY_KEYS=True,
         USERS=[],
         WORKFLOWS=[
             {"id": WF, "name": "Renamed", "owner": USER, "url_token_id": TOKEN_ID, "fields": FIELDS}
@@ -294,6 +296,9 @@ def test_file_store_survives_restart(tmp_path: Path) -> None:
         assert app2.test_client().get(f"/__admin/workflows/{WF}").get_json()["name"] == "Renamed"
         again = t2.post(token=TOKEN, headers={"Idempotency-Key": "k"})
         assert again.get_json()["meta"]["requestId"] == first
+        t2.post(token=TOKEN, headers={"Idempotency-Key": "other"})
+        newest, oldest = t2.runs(wait_for=2, timeout=5)
+        assert newest["duplicate_of"] == oldest["id"]  # same body bytes as before the restart
     finally:
         app2.extensions["mock_qualtrics.store"].close()
 
