@@ -34,8 +34,10 @@ from flask import Blueprint, Response, request
 from .envelope import MockError, envelope
 from .ids import new_id
 from .limits import is_json_content_type, json_depth_exceeds
+from .ops import AcceptRun, Journal
+from .records import EventRow, PendingRun
 from .state import MockState, current_state
-from .store import EventRow, PendingRun
+from .store import StoreError
 
 __all__ = ["DROP_FLAG", "bp"]
 
@@ -58,18 +60,32 @@ class _Attempt:
         self.workflow_id = workflow_id
         self.key = key
 
-    def journal(self, status: int | None, outcome: str, request_id: str | None = None) -> None:
-        self.state.store.submit(
-            "event",
-            EventRow(
-                request_id or self.request_id,
-                self.received,
-                self.workflow_id,
-                status,
-                outcome,
-                self.key,
-            ),
+    def row(self, status: int | None, outcome: str, request_id: str | None = None) -> EventRow:
+        return EventRow(
+            request_id or self.request_id,
+            self.received,
+            self.workflow_id,
+            status,
+            outcome,
+            self.key,
         )
+
+    def journal(self, status: int | None, outcome: str, request_id: str | None = None) -> None:
+        """Journal a rejection (not waited for: its answer claims nothing was recorded)."""
+        self.state.store.submit(Journal(self.row(status, outcome, request_id)))
+
+    def commit(self, op: AcceptRun | Journal) -> None:
+        """Commit ``op`` before a 202 says it happened; 503 if the store cannot."""
+        try:
+            self.state.store.run(op)
+        except StoreError as exc:
+            raise MockError(
+                503,
+                f"The mock could not record this request ({exc}); retry later",
+                "STORE_UNAVAILABLE",
+                request_id=self.request_id,
+                headers={"Retry-After": "1"},
+            ) from None
 
     def reject(
         self, status: int, outcome: str, message: str, code: str, retry_after: int | None = None
@@ -143,7 +159,7 @@ def trigger(shape: str) -> Response:
     if keys is not None and key is not None:
         first = keys.lookup(workflow.id, key, now)
         if first is not None:
-            attempt.journal(202, "duplicate", first)
+            attempt.commit(Journal(attempt.row(202, "duplicate", first)))
             return attempt.accepted(first)
     wait = state.rate.acquire(user_key)
     if wait:
@@ -151,7 +167,7 @@ def trigger(shape: str) -> Response:
             429, "rate-limited", "Too many requests: 3,000 calls per minute", "RATE_LIMITED", wait
         )
     if not workflow.enabled:
-        attempt.journal(202, "disabled")
+        attempt.commit(Journal(attempt.row(202, "disabled")))
         return attempt.accepted()
     wait = state.daily.acquire()
     if wait:
@@ -159,7 +175,7 @@ def trigger(shape: str) -> Response:
     if keys is not None and key is not None:
         first = keys.claim(workflow.id, key, attempt.request_id, now)
         if first is not None:
-            attempt.journal(202, "duplicate", first)
+            attempt.commit(Journal(attempt.row(202, "duplicate", first)))
             return attempt.accepted(first)
 
     run = PendingRun(
@@ -174,12 +190,17 @@ def trigger(shape: str) -> Response:
         idempotency_key=key,
         body_sha256=hashlib.sha256(document[1]).digest(),
     )
-    state.store.submit(
-        "event",
-        EventRow(attempt.request_id, attempt.received, workflow.id, 202, "accepted", key),
-        ("run", (run, attempt.received + float(config["RUN_DELAY"]))),
-    )
-    return attempt.accepted()
+    try:
+        attempt.commit(
+            AcceptRun(
+                attempt.row(202, "accepted"), run, attempt.received + float(config["RUN_DELAY"])
+            )
+        )
+    except MockError:
+        if keys is not None and key is not None:
+            keys.release(workflow.id, key, attempt.request_id)
+        raise
+    return attempt.accepted()  # only now: the run and its journal row are committed
 
 
 def _read_json(attempt: _Attempt, config: Any) -> tuple[Any, bytes]:

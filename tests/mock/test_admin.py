@@ -15,6 +15,7 @@ import contracts
 import mock_qualtrics
 from mock_qualtrics import create_app, load_toml
 from mock_qualtrics.openapi import document
+from mock_qualtrics.state import current_state
 
 
 def test_exported_members() -> None:
@@ -40,7 +41,7 @@ def test_factory_defaults() -> None:
         assert app.debug is False
         assert app.test_client().get("/__admin/health").get_json() == {"status": "ok"}
     finally:
-        app.extensions["mock_qualtrics.store"].close()
+        current_state(app).store.close()
 
 
 def test_run_record_validates_against_contract(trigger: TriggerActions) -> None:
@@ -280,7 +281,7 @@ def test_file_store_survives_restart(tmp_path: Path) -> None:
     t = TriggerActions(app.test_client())
     first = t.post(headers={"Idempotency-Key": "k"}).get_json()["meta"]["requestId"]
     t.runs(wait_for=1, timeout=5)
-    app.extensions["mock_qualtrics.store"].close()
+    current_state(app).store.close()
     renamed = base_config(
         DATABASE=db,
         EXTENSION_IDEMPOTENCY_KEYS=True,
@@ -300,7 +301,7 @@ def test_file_store_survives_restart(tmp_path: Path) -> None:
         newest, oldest = t2.runs(wait_for=2, timeout=5)
         assert newest["duplicate_of"] == oldest["id"]  # same body bytes as before the restart
     finally:
-        app2.extensions["mock_qualtrics.store"].close()
+        current_state(app2).store.close()
 
 
 def test_toml_config(tmp_path: Path) -> None:
@@ -315,7 +316,7 @@ def test_toml_config(tmp_path: Path) -> None:
         assert fields["external_id"] == "$.identityMap.ECID[0].id"
         assert fields["mobilePhone.number"] == "$.mobilePhone.number"
     finally:
-        app.extensions["mock_qualtrics.store"].close()
+        current_state(app).store.close()
     bad = tmp_path / "bad.toml"
     bad.write_text("[limits]\nnope = 1\n")
     with pytest.raises(mock_qualtrics.ConfigError, match=r"limits\.nope"):
