@@ -25,6 +25,8 @@ def test_exported_members() -> None:
         "ConfigError",
         "ConnectionDropped",
         "LiveMock",
+        "MockAdmin",
+        "MockAdminError",
         "create_app",
         "is_loopback",
         "load_toml",

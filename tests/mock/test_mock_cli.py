@@ -116,13 +116,18 @@ def test_runs_table_and_json(mock_qualtrics: MockQualtrics) -> None:
     assert "$.e" in failed["error"]
 
 
-def test_runs_user_mistakes(mock_qualtrics: MockQualtrics) -> None:
-    from connector.errors import UsageError
+def test_runs_user_mistakes(
+    mock_qualtrics: MockQualtrics, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad URL, an unknown workflow, an unreachable mock: exit 2 and one line saying which."""
+    from connector.cli import main
 
-    for args in (
-        ["--mock", "nope"],
-        ["--mock", mock_qualtrics.url, "--workflow", "WF_x"],
-        ["--mock", "http://127.0.0.1:9"],
+    for args, said in (
+        (["--mock", "nope"], "--mock"),
+        (["--mock", mock_qualtrics.url, "--workflow", "WF_x"], "WF_x"),
+        (["--mock", "http://127.0.0.1:9"], "cannot reach the mock"),
     ):
-        result = CliRunner().invoke(runs, args)
-        assert isinstance(result.exception, UsageError), args
+        assert main(["runs", *args]) == 2, args
+        err = capsys.readouterr().err
+        assert said in err
+        assert len(err.strip().splitlines()) == 1, err
