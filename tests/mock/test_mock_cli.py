@@ -131,3 +131,30 @@ def test_runs_user_mistakes(
         err = capsys.readouterr().err
         assert said in err
         assert len(err.strip().splitlines()) == 1, err
+
+
+def test_deleted_workflows_keep_their_runs(
+    mock_qualtrics: MockQualtrics, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Deleting a workflow keeps its runs: the admin API lists them, ``qharness runs`` names the
+    workflow "Deleted Workflow" (as Qualtrics does) and shows a repeat's ``duplicate_of``."""
+    from connector.cli import main
+
+    mock_qualtrics.add_user("u", "t")
+    wf = mock_qualtrics.create_workflow("Gone soon", "u")
+    for _ in range(2):
+        assert (
+            httpx.post(wf["trigger_url"], json={}, headers={"X-API-TOKEN": "t"}).status_code == 202
+        )
+    newest, first = mock_qualtrics.runs(wf["id"], wait_for=2)
+    mock_qualtrics.delete_workflow(wf["id"])
+    assert mock_qualtrics.workflows() == []
+    assert [r["id"] for r in mock_qualtrics.runs(wf["id"])] == [newest["id"], first["id"]]
+    assert newest["duplicate_of"] == first["id"]
+    assert main(["runs", "--mock", mock_qualtrics.url]) == 0
+    table = capsys.readouterr().out
+    assert table.count("Deleted Workflow") == 2
+    assert "Gone soon" not in table
+    assert first["id"] in table.splitlines()[1]  # the newest run's DUPLICATE OF column
+    assert main(["runs", "--mock", mock_qualtrics.url, "--workflow", wf["id"]]) == 0
+    assert capsys.readouterr().out.count("Deleted Workflow") == 2
