@@ -97,8 +97,10 @@ def served_with_file(tmp_path: Path) -> Iterator[str]:
     config = tmp_path / "m.toml"
     config.write_text(FILE)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "connector.cli", "mock", "serve", "--port", "0"]
-        + ["--workflows", str(config), "--db", str(tmp_path / "m.db")],
+        [
+            *(sys.executable, "-m", "connector.cli", "mock", "serve", "--port", "0"),
+            *("--workflows", str(config), "--db", str(tmp_path / "m.db")),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
