@@ -22,7 +22,17 @@ FAILING = Path(__file__).resolve().parents[2] / "examples" / "partner-activation
 def _certify(seed: int) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if k != "QHARNESS_DEBUG"}
     result = subprocess.run(
-        [sys.executable, "-m", "connector.cli", "certify", str(FAILING), "--examples", "5", "--seed", str(seed)],
+        [
+            sys.executable,
+            "-m",
+            "connector.cli",
+            "certify",
+            str(FAILING),
+            "--examples",
+            "5",
+            "--seed",
+            str(seed),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
