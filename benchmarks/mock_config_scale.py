@@ -28,7 +28,9 @@ def _config(count: int) -> dict[str, object]:
             "name": f"Workflow {i}",
             "owner": f"user{i}@example.com",
             "url_token_id": f"{i:08x}-0000-4000-8000-000000000000",
-            "fields": [{"name": "email", "jsonpath": "$.identityMap.Email[0].id", "required": True}],
+            "fields": [
+                {"name": "email", "jsonpath": "$.identityMap.Email[0].id", "required": True}
+            ],
         }
         for i in range(count)
     ]
