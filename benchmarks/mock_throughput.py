@@ -140,8 +140,16 @@ def wrk(url: str, seconds: float, connections: int) -> tuple[int, float, float]:
         f.write(LUA.format(body=PAYLOAD))
     try:
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", f.name]
-            + [url],
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{int(seconds)}s",
+                "--latency",
+                "-s",
+                f.name,
+                url,
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -165,8 +173,19 @@ def bench_mock(tmp: Path, seconds: float, connections: int) -> tuple[float, floa
     db = tmp / "mock.db"
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "connector.cli", "mock", "serve", "--port", str(port)]
-        + ["--db", str(db), "--workflows", str(tmp / "workflows.toml")],
+        [
+            sys.executable,
+            "-m",
+            "connector.cli",
+            "mock",
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--workflows",
+            str(tmp / "workflows.toml"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -197,8 +216,20 @@ def bench_gunicorn(tmp: Path, seconds: float, connections: int) -> tuple[float, 
         conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, body BLOB)")
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-k", "sync", "-b", f"127.0.0.1:{port}"]
-        + ["--chdir", str(tmp), "bare_app:app"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-k",
+            "sync",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(tmp),
+            "bare_app:app",
+        ],
         env={**os.environ, "BENCH_DB": str(db)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -241,8 +272,18 @@ def bench_wiremock(tmp: Path, seconds: float, connections: int) -> tuple[float, 
     (root / "mappings" / "trigger.json").write_text(WIREMOCK_STUB)
     port = _free_port()
     proc = subprocess.Popen(
-        ["java", "-jar", jar, "--port", str(port), "--root-dir", str(root), "--disable-banner"]
-        + ["--async-response-enabled", "false"],
+        [
+            "java",
+            "-jar",
+            jar,
+            "--port",
+            str(port),
+            "--root-dir",
+            str(root),
+            "--disable-banner",
+            "--async-response-enabled",
+            "false",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
