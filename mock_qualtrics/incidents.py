@@ -74,8 +74,8 @@ class ThreadErrors:
         name = args.thread.name if args.thread is not None else "a thread"
         self.record(name, args.exc_value, args.exc_traceback)
         previous = self._previous_hook
-        if previous is not None and previous is not threading.__excepthook__:
-            previous(args)  # an outer ThreadErrors (the CLI's) hears about it too
+        if isinstance(getattr(previous, "__self__", None), ThreadErrors):
+            previous(args)  # type: ignore[misc]  # an outer ThreadErrors (the CLI's) hears it too
 
     def install(self) -> ThreadErrors:
         self._previous_hook = threading.excepthook

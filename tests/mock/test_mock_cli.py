@@ -158,3 +158,62 @@ def test_deleted_workflows_keep_their_runs(
     assert first["id"] in table.splitlines()[1]  # the newest run's DUPLICATE OF column
     assert main(["runs", "--mock", mock_qualtrics.url, "--workflow", wf["id"]]) == 0
     assert capsys.readouterr().out.count("Deleted Workflow") == 2
+
+
+def test_off_loopback_needs_a_16_character_admin_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A short token is refused with one line that says how to set a good one."""
+    from connector.cli import main
+
+    monkeypatch.setenv("QHARNESS_MOCK_ADMIN_TOKEN", "short")
+    assert main(["mock", "serve", "--host", "0.0.0.0", "--port", "0"]) == 2  # noqa: S104
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "at least 16" in err
+    assert "-e QHARNESS_MOCK_ADMIN_TOKEN=" in err
+    assert "short" not in err.replace("is 5 characters", "")
+
+
+def test_serve_flags_layer_over_the_file(tmp_path: Path) -> None:
+    """A flag given wins; a flag left out leaves the file's value; --public-host is kept."""
+    from connector.cli.mock import _settings
+
+    file = tmp_path / "m.toml"
+    file.write_text('[limits]\npayload_storage = "none"\nrun_delay = 2.0\n')
+    flags = {"RUN_DELAY": 0.0, "PAYLOAD_STORAGE": None, "DATABASE": None}
+    config = _settings(str(file), {**flags, "PUBLIC_HOSTS": ("mock.test", "b.test")}, None)
+    assert config["RUN_DELAY"] == 0.0
+    assert config["PAYLOAD_STORAGE"] == "none"
+    assert "DATABASE" not in config
+    assert config["PUBLIC_HOSTS"] == ("mock.test", "b.test")
+
+
+def test_a_thread_error_is_one_line_and_fails_the_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An exception in any thread of a command prints one line, no traceback, and exit 1."""
+    import threading
+
+    import click
+
+    from connector.cli import cli, main
+
+    @click.command("explode-in-a-thread")
+    def explode() -> None:
+        def boom() -> None:
+            raise OSError(9, "Bad file descriptor")
+
+        worker = threading.Thread(target=boom, name="waitress-3")
+        worker.start()
+        worker.join()
+
+    monkeypatch.setitem(cli.commands, "explode-in-a-thread", explode)
+    monkeypatch.delenv("QHARNESS_DEBUG", raising=False)
+    assert main(["explode-in-a-thread"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip() == (
+        "qharness: internal error in waitress-3: OSError: [Errno 9] Bad file descriptor; "
+        "rerun with QHARNESS_DEBUG=1 for the traceback"
+    )
