@@ -85,6 +85,7 @@ def db():
     if _db is None:  # one connection per gunicorn worker process
         _db = sqlite3.connect(os.environ["BENCH_DB"], isolation_level=None)
         _db.execute("PRAGMA journal_mode=WAL")
+        _db.execute("PRAGMA synchronous=NORMAL")  # the mock's durability: survives kill -9
         _db.execute("PRAGMA busy_timeout=10000")
     return _db
 
