@@ -262,6 +262,7 @@ def test_export_ndjson(trigger: TriggerActions, client: Any) -> None:
     assert r.mimetype == "application/x-ndjson"
     records = [orjson.loads(line) for line in r.get_data().splitlines()]
     assert [rec["type"] for rec in records] == ["workflow", "run", "event"]
+    assert records[1]["duplicate_of"] is None
 
 
 def test_admin_token_required_when_set(make_app: Any) -> None:

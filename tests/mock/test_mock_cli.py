@@ -187,6 +187,10 @@ def test_serve_flags_layer_over_the_file(tmp_path: Path) -> None:
     assert config["PAYLOAD_STORAGE"] == "none"
     assert "DATABASE" not in config
     assert config["PUBLIC_HOSTS"] == ("mock.test", "b.test")
+    # Regression: an explicit --run-delay was detected by comparing it with 0.5, so
+    # `--run-delay 0.5` lost to the file, and the file's value needed no flag to be overridden.
+    assert _settings(str(file), {"RUN_DELAY": 0.5}, None)["RUN_DELAY"] == 0.5
+    assert _settings(str(file), {"RUN_DELAY": None}, None)["RUN_DELAY"] == 2.0
 
 
 def test_a_thread_error_is_one_line_and_fails_the_command(
