@@ -1,10 +1,14 @@
 """Serving the mock over real HTTP with waitress: in a thread (:class:`LiveMock`) or as a process.
 
 Why waitress, tuned: it is pure Python, runs in-process (the pytest plugin and the certification
-start a mock inside the test process, on a free port) and on every OS; the mock keeps its state in
-one process, so a multi-process server (gunicorn's workers) would not fit, and granian's WSGI
-mode gave a higher request rate here but a p99 of 104-172 ms at 32 connections against waitress'
-45-56 ms, and cannot run inside a test process's thread. Waitress reads requests in its event loop
+start a mock inside the test process, on a free port) and on every OS, and it lets the app close a
+connection unanswered (the dropped-connection fault). The mock keeps its state in one process, so
+gunicorn's worker processes do not fit (each would have its own users, faults and counters).
+Measured on the 2-core box with ``wrk -c32``: the same app under granian's WSGI mode answered
+2.0-2.5k requests/s with a p99 of 104-172 ms, waitress 1.45-1.72k/s with a p99 of 45-56 ms (before
+durable 202s); ``qharness mock serve`` with durable 202s and every feature on now records
+1.26-1.36k events/s with a p99 of 50-54 ms (``benchmarks/mock_throughput.py``). The tail latency
+and the in-process use decided it. Waitress reads requests in its event loop
 and hands only complete requests to worker threads, so idle or slow (slowloris) connections cost a
 socket each, not a thread: with ``poll()`` instead of ``select()`` (no 1,024-descriptor ceiling)
 and a connection limit of 10,000, 2,000 such connections do not stop it answering
