@@ -20,6 +20,7 @@ from . import admin, trigger, ui
 from .config import DEFAULTS, check_config
 from .envelope import ConnectionDropped, MockError, envelope, json_response
 from .state import init_app
+from .store import StoreError
 from .workflows import ValidationError
 
 __all__ = ["create_app"]
@@ -70,6 +71,9 @@ def _handle_validation(exc: ValidationError) -> Response:
 def _handle_unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return _handle_http(exc)
+    if isinstance(exc, StoreError):  # shutting down, or a write failed: not a bug, say so
+        body = envelope(503, message=f"The mock's store is unavailable: {exc}", code="UNAVAILABLE")
+        return json_response(body, 503, {"Retry-After": "1"})
     log.error("unexpected error while serving %s %s", request.method, request.path, exc_info=exc)
     return json_response(
         envelope(500, message="Internal error in the mock", code="INTERNAL_ERROR"), 500

@@ -191,8 +191,8 @@ class GroupWriter:
                 tx = self._transaction(batch, due, now, drain, failures=failures)
             except Exception as exc:  # the commit itself failed: every op in it failed
                 log.error("store: a commit failed: %s: %s", type(exc).__name__, exc)
-                for run in due:
-                    heapq.heappush(self._timers, (now, next(self._timer_seq), run))
+                for run in due:  # try these runs again in a second, not in a busy loop
+                    heapq.heappush(self._timers, (now + 1.0, next(self._timer_seq), run))
                 return {ticket: exc for ticket, _, waited in batch if waited}
             log.error("store: a write failed alone: %s: %s", type(first).__name__, first)
             failures = {t: e for t, e in failures.items() if _waited(batch, t)}
