@@ -48,10 +48,13 @@ def test_stopping_mid_request_is_silent(capfd: pytest.CaptureFixture[str]) -> No
     """200 times: start a mock, fire requests from several threads, stop it while they fly."""
     problems: list[Any] = []
     clients = [httpx.Client(timeout=20) for _ in range(SENDERS)]
+    admin = httpx.Client(timeout=20)
     try:
         with ThreadPoolExecutor(max_workers=SENDERS) as pool:
             for _ in range(ROUNDS):
                 live = LiveMock(base_config(), threads=4).start()
+                # Each request then spends 20 ms inside a worker: the stop finds them mid-request.
+                admin.post(f"{live.url}/__admin/faults", json={"delay_ms": 20, "count": 1000})
                 outcomes: list[str] = []
                 started = threading.Barrier(SENDERS + 1)
                 futures = [pool.submit(_hammer, c, live.url, started, outcomes) for c in clients]
@@ -62,7 +65,7 @@ def test_stopping_mid_request_is_silent(capfd: pytest.CaptureFixture[str]) -> No
                 problems += [o for o in outcomes if o not in ("answer", "connection error")]
                 problems += live.errors
     finally:
-        for c in clients:
+        for c in [*clients, admin]:
             c.close()
     assert problems == []
     _, err = capfd.readouterr()
