@@ -136,3 +136,22 @@ def test_long_polls_end_when_the_mock_shuts_down() -> None:
     waiter.join(10)
     store.close()
     assert woke == [False]
+
+
+def test_idempotency_keys_release_and_expire() -> None:
+    """The extension's key table: a key whose run was not recorded is released; expired keys
+    are forgotten (and swept once enough new keys arrive)."""
+    from mock_qualtrics.idempotency import IdempotencyKeys
+
+    keys = IdempotencyKeys(ttl=10)
+    assert keys.claim("WF", "k", "req-1", now=0) is None
+    assert keys.claim("WF", "k", "req-2", now=1) == "req-1"
+    keys.release("WF", "k", "req-2")  # not its owner: nothing happens
+    assert keys.lookup("WF", "k", now=2) == "req-1"
+    keys.release("WF", "k", "req-1")
+    assert keys.lookup("WF", "k", now=2) is None
+    assert keys.claim("WF", "old", "req-3", now=0) is None
+    assert keys.lookup("WF", "old", now=11) is None  # expired
+    for n in range(10_002):  # enough claims to trigger a sweep of expired keys
+        keys.claim("WF", f"key-{n}", f"r-{n}", now=20)
+    assert keys.claim("WF", "key-0", "again", now=40) is None  # key-0 expired at 30
