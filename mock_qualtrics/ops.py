@@ -16,6 +16,7 @@ from .records import EventRow, Outcome, PendingRun, iso
 
 __all__ = [
     "AcceptRun",
+    "Batch",
     "DeleteWorkflow",
     "Journal",
     "Op",
@@ -117,6 +118,17 @@ class DeleteWorkflow:
 
     def apply(self, tx: Tx) -> None:
         history.delete_workflow(tx.db, self.workflow_id, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Several ops that stand or fall together (a config file's users and workflows)."""
+
+    ops: tuple[Op, ...]
+
+    def apply(self, tx: Tx) -> None:
+        for op in self.ops:
+            op.apply(tx)
 
 
 @dataclass(frozen=True, slots=True)
