@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import threading
 from types import FrameType
 from typing import Any
@@ -162,6 +163,8 @@ def serve(
         raise UsageError(f"{workflows_file}: {exc}") from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise UsageError(f"--db {config.get('DATABASE', ':memory:')}: cannot open: {exc}") from None
     try:
         server = make_server(app, host, port, threads=threads)
     except OSError as exc:

@@ -221,3 +221,15 @@ def test_a_thread_error_is_one_line_and_fails_the_command(
         "qharness: internal error in waitress-3: OSError: [Errno 9] Bad file descriptor; "
         "rerun with QHARNESS_DEBUG=1 for the traceback"
     )
+
+
+def test_a_db_that_cannot_be_opened_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from connector.cli import main
+
+    missing = tmp_path / "no" / "such" / "dir" / "mock.db"
+    assert main(["mock", "serve", "--port", "0", "--db", str(missing)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"error: --db {missing}: cannot open")
