@@ -22,7 +22,8 @@ from pathlib import Path
 __all__ = ["MMDEBSTRAP_ARGS", "cache_dir", "debian_base"]
 
 SUITE = "bookworm"
-MIRROR = "http://deb.debian.org/debian"
+# A machine whose apt uses another mirror sets $QHARNESS_DEBIAN_MIRROR (part of the cache key).
+MIRROR = os.environ.get("QHARNESS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 # Everything that decides the base's content: change any of it and the cache key changes.
 MMDEBSTRAP_ARGS = (
     "--variant=minbase",
