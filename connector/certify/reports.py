@@ -42,6 +42,7 @@ def _facts(c: Certification) -> list[tuple[str, str]]:
         ("mock", c.mock),
         ("replay", c.replay()),
         ("duration", f"{c.duration:.1f} s"),
+        *c.extra_facts(),
     ]
 
 
@@ -73,6 +74,7 @@ def json_report(c: Certification) -> dict[str, Any]:
         "replay": c.replay(),
         "duration_s": round(c.duration, 3),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **c.extra_json(),
     }
 
 
@@ -111,6 +113,9 @@ def junit_xml(c: Certification) -> bytes:
         else:
             failure = ET.SubElement(case, "failure", message=check.evidence[:500], type=check.name)
             failure.text = check.full_evidence()
+    if c.sections():
+        text = "\n\n".join(f"{title}\n{body}" for title, body in c.sections())
+        ET.SubElement(suite, "system-out").text = text
     ET.indent(suites)
     data: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
     return data + b"\n"
@@ -131,6 +136,8 @@ def markdown_report(c: Certification) -> str:
         for ch in c.checks
     ]
     failed = [ch for ch in c.checks if not ch.passed]
+    for title, text in c.sections():
+        lines += ["", f"## {title}", "", "```", text.replace("```", "'''"), "```"]
     if failed:
         lines += ["", "## Failures"]
         for check in failed:
@@ -185,6 +192,8 @@ def html_report(c: Certification) -> str:
             f"</td><td>{e(check.evidence)}</td></tr>"
         )
     parts.append("</table>")
+    for title, text in c.sections():
+        parts.append(f"<h2>{e(title)}</h2><pre>{e(text)}</pre>")
     failed = [ch for ch in c.checks if not ch.passed]
     if failed:
         parts.append("<h2>Failures</h2>")

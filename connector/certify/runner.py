@@ -74,6 +74,19 @@ class Certification:
         where = "" if self.activation.source.startswith("bundled") else f" {self.activation.source}"
         return f"qharness certify{where} --seed {self.seed} --examples {self.examples}"
 
+    # Hooks for certifications that say more (``certify-sender``): the reports show these too.
+    def extra_facts(self) -> list[tuple[str, str]]:
+        """More (name, value) rows for the reports' facts table."""
+        return []
+
+    def sections(self) -> list[tuple[str, str]]:
+        """More (title, preformatted text) sections, after the checks."""
+        return []
+
+    def extra_json(self) -> dict[str, Any]:
+        """More keys for the JSON report."""
+        return {}
+
 
 def show_profile(profile: Any) -> str:
     """The profile as indented JSON, very long strings shortened (their length kept)."""
