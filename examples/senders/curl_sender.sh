@@ -5,6 +5,12 @@
 #
 #   qharness certify-sender -- sh examples/senders/curl_sender.sh
 #
+# What curl does under the default scenario: it honours Retry-After on the 429 and the 503s, but
+# --retry does not retry a connection closed without an answer ("(52) Empty reply from server"),
+# so the event whose connection was dropped before processing is lost: sender.complete and
+# sender.exit fail. With CURL_RETRY="--retry 5 --retry-all-errors" (curl 7.71+) it passes, and the
+# lost answer is resent (a second run, reported, not failed).
+#
 # The credentials go to curl through a private config file, never through its argv (which any
 # user of the machine can read in `ps`).
 set -eu
@@ -14,9 +20,10 @@ umask 077
 printf 'user = "%s:%s"\n' "$QHARNESS_USERNAME" "$QHARNESS_API_TOKEN" > "$dir/curl.conf"
 printf 'url = "%s"\n' "$QHARNESS_TRIGGER_URL" >> "$dir/curl.conf"
 qharness render "$QHARNESS_ACTIVATION" "$QHARNESS_PROFILES" > "$dir/payloads.jsonl"
+retry=${CURL_RETRY:-"--retry 5"}
 failed=0
 while IFS= read -r payload; do
-  printf '%s' "$payload" | curl --silent --show-error --fail --retry 5 --max-time 30 \
+  printf '%s' "$payload" | curl --silent --show-error --fail $retry --max-time 30 \
     --config "$dir/curl.conf" -H 'Content-Type: application/json' --data-binary @- \
     --output /dev/null || failed=$((failed + 1))
 done < "$dir/payloads.jsonl"
