@@ -10,12 +10,8 @@ from pathlib import Path
 import click
 
 from ..certify.reports import report_kind, write_report
-from ..certify.sender import (
-    DEFAULT_PROFILES,
-    DEFAULT_TIMEOUT,
-    certify_sender as run_certify_sender,
-    load_scenario,
-)
+from ..certify.sender import DEFAULT_PROFILES, DEFAULT_TIMEOUT, load_scenario
+from ..certify.sender import certify_sender as run_certify_sender
 from ..certify.sender.process import check_command
 from ..errors import UsageError
 from ._common import BUNDLED_ACTIVATION, echo_warnings, load_or_bundled

@@ -28,7 +28,7 @@ def main() -> int:
             payload = render(json.loads(line))
             if payload is None:
                 continue
-            request = urllib.request.Request(
+            request = urllib.request.Request(  # noqa: S310 - QHARNESS_TRIGGER_URL, http(s)
                 url,
                 data=json.dumps(payload).encode(),
                 method="POST",

@@ -125,7 +125,7 @@ def make_feed(activation: Activation, count: int, seed: int) -> Feed:
         verbosity=Verbosity.quiet,
         print_blob=False,
     )
-    test = given(profile_strategy(activation, adversarial=False))(keep)  # type: ignore[no-untyped-call]
+    test = given(profile_strategy(activation, adversarial=False))(keep)
     try:
         hypothesis_seed(seed)(config(test))()
     except Exception:
@@ -166,6 +166,4 @@ def write_activation_copy(
 
 def identities_of(expected: Iterable[Expected]) -> dict[str, Expected]:
     """handle -> event, for every identity handle of every expected event."""
-    return {
-        h: event for event in expected for h in handles(event.document) if h.startswith("ns:")
-    }
+    return {h: event for event in expected for h in handles(event.document) if h.startswith("ns:")}

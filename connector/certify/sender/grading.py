@@ -82,11 +82,11 @@ class Evidence:
             self.documents[request.number] = document
             self.matched[request.number] = match(document)
         for run in self.runs:
-            event = match(run.get("payload"))
-            if event is None:
+            found = match(run.get("payload"))
+            if found is None:
                 self.stray_runs += 1
             else:
-                self.run_events.setdefault(event.number, []).append(run)
+                self.run_events.setdefault(found.number, []).append(run)
 
     def requests_for(self, event: Expected) -> list[Received]:
         return [r for r in self.requests if self.matched.get(r.number) is event]
@@ -237,6 +237,7 @@ def _values(ev: Evidence) -> CheckResult:
     problems: list[str] = []
     notes: list[str] = []
     compared: set[int] = set()
+    changed: dict[tuple[int, str], list[int]] = {}  # (event, change) -> requests carrying it
     for request in ev.requests:
         document = ev.documents[request.number]
         if not isinstance(document, dict):
@@ -250,8 +251,12 @@ def _values(ev: Evidence) -> CheckResult:
             continue
         compared.add(event.number)
         changes, extras = differences(event.document, document)
-        problems += [f"event for {event.label()} (request #{request.number}): {c}" for c in changes]
+        for change in changes:
+            changed.setdefault((event.number, change), []).append(request.number)
         notes += [f"note: request #{request.number}: {x}" for x in extras]
+    for (number, change), requests in changed.items():
+        label = ev.expected[number - 1].label()
+        problems.append(f"event for {label} (request #{_numbers(requests)}): {change}")
     if not compared and not problems:
         problems.append("no expected event arrived to compare")
     unique = list(dict.fromkeys(problems))

@@ -9,6 +9,7 @@ replaced by ``***``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -92,10 +93,8 @@ def _end_group(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             continue
         # The leader is gone; children may linger in the group: SIGKILL reaches them.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         return
 
 
@@ -123,7 +122,8 @@ def run_sender(
     except OSError as exc:
         raise UsageError(f"COMMAND {command[0]!r}: cannot run: {exc.strerror or exc}") from None
     tail: deque[str] = deque(maxlen=TAIL_LINES)
-    assert process.stdout is not None and process.stderr is not None  # noqa: S101 - PIPE above
+    assert process.stdout is not None  # noqa: S101 - PIPE above
+    assert process.stderr is not None  # noqa: S101 - PIPE above
     pumps = [
         threading.Thread(
             target=_pump, args=(process.stdout, stdout or sys.stdout, tail, redact), daemon=True
@@ -145,10 +145,8 @@ def run_sender(
         raise
     else:
         # The sender is done; anything it left behind in its group goes too.
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
     for pump in pumps:
         pump.join(timeout=GRACE_SECONDS)
     return SenderRun(

@@ -30,7 +30,13 @@ from .mock import sender_mock
 from .process import check_command, run_sender
 from .scenario import PlannedFault, Scenario
 
-__all__ = ["DEFAULT_PROFILES", "DEFAULT_TIMEOUT", "ENV_NAMES", "SenderCertification", "certify_sender"]
+__all__ = [
+    "DEFAULT_PROFILES",
+    "DEFAULT_TIMEOUT",
+    "ENV_NAMES",
+    "SenderCertification",
+    "certify_sender",
+]
 
 #: Profiles the sender is fed by default.
 DEFAULT_PROFILES: Final = 50
@@ -59,7 +65,11 @@ class SenderCertification(Certification):
     tail: list[str] = field(default_factory=list)
 
     def replay(self) -> str:
-        where = "" if self.activation.source.startswith("bundled") else f" --activation {self.activation.source}"
+        where = (
+            ""
+            if self.activation.source.startswith("bundled")
+            else f" --activation {self.activation.source}"
+        )
         scenario = ""
         if self.scenario is not None and not self.scenario.source.startswith("<"):
             scenario = f" --scenario {self.scenario.source}"
@@ -188,7 +198,7 @@ def certify_sender(
             activation_path,
             url=mock.trigger_url,
             username=username,
-            token_env="QHARNESS_API_TOKEN",
+            token_env="QHARNESS_API_TOKEN",  # noqa: S106 - a variable's name  # nosec B106
         )
         env = dict(
             zip(

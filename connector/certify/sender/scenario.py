@@ -122,7 +122,9 @@ def _step(source: str, index: int, table: Any) -> FaultStep:
         or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in at)
         or not 0 <= at[0] <= at[1] <= 1
     ):
-        raise _fail(source, f"{where}.at", f"must be [from, to] with 0 <= from <= to <= 1, got {at!r}")
+        raise _fail(
+            source, f"{where}.at", f"must be [from, to] with 0 <= from <= to <= 1, got {at!r}"
+        )
     fault: dict[str, Any] = {}
     for key, kind in _FAULT_FIELDS.items():
         if key in table:
