@@ -53,3 +53,39 @@ def test_one_changed_leaf_is_named(payload: dict[str, Any], data: st.DataObject)
     assert len(changes) == 1
     assert changes[0].startswith(f"`{path}` arrived as ")
     assert "(expected " in changes[0]
+
+
+def test_recorder_reads_credentials_and_the_token_in_the_url() -> None:
+    """Both Qualtrics schemes are recognised and checked; a token in the URL is seen, encoded too."""
+    import base64
+    import io
+
+    from connector.certify.sender.recorder import TriggerRecorder
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        assert environ["wsgi.input"].read() == b"{}"
+        start_response("202 Accepted", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    recorder = TriggerRecorder(app, username="u@example.com", token="s3cr+t")
+    basic = base64.b64encode(b"u@example.com:s3cr+t").decode()
+    cases = [
+        ({"HTTP_X_API_TOKEN": "s3cr+t"}, "", ("X-API-TOKEN", True, False)),
+        ({"HTTP_X_API_TOKEN": "nope"}, "", ("X-API-TOKEN", False, False)),
+        ({"HTTP_AUTHORIZATION": f"Basic {basic}"}, "", ("Basic", True, False)),
+        ({"HTTP_AUTHORIZATION": "Bearer s3cr+t"}, "", ("Bearer", False, False)),
+        ({}, "&apiToken=s3cr%2Bt", ("none", False, True)),
+    ]
+    for headers, query, _ in cases:
+        environ = {
+            "PATH_INFO": "/inbound-event/v1/events/json/triggers",
+            "QUERY_STRING": "urlTokenId=abc" + query,
+            "CONTENT_LENGTH": "2",
+            "wsgi.input": io.BytesIO(b"{}"),
+            **headers,
+        }
+        recorder(environ, lambda status, headers, *args: None)
+    seen = [(r.auth, r.credentials_ok, r.token_in_url) for r in recorder.requests]
+    assert seen == [expected for _, _, expected in cases]
+    assert [r.status for r in recorder.requests] == [202] * len(cases)
+    assert "s3cr+t" not in repr(recorder)

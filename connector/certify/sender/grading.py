@@ -24,7 +24,7 @@ from .feed import Expected, handles
 from .process import SenderRun
 from .recorder import Received
 
-__all__ = ["Evidence", "clock", "grade"]
+__all__ = ["Evidence", "clock", "differences", "grade"]
 
 #: Timer slack when comparing a retry's arrival with the Retry-After it was given.
 RETRY_SLACK_SECONDS: Final = 0.01

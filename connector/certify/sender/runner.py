@@ -12,6 +12,7 @@ import secrets
 import shlex
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from .feed import make_feed, write_activation_copy, write_profiles
 from .grading import Evidence, grade
 from .mock import sender_mock
 from .process import check_command, run_sender
+from .recorder import Received
 from .scenario import PlannedFault, Scenario
 
 __all__ = [
@@ -63,6 +65,7 @@ class SenderCertification(Certification):
     plan: list[PlannedFault] = field(default_factory=list)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     tail: list[str] = field(default_factory=list)
+    received: str = ""  # one line: what the mock received and answered
 
     def replay(self) -> str:
         where = (
@@ -84,6 +87,7 @@ class SenderCertification(Certification):
             ("sender command", self.command),
             ("scenario", f"{name}: {self.scenario.description}" if self.scenario else ""),
             ("faults", "; ".join(p.describe() for p in self.plan) or "none"),
+            ("trigger requests", self.received),
         ]
 
     def sections(self) -> list[tuple[str, str]]:
@@ -113,6 +117,18 @@ class SenderCertification(Certification):
             "timeline": self.timeline,
             "sender_output_tail": self.tail,
         }
+
+
+def _received_summary(requests: Sequence[Received], plan: Sequence[PlannedFault]) -> str:
+    """``the mock received 25 trigger requests: 19 answered 202, ...; fault ... never played``."""
+    outcomes = Counter(r.outcome for r in requests)
+    text = f"the mock received {len(requests)} trigger request(s)"
+    if outcomes:
+        text += ": " + ", ".join(f"{n} {outcome}" for outcome, n in outcomes.most_common())
+    unplayed = [p for p in plan if p.request > len(requests)]
+    if unplayed:
+        text += "; not played (too few requests): " + "; ".join(p.describe() for p in unplayed)
+    return text
 
 
 def _workflow_fields(activation: Activation) -> list[dict[str, Any]]:
@@ -213,6 +229,8 @@ def certify_sender(
         )
         say(f"sender {sender.describe()}")
         requests = mock.requests
+        result.received = _received_summary(requests, plan)
+        say(result.received)
         accepted = sum(1 for r in requests if r.status == 202)
         runs = mock.runs(accepted, timeout=RUNS_TIMEOUT) if accepted else []
     evidence = Evidence(feed.expected, requests, runs, sender)
