@@ -247,3 +247,34 @@ def test_token_in_url_duplicate_and_early_retry_fail(bad: SenderCertification) -
     assert "2 runs" in check(bad, "sender.no-duplicates")
     assert "after a 429 with Retry-After: 2" in check(bad, "sender.retry-after")
     assert check(bad, "sender.retry-after").startswith("retried ")
+
+
+FLOOD_SENDER = """
+import base64, json, os, sys
+from concurrent.futures import ThreadPoolExecutor
+sys.path.insert(0, {senders!r})
+from well_behaved import post, render
+url = os.environ["QHARNESS_TRIGGER_URL"]
+user, token = os.environ["QHARNESS_USERNAME"], os.environ["QHARNESS_API_TOKEN"]
+auth = base64.b64encode(f"{{user}}:{{token}}".encode()).decode()
+bodies = [json.dumps(render(json.loads(line))).encode() for line in open(os.environ["QHARNESS_PROFILES"])]
+with ThreadPoolExecutor(24) as pool:  # more connections than the mock has threads
+    list(pool.map(lambda body: post(url, auth, body), bodies))
+"""
+
+
+def test_a_sender_with_many_connections_is_served_and_faulted(
+    bundled_activation: Activation, tmp_path: Path
+) -> None:
+    """24 connections at once: each served in turn, the fault lands once, nothing is lost."""
+    (tmp_path / "flood.py").write_text(FLOOD_SENDER.format(senders=str(SENDERS)))
+    (tmp_path / "s.toml").write_text("[[faults]]\nat = [0.0, 0.0]\nstatus = 503\n")
+    result = run(
+        bundled_activation,
+        [sys.executable, str(tmp_path / "flood.py")],
+        scenario=tmp_path / "s.toml",
+        profiles=30,
+        timeout=60,
+    )
+    assert all(verdicts(result).values()), [c.full_evidence() for c in result.checks]
+    assert [row["outcome"] for row in result.timeline].count("answered 503") == 1

@@ -4,7 +4,8 @@ The one sender-certification module that imports ``mock_qualtrics`` (like ``cert
 for ``certify``). The mock runs as Qualtrics does: no deduplication of any kind (Qualtrics
 documents none, so a resent event makes a second run), run delay 0. Its app is wrapped in a
 :class:`~.recorder.TriggerRecorder`; just before the trigger request a fault step names, the
-step is posted through the mock's own admin API (``POST /__admin/faults``, ``count = 1``).
+step is posted through the mock's own admin API (``POST /__admin/faults``, ``count = 1``),
+called in-process (``httpx.WSGITransport``) so that it never waits for a server thread.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
+
+import httpx
 
 from ..admin import MockAdmin  # the one import of the admin client in sender certification
 from .recorder import Received, TriggerRecorder
@@ -86,10 +89,14 @@ def sender_mock(
     live.app.wsgi_app = recorder  # type: ignore[method-assign]
     with live:
         admin = MockAdmin(live.url)
+        # Faults are posted while a trigger request waits in the recorder: through the same admin
+        # API, but called in-process, so a sender holding every server thread cannot block it.
+        injector = MockAdmin(live.url, transport=httpx.WSGITransport(app=live.app))
         try:
             admin.add_user(username, token)
             workflow = admin.create_workflow(workflow_name, username, list(fields))
-            state.update(admin=admin, workflow_id=str(workflow["id"]))
+            state.update(admin=injector, workflow_id=str(workflow["id"]))
             yield SenderMock(live.url, admin, recorder, workflow, played)
         finally:
             admin.close()
+            injector.close()
