@@ -278,3 +278,28 @@ def test_a_sender_with_many_connections_is_served_and_faulted(
     )
     assert all(verdicts(result).values()), [c.full_evidence() for c in result.checks]
     assert [row["outcome"] for row in result.timeline].count("answered 503") == 1
+
+
+def test_runs_failed_by_the_workflow_are_blamed_on_the_activation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A required field nothing feeds fails every run: one line says so, naming the field."""
+    monkeypatch.chdir(tmp_path)  # qharness send's outbox lands here
+    (tmp_path / "quiet.toml").write_text('name = "no faults"\n')
+    one_liner = 'qharness send "$QHARNESS_ACTIVATION" "$QHARNESS_PROFILES" --allow-http-loopback'
+    partner = EXAMPLES / "partner-activation.toml"
+    result = certify_sender(
+        load_or_bundled(str(partner)),
+        partner.read_bytes(),
+        ["sh", "-c", one_liner],
+        scenario=load_scenario(tmp_path / "quiet.toml"),
+        profiles=3,
+        seed=2,
+        timeout=60,
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    evidence = check(result, "sender.complete")
+    assert evidence.startswith("3 of 3 events lost; first: 3 event(s) arrived but their run Failed")
+    assert "'order_id' ($.order.id)" in evidence
+    assert "check the activation with qharness certify" in evidence

@@ -282,21 +282,27 @@ def _last_attempt(ev: Evidence, event: Expected) -> str:
 
 def _complete(ev: Evidence) -> CheckResult:
     problems = []
+    failed: dict[str, list[str]] = {}  # run error -> events (one line per error, not per event)
     for event in ev.expected:
         runs = ev.run_events.get(event.number, [])
         if any(run.get("status") == "Succeeded" for run in runs):
             continue
         if runs:
-            run = runs[0]
-            problems.append(
-                f"event for {event.label()} has no Succeeded run: its run {run.get('status')}"
-                f" ({run.get('error')})"
-            )
+            error = f"{runs[0].get('status')}: {runs[0].get('error')}"
+            failed.setdefault(error, []).append(event.label())
         else:
             problems.append(f"event for {event.label()} never arrived ({_last_attempt(ev, event)})")
+    for error, labels in failed.items():
+        shown = "; ".join(labels[:3]) + ("; ..." if len(labels) > 3 else "")
+        problems.insert(
+            0,
+            f"{len(labels)} event(s) arrived but their run {error} (the workflow's fields, not "
+            f"the sender: check the activation with qharness certify) ({shown})",
+        )
     total = len(ev.expected)
     if problems:
-        lost = f"{len(problems)} of {total} events lost; first: {problems[0]}"
+        count = len(problems) - len(failed) + sum(len(labels) for labels in failed.values())
+        lost = f"{count} of {total} events lost; first: {problems[0]}"
         return CheckResult(
             "sender.complete", False, lost, details="\n".join(problems[1 : SHOWN + 1])
         )
