@@ -29,6 +29,8 @@ from connector.cli.certify_sender import _activation_bytes as activation_bytes
 SENDERS = EXAMPLES / "senders"
 BIN = str(Path(sys.executable).parent)
 PROFILES = 8
+#: The documented one-liner: our own connector as a sender.
+ONE_LINER = 'qharness send "$QHARNESS_ACTIVATION" "$QHARNESS_PROFILES" --allow-http-loopback'
 #: A scenario with one 429 (Retry-After: 2) on the first request: a sender that ignores it shows.
 ONE_429 = '[[faults]]\nname = "429"\nat = [0.0, 0.0]\nstatus = 429\nretry_after = 2\n'
 
@@ -100,9 +102,8 @@ def naive(bundled_activation: Activation) -> SenderCertification:
 def connector_send(
     bundled_activation: Activation, tmp_path_factory: pytest.TempPathFactory
 ) -> SenderCertification:
-    one_liner = 'qharness send "$QHARNESS_ACTIVATION" "$QHARNESS_PROFILES" --allow-http-loopback'
     return run(
-        bundled_activation, ["sh", "-c", one_liner], cwd=tmp_path_factory.mktemp("connector")
+        bundled_activation, ["sh", "-c", ONE_LINER], cwd=tmp_path_factory.mktemp("connector")
     )
 
 
@@ -167,6 +168,8 @@ def test_our_connector_passes_as_a_sender(connector_send: SenderCertification) -
         c.full_evidence() for c in connector_send.checks if not c.passed
     ]
     assert "reported, not failed" in check(connector_send, "sender.no-duplicates")
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    assert f"qharness certify-sender -- sh -c '{ONE_LINER}'" in readme
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
@@ -286,12 +289,11 @@ def test_runs_failed_by_the_workflow_are_blamed_on_the_activation(
     """A required field nothing feeds fails every run: one line says so, naming the field."""
     monkeypatch.chdir(tmp_path)  # qharness send's outbox lands here
     (tmp_path / "quiet.toml").write_text('name = "no faults"\n')
-    one_liner = 'qharness send "$QHARNESS_ACTIVATION" "$QHARNESS_PROFILES" --allow-http-loopback'
     partner = EXAMPLES / "partner-activation.toml"
     result = certify_sender(
         load_or_bundled(str(partner)),
         partner.read_bytes(),
-        ["sh", "-c", one_liner],
+        ["sh", "-c", ONE_LINER],
         scenario=load_scenario(tmp_path / "quiet.toml"),
         profiles=3,
         seed=2,
