@@ -13,7 +13,7 @@ import contextlib
 import os
 import shutil
 import signal
-import subprocess  # nosec B404 - running the user's sender is the point
+import subprocess  # running the user's sender is the point  # nosec B404
 import sys
 import threading
 import time
