@@ -317,13 +317,13 @@ def _lost_answers(ev: Evidence) -> list[Received]:
 
 def _duplicates(ev: Evidence) -> CheckResult:
     lost = _lost_answers(ev)
-    excused_events = {ev.matched[r.number].number for r in lost if ev.matched.get(r.number)}  # type: ignore[union-attr]
+    excused_events = {event.number for r in lost if (event := ev.matched.get(r.number)) is not None}
     problems, reported = [], []
     for event in ev.expected:
         runs = ev.run_events.get(event.number, [])
         if len(runs) < 2:
             continue
-        numbers = [r.number for r in ev.requests_for(event) if r.status == 202 or r.dropped]
+        numbers = [r.number for r in ev.requests_for(event) if r.status == 202]  # made a run
         line = f"event for {event.label()}: {len(runs)} runs (requests #{_numbers(numbers)})"
         if len(runs) == 2 and event.number in excused_events:
             reported.append(
