@@ -82,12 +82,12 @@ def junit_xml(c: Certification) -> bytes:
     """One ``<testsuite>``, a ``<testcase>`` per check, ``<failure>`` carrying the evidence."""
     failures = sum(not check.passed for check in c.checks)
     suites = ET.Element(
-        "testsuites", name="qharness certify", tests=str(len(c.checks)), failures=str(failures)
+        "testsuites", name=f"qharness {c.COMMAND}", tests=str(len(c.checks)), failures=str(failures)
     )
     suite = ET.SubElement(
         suites,
         "testsuite",
-        name="qharness certify",
+        name=f"qharness {c.COMMAND}",
         tests=str(len(c.checks)),
         failures=str(failures),
         errors="0",
@@ -104,7 +104,7 @@ def junit_xml(c: Certification) -> bytes:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"certify.{check.name.split('.')[0]}",
+            classname=f"{c.COMMAND}.{check.name.split('.')[0]}",
             name=check.name,
             time=f"{check.duration:.3f}",
         )
@@ -123,7 +123,7 @@ def junit_xml(c: Certification) -> bytes:
 
 def markdown_report(c: Certification) -> str:
     lines = [
-        f"# Certification of {_md(c.activation.destination.name)}: {c.verdict.upper()}",
+        f"# {c.title()} {_md(c.activation.destination.name)}: {c.verdict.upper()}",
         "",
         c.summary,
         "",
@@ -173,9 +173,9 @@ def html_report(c: Certification) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Certification of {e(c.activation.destination.name)}: {e(c.verdict)}</title>",
+        f"<title>{e(c.title())} {e(c.activation.destination.name)}: {e(c.verdict)}</title>",
         f"<style>{_STYLE}</style></head><body>",
-        f'<h1>Certification of {e(c.activation.destination.name)}: <span class="{verdict_class}">'
+        f'<h1>{e(c.title())} {e(c.activation.destination.name)}: <span class="{verdict_class}">'
         f"{e(c.verdict.upper())}</span></h1>",
         f"<p>{e(c.summary)}</p>",
         "<table>",

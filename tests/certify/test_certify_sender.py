@@ -143,7 +143,11 @@ def test_reports_hold_scenario_command_and_timeline_without_secrets(
     assert "well_behaved.py" in report["sender_command"]
     cases = {c.get("name") for c in ET.parse(paths["junit"]).iter("testcase")}  # noqa: S314
     assert cases == set(SENDER_CHECKS)
+    suite = ET.parse(paths["junit"]).find("testsuite")  # noqa: S314
+    assert suite is not None
+    assert suite.get("name") == "qharness certify-sender"
     markdown = paths["markdown"].read_text()
+    assert markdown.startswith("# Sender certification for Post-purchase CSAT: PASSED")
     assert "## Timeline of every trigger request" in markdown
     assert "## Fault scenario" in markdown
     everything = "".join(p.read_text() for p in paths.values())

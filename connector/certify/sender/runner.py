@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, ClassVar, Final
 
 import contracts
 
@@ -66,6 +66,11 @@ class SenderCertification(Certification):
     timeline: list[dict[str, Any]] = field(default_factory=list)
     tail: list[str] = field(default_factory=list)
     received: str = ""  # one line: what the mock received and answered
+
+    COMMAND: ClassVar[str] = "certify-sender"
+
+    def title(self) -> str:
+        return "Sender certification for"
 
     def replay(self) -> str:
         where = (
