@@ -28,7 +28,7 @@ IDENTITIES = ("Email", "ECID")  # identityMap namespaces sent, each entry reduce
 ATTRIBUTES = ("person.name.firstName", "mobilePhone.number")  # same path in profile and payload
 AUDIENCES = ("046456e3-18e1-48a6-9bda-d68547861283",)
 SENDABLE = ("realized", "exited")  # "existing" alone is no change: nothing to send
-ATTEMPTS = 8
+ATTEMPTS = 12  # with the waits below: gives up after 1.5-3 minutes
 TRANSIENT = (408, 429, 500, 502, 503, 504)
 
 

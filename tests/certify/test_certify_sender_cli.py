@@ -161,3 +161,18 @@ def test_the_default_scenario_is_seeded_and_complete() -> None:
         assert needle in kinds
     tiny = scenario.plan(3, seed=7)
     assert len({p.request for p in tiny}) == len(scenario.steps)
+
+
+def test_an_outage_step_takes_its_requests_in_a_row(tmp_path: Path) -> None:
+    """``count`` reserves consecutive requests, and no other step lands inside them."""
+    path = tmp_path / "s.toml"
+    path.write_text(
+        "[[faults]]\nat = [0.1, 0.1]\nstatus = 503\ncount = 5\n"
+        "[[faults]]\nat = [0.1, 0.1]\nstatus = 429\nretry_after = 1\n"
+    )
+    plan = load_scenario(path).plan(20, seed=3)
+    assert [(p.request, p.step.count) for p in plan] == [(2, 5), (7, 1)]
+    assert plan[0].describe() == "request #2-#6: answered 503, 5 requests in a row"
+    path.write_text("[[faults]]\nat = [0.1, 0.1]\nstatus = 503\ncount = 0\n")
+    with pytest.raises(UsageError, match=r"faults\[0\]\.count: must be 1 to 10000"):
+        load_scenario(path)

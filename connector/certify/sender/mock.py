@@ -11,6 +11,7 @@ called in-process (``httpx.WSGITransport``) so that it never waits for a server 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,16 +74,34 @@ def sender_mock(
     state: dict[str, Any] = {}
     admin_lock = threading.Lock()
 
+    outage: dict[str, Any] = {}  # a step with duration_s: its fault and when it ends
+
+    def inject(fault: dict[str, Any]) -> None:
+        with admin_lock:
+            state["admin"].inject_fault(workflow_id=state["workflow_id"], **fault)
+
     def before(number: int) -> str:
         planned = by_request.get(number)
         if planned is None:
+            if outage and time.monotonic() < outage["until"]:
+                inject(outage["fault"])  # one more request inside the outage
+                played[number] = outage["name"]
+                return str(outage["name"])
+            # Requests after a step's first, while its count lasts, carry its name too.
+            start = max((n for n in by_request if n < number), default=0)
+            step = by_request[start].step if start else None
+            if step is not None and number < start + step.count:
+                played[number] = step.name
+                return step.name
             return ""
-        with admin_lock:
-            state["admin"].inject_fault(
-                workflow_id=state["workflow_id"], count=1, **dict(planned.step.fault)
+        step = planned.step
+        if step.duration:
+            outage.update(
+                fault=step.mock_fault(), name=step.name, until=time.monotonic() + step.duration
             )
-        played[number] = planned.step.name
-        return planned.step.name
+        inject(step.mock_fault())
+        played[number] = step.name
+        return step.name
 
     live = LiveMock(FAITHFUL_CONFIG)
     recorder = TriggerRecorder(live.app.wsgi_app, username=username, token=token, before=before)

@@ -26,11 +26,15 @@ __all__ = ["DEFAULT_SCENARIO", "FaultStep", "PlannedFault", "Scenario", "load_sc
 #: Shown in messages and reports for the scenario that ships inside the wheel.
 DEFAULT_SCENARIO: Final = "<bundled scenario: default>"
 #: The fault fields a step may carry, with their types (as the mock's fault API takes them).
+#: Step keys that say how long a step lasts; they are the harness's, not the mock's.
+_SPAN_FIELDS: Final = ("count", "duration_s")
 _FAULT_FIELDS: Final[Mapping[str, type]] = {
     "status": int,
     "retry_after": int,
     "delay_ms": int,
     "drop_connection": bool,
+    "count": int,  # consecutive trigger requests it answers (an outage), default 1
+    "duration_s": float,  # or: every trigger request for this many seconds (an outage)
 }
 
 
@@ -41,6 +45,22 @@ class FaultStep:
     name: str
     at: tuple[float, float]
     fault: Mapping[str, Any]
+
+    @property
+    def count(self) -> int:
+        value = self.fault.get("count", 1)
+        return value if isinstance(value, int) else 1
+
+    @property
+    def duration(self) -> float:
+        value = self.fault.get("duration_s", 0.0)
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    def mock_fault(self) -> dict[str, Any]:
+        """The body for ``POST /__admin/faults`` (one request's worth when it lasts a while)."""
+        fault = {k: v for k, v in self.fault.items() if k not in _SPAN_FIELDS}
+        fault["count"] = 1 if self.duration else self.count
+        return fault
 
     @property
     def retry_after(self) -> int | None:
@@ -61,6 +81,10 @@ class FaultStep:
             text += f" with Retry-After: {self.retry_after}"
         if self.fault.get("delay_ms"):
             text += f" after {self.fault['delay_ms']} ms"
+        if self.count > 1:
+            text += f", {self.count} requests in a row"
+        if self.duration:
+            text += f", every request for {self.duration:g} s"
         return text
 
 
@@ -72,7 +96,9 @@ class PlannedFault:
     step: FaultStep
 
     def describe(self) -> str:
-        return f"request #{self.request}: {self.step.describe()}"
+        last = self.request + self.step.count - 1
+        where = f"#{self.request}" if last == self.request else f"#{self.request}-#{last}"
+        return f"request {where}: {self.step.describe()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +111,11 @@ class Scenario:
     source: str
 
     def plan(self, profiles: int, seed: int) -> list[PlannedFault]:
-        """Place every step on a distinct trigger request, in request order.
+        """Place every step on distinct trigger requests, in request order.
 
         A window ``[a, b]`` covers requests ``ceil(a * profiles)`` to ``ceil(b * profiles)``
-        (at least 1); when the seed's pick is taken, the next free request is used.
+        (at least 1); a step with ``count = n`` takes ``n`` requests in a row from there; when
+        the seed's pick is taken, the next free request is used.
         """
         rng = random.Random(seed)  # noqa: S311 - reproducible fault placement  # nosec B311
         taken: set[int] = set()
@@ -97,9 +124,10 @@ class Scenario:
             low = max(1, math.ceil(step.at[0] * profiles))
             high = max(low, math.ceil(step.at[1] * profiles))
             request = rng.randint(low, high)
-            while request in taken:
+            span = range(step.count)
+            while any(request + i in taken for i in span):
                 request += 1
-            taken.add(request)
+            taken.update(request + i for i in span)
             planned.append(PlannedFault(request, step))
         return sorted(planned, key=lambda p: p.request)
 
@@ -129,9 +157,19 @@ def _step(source: str, index: int, table: Any) -> FaultStep:
     for key, kind in _FAULT_FIELDS.items():
         if key in table:
             value = table[key]
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                 raise _fail(source, f"{where}.{key}", f"must be {kind.__name__}, got {value!r}")
             fault[key] = value
+    if not 1 <= fault.get("count", 1) <= 10_000:
+        raise _fail(source, f"{where}.count", f"must be 1 to 10000, got {fault['count']!r}")
+    if not 0 < fault.get("duration_s", 1.0) <= 3_600:
+        raise _fail(
+            source, f"{where}.duration_s", f"must be 0 to 3600, got {fault['duration_s']!r}"
+        )
+    if "count" in fault and "duration_s" in fault:
+        raise _fail(source, where, "give count or duration_s, not both")
     status = fault.get("status")
     if status is not None and not 200 <= status <= 599:
         raise _fail(source, f"{where}.status", f"must be an HTTP status, got {status!r}")
