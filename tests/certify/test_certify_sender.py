@@ -309,3 +309,23 @@ def test_runs_failed_by_the_workflow_are_blamed_on_the_activation(
     assert evidence.startswith("3 of 3 events lost; first: 3 event(s) arrived but their run Failed")
     assert "'order_id' ($.order.id)" in evidence
     assert "check the activation with qharness certify" in evidence
+
+
+def test_an_outage_answers_every_request_for_its_duration(
+    bundled_activation: Activation, tmp_path: Path
+) -> None:
+    """duration_s: every request inside the window is faulted; a sender that keeps trying passes."""
+    (tmp_path / "s.toml").write_text(
+        '[[faults]]\nname = "outage"\nat = [0.0, 0.0]\nstatus = 503\nduration_s = 1.0\n'
+    )
+    result = run(
+        bundled_activation,
+        [sys.executable, str(SENDERS / "well_behaved.py")],
+        scenario=tmp_path / "s.toml",
+        profiles=3,
+    )
+    assert all(verdicts(result).values()), [c.full_evidence() for c in result.checks]
+    faulted = [row for row in result.timeline if row["fault"] == "outage"]
+    assert len(faulted) >= 2
+    assert {row["outcome"] for row in faulted} == {"answered 503"}
+    assert result.timeline[len(faulted)]["outcome"] == "answered 202"
