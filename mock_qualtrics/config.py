@@ -21,8 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "PAYLOAD_STORAGE": "raw",  # raw | redacted | none
     "MAX_BODY_BYTES": 102_400,  # 100 KB -> 413
     "MAX_JSON_DEPTH": 32,  # deeper -> 400
-    "RATE_LIMIT": 3_000,  # accepted requests per user per window -> 429
+    "RATE_LIMIT": 3_000,  # calls per user per window: the bucket drains at this rate -> 429
     "RATE_WINDOW": 60.0,  # seconds
+    "RATE_BURST": 50,  # leaky bucket size per user (assumed: Qualtrics documents no size)
     "DAILY_RUN_LIMIT": 300_000,  # runs per UTC day -> 429
     "LOCKOUT_FAILURES": 10,  # failed authentications per client ...
     "LOCKOUT_WINDOW": 60.0,  # ... within this many seconds ...
@@ -47,6 +48,7 @@ LIMIT_KEYS: tuple[str, ...] = (
     "MAX_JSON_DEPTH",
     "RATE_LIMIT",
     "RATE_WINDOW",
+    "RATE_BURST",
     "DAILY_RUN_LIMIT",
     "LOCKOUT_FAILURES",
     "LOCKOUT_WINDOW",

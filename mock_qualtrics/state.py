@@ -19,7 +19,7 @@ from flask import Flask, current_app
 
 from .auth import Lockout, UserRegistry
 from .faults import FaultPlan
-from .limits import DailyCounter, SlidingWindow
+from .limits import DailyCounter, LeakyBucket
 from .store import Store
 from .workflows import User, ValidationError, Workflow, parse_user, parse_workflow, token_digest
 
@@ -77,7 +77,9 @@ class MockState:
             float(config["LOCKOUT_WINDOW"]),
             float(config["LOCKOUT_SECONDS"]),
         )
-        self.rate = SlidingWindow(int(config["RATE_LIMIT"]), float(config["RATE_WINDOW"]))
+        self.rate = LeakyBucket(
+            int(config["RATE_BURST"]), int(config["RATE_LIMIT"]) / float(config["RATE_WINDOW"])
+        )
         self.keys = IdempotencyKeys(float(config["IDEMPOTENCY_TTL"]))
         self._lock = threading.Lock()
         self._workflows: dict[str, Workflow] = {}

@@ -140,9 +140,7 @@ def trigger(shape: str) -> Response:
             return attempt.accepted(first)
     wait = state.rate.acquire(user_key)
     if wait:
-        attempt.reject(
-            429, "rate-limited", "Too many requests: 3,000 calls per minute", "RATE_LIMITED", wait
-        )
+        attempt.reject(429, "rate-limited", _rate_message(config), "RATE_LIMITED", wait)
     if not workflow.enabled:
         attempt.journal(202, "disabled")
         return attempt.accepted()
@@ -171,6 +169,15 @@ def trigger(shape: str) -> Response:
         ("run", (run, attempt.received + float(config["RUN_DELAY"]))),
     )
     return attempt.accepted()
+
+
+def _rate_message(config: Any) -> str:
+    """The 429 message, with the numbers this mock is configured with."""
+    limit, window, burst = config["RATE_LIMIT"], config["RATE_WINDOW"], config["RATE_BURST"]
+    return (
+        f"Too many requests: at most {limit:,} calls per {float(window):g} s per user"
+        f" (a leaky bucket of {burst:,} calls draining at {limit / float(window):g}/s)"
+    )
 
 
 def _read_json(attempt: _Attempt, config: Any) -> tuple[Any, bytes]:
