@@ -13,9 +13,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 from flask import Blueprint, Response, current_app, request, url_for
 
+from . import exactjson
 from .envelope import MockError, json_response
 from .faults import parse_fault
 from .state import current_state
@@ -74,6 +74,11 @@ def _int_arg(name: str, default: int, low: int = 0, high: int | None = 2**53) ->
         bound = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise ValidationError(f"{name}: must be {bound}, got {value}")
     return value
+
+
+def _exact_response(body: Any) -> Response:
+    """Run records as JSON, every number in a payload or field written as the sender wrote it."""
+    return Response(exactjson.dumps(body), mimetype="application/json")
 
 
 def _workflow_json(workflow: Workflow) -> dict[str, Any]:
@@ -173,7 +178,7 @@ def list_runs(workflow_id: str) -> Response:
                 break
             state.store.wait_change(generation, remaining)
     runs = state.store.list_runs(workflow_id, status=status, limit=limit, offset=offset)
-    return json_response({"runs": runs, "timed_out": timed_out})
+    return _exact_response({"runs": runs, "timed_out": timed_out})
 
 
 @bp.get("/runs/<run_id>")
@@ -181,7 +186,7 @@ def get_run(run_id: str) -> Response:
     run = current_state().store.get_run(run_id)
     if run is None:
         raise MockError(404, f"no run {run_id!r}", "NOT_FOUND")
-    return json_response(run)
+    return _exact_response(run)
 
 
 @bp.get("/events")
@@ -199,7 +204,7 @@ def export() -> Response:
 
     def lines() -> Iterator[bytes]:
         for record in store.export():
-            yield orjson.dumps(record) + b"\n"
+            yield exactjson.dumps(record) + b"\n"
 
     return Response(lines(), mimetype="application/x-ndjson")
 

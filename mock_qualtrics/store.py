@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 from flask import Flask
 
+from . import exactjson
 from .jsonpath_fields import FieldSpec, extract
 
 __all__ = ["EventRow", "PendingRun", "Store", "init_app", "iso", "redact"]
@@ -129,7 +130,7 @@ class PendingRun:
             "Failed" if error else "Succeeded",
             stamp,
             stamp,
-            orjson.dumps(values).decode(),
+            exactjson.dumps(values).decode(),
             error,
         )
 
@@ -524,9 +525,9 @@ def _run_record(row: Sequence[Any]) -> dict[str, Any]:
         "received_at": received,
         "started_at": started,
         "finished_at": finished,
-        "fields": orjson.loads(fields),
+        "fields": exactjson.loads(fields.encode()),
         "error": error,
-        "payload": orjson.loads(payload) if payload is not None else None,
+        "payload": exactjson.loads(payload.encode()) if payload is not None else None,
     }
 
 

@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 import orjson
 from flask import Blueprint, Response, request
 
+from . import exactjson
 from .envelope import MockError, envelope
 from .ids import new_id
 from .limits import is_json_content_type, json_depth_exceeds
@@ -181,7 +182,11 @@ def _rate_message(config: Any) -> str:
 
 
 def _read_json(attempt: _Attempt, config: Any) -> tuple[Any, bytes]:
-    """The parsed body and its bytes, or a rejection (413, 415, 400)."""
+    """The parsed body and its bytes, or a rejection (413, 415, 400).
+
+    The bytes are what a run stores as its payload; the parsed document (numbers kept as their
+    text, see :mod:`mock_qualtrics.exactjson`) is what its fields are extracted from.
+    """
     limit = int(config["MAX_BODY_BYTES"])
     length = request.content_length
     if length is not None and length > limit:
@@ -201,7 +206,7 @@ def _read_json(attempt: _Attempt, config: Any) -> tuple[Any, bytes]:
     if json_depth_exceeds(body, depth):
         attempt.reject(400, "too-deep", f"JSON nested deeper than {depth} levels", "JSON_TOO_DEEP")
     try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        document = exactjson.loads(body)  # any valid JSON, numbers kept exactly as sent
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         attempt.reject(400, "invalid-json", "The body is not valid JSON", "INVALID_JSON")
     return document, body

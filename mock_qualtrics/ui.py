@@ -11,6 +11,7 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, abort, render_template, request
 
+from . import exactjson
 from .admin import RUN_STATUSES, check_admin_token
 from .state import current_state
 
@@ -81,9 +82,11 @@ def run(run_id: str) -> str:
     payload = (
         None
         if record["payload"] is None
-        else orjson.dumps(record["payload"], option=orjson.OPT_INDENT_2).decode()
+        else exactjson.dumps(record["payload"], option=orjson.OPT_INDENT_2).decode()
     )
-    return render_template("run.html", run=record, wf=wf, payload=payload)
+    # Values as JSON text written by exactjson: Jinja's tojson would round 1.50 to 1.5.
+    fields = {name: exactjson.dumps(value).decode() for name, value in record["fields"].items()}
+    return render_template("run.html", run=record, wf=wf, payload=payload, fields=fields)
 
 
 @bp.get("/events")
