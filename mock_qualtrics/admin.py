@@ -9,6 +9,7 @@ answers as soon as the N-th matching run has finished.
 from __future__ import annotations
 
 import hmac
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,8 +17,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, url_for
 
 from . import exactjson
+from .behaviours import behaviours
 from .envelope import MockError, json_response
 from .faults import parse_fault
+from .guard import admin_lockout
 from .state import current_state
 from .workflows import ValidationError, Workflow
 
@@ -29,10 +32,24 @@ RUN_STATUSES = ("queued", "Succeeded", "Failed")
 
 
 def check_admin_token() -> None:
-    """Require the admin token (Bearer, or Basic with it as password) when one is configured."""
+    """Require the admin token (Bearer, or Basic with it as password) when one is configured.
+
+    A client that sends a wrong token 10 times within 60 s is locked out for 5 minutes (the
+    trigger's lockout numbers, ``LOCKOUT_*``), valid token included: 429 with Retry-After.
+    """
     expected = current_app.config.get("ADMIN_TOKEN")
     if not expected:
         return
+    lockout = admin_lockout()
+    client = request.remote_addr or "unknown"
+    locked = lockout.locked_for(client)
+    if locked:
+        raise MockError(
+            429,
+            "Too many wrong admin tokens from this client: wait, then send the right one",
+            "ADMIN_LOCKED_OUT",
+            headers={"Retry-After": str(max(1, math.ceil(locked)))},
+        )
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     given = ""
@@ -41,6 +58,8 @@ def check_admin_token() -> None:
     elif scheme.lower() == "basic" and request.authorization is not None:
         given = request.authorization.password or ""
     if not hmac.compare_digest(given.encode(), str(expected).encode()):
+        if header:  # a wrong token counts; no token at all is a browser's first, unprompted try
+            lockout.record_failure(client)
         raise MockError(
             401,
             "The admin token is missing or wrong",
@@ -237,6 +256,12 @@ def list_faults() -> Response:
 def clear_faults() -> Response:
     current_state().faults.clear()
     return Response(status=204)
+
+
+@bp.get("/behaviours")
+def list_behaviours() -> Response:
+    """Every behaviour with its source (documented, assumed, extension), from the live config."""
+    return json_response(behaviours(current_app.config))
 
 
 @bp.get("/openapi.json")

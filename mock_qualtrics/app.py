@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from . import admin, store, trigger, ui
+from . import admin, guard, store, trigger, ui
 from .config import DEFAULTS
 from .envelope import ConnectionDropped, MockError, envelope, json_response
 from .state import MockState
@@ -96,6 +96,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     state = MockState(app.config, the_store)
     app.extensions["mock_qualtrics"] = state
     state.upsert(app.config["USERS"], app.config["WORKFLOWS"])
+    guard.init_app(app)  # Host allow-list, cross-origin and Content-Type checks, headers
     app.register_blueprint(trigger.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(ui.bp)

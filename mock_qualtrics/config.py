@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 DEFAULTS["ADMIN_TOKEN"] = None  # when set, /__admin/ and the UI require it
+DEFAULTS["PUBLIC_HOSTS"] = ()  # Host names answered besides loopback ones (--public-host)
 
 #: The keys a TOML ``[limits]`` table may set (lower-case there).
 LIMIT_KEYS: tuple[str, ...] = (

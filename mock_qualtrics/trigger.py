@@ -1,6 +1,6 @@
 """The JSON Event trigger: ``POST /inbound-event/v1/events/json/triggers?urlTokenId=...``.
 
-Order of checks (each rejection is journalled with its outcome):
+Order of checks (assumed: Qualtrics documents none; each rejection is journalled with its outcome):
 
 1. injected faults (before anything else): ``fault``
 2. client locked out after repeated auth failures: 429 ``locked-out``
@@ -9,12 +9,14 @@ Order of checks (each rejection is journalled with its outcome):
 5. body over the size limit: 413 ``too-large``; not JSON: 415 ``unsupported-media-type``;
    unparsable: 400 ``invalid-json``; nested too deep: 400 ``too-deep``
 6. an Idempotency-Key seen within 24 h: 202 with the first requestId, ``duplicate``
-7. calls per minute per user, runs per day: 429 ``rate-limited`` with Retry-After
+7. calls per user (a leaky bucket), runs per day: 429 ``rate-limited`` with Retry-After
 8. disabled workflow: 202 ``disabled`` and no run; otherwise 202 ``accepted`` and a queued run.
 
-The older URL shape (``/JSON/triggers?...&triggerId=...``) is served by the same view; its
-``triggerId`` is looked up as a ``urlTokenId`` first and then as a workflow id (an assumption: the
-public sources do not say what Qualtrics' ``triggerId`` maps to).
+A ``urlTokenId`` matches only a workflow's ``urlTokenId``, never its id. The older URL shape
+(``/JSON/triggers?...&triggerId=...``) is served by the same view; its ``triggerId`` is looked up
+as a ``urlTokenId`` first and then as a workflow id (an assumption: the public sources do not say
+what Qualtrics' ``triggerId`` maps to). Every assumption here is listed, with its source, at
+``GET /__admin/behaviours`` (:mod:`mock_qualtrics.behaviours`).
 """
 
 from __future__ import annotations
@@ -82,8 +84,11 @@ class _Attempt:
 def trigger(shape: str) -> Response:
     state = current_state()
     config = state.config
-    token = request.args.get("urlTokenId") or request.args.get("triggerId")
+    url_token = request.args.get("urlTokenId")
+    token = url_token or request.args.get("triggerId")
     workflow = state.resolve_trigger(token)
+    if workflow is not None and url_token and workflow.url_token_id != url_token.lower():
+        workflow = None  # a workflow id is no urlTokenId: only the older triggerId may name one
     key = request.headers.get("Idempotency-Key") or None
     if key is not None:
         key = key[:255]

@@ -146,4 +146,4 @@ class MockAdmin:
 
     def reset(self) -> None:
         """Forget runs, journal, faults and counters (users and workflows stay)."""
-        self._call("POST", "/__admin/reset")
+        self._call("POST", "/__admin/reset", json={})
