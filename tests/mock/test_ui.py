@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from mock_helpers import WF, TriggerActions
+from mock_helpers import WF, TriggerActions, base_config
+
+from mock_qualtrics import create_app
 
 
 def test_index_lists_workflows(client: Any) -> None:
@@ -46,3 +49,55 @@ def test_everything_is_escaped(trigger: TriggerActions, client: Any) -> None:
         html = client.get(page).get_data(as_text=True)
         assert evil not in html
         assert "&lt;script&gt;" in html
+
+
+def test_runs_of_a_deleted_workflow_stay_listed(tmp_path: Any) -> None:
+    """A workflow gone from the store (runs kept in the SQLite file): "Deleted Workflow" in the UI."""
+    db = str(tmp_path / "mock.db")
+    first = create_app(base_config(DATABASE=db))
+    t = TriggerActions(first.test_client())
+    t.post()
+    (run,) = t.runs(wait_for=1, timeout=5)
+    first.extensions["mock_qualtrics.store"].close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM workflows WHERE id=?", (WF,))
+    conn.close()
+    again = create_app(base_config(DATABASE=db, WORKFLOWS=()))
+    try:
+        client = again.test_client()
+        index = client.get("/").get_data(as_text=True)
+        assert "Deleted Workflow" in index
+        assert f"/workflows/{WF}" in index
+        page = client.get(f"/workflows/{WF}")
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert "Deleted Workflow: Run history" in text
+        assert run["id"] in text
+        detail = client.get(f"/runs/{run['id']}").get_data(as_text=True)
+        assert "Deleted Workflow" in detail
+        assert client.get("/workflows/never-existed").status_code == 404
+    finally:
+        again.extensions["mock_qualtrics.store"].close()
+
+
+def test_duplicate_runs_are_marked_and_link_to_the_first(
+    trigger: TriggerActions, client: Any, monkeypatch: Any
+) -> None:
+    """A run record's duplicate_of shows as a marker, labelled an extension, linking to the run."""
+    trigger.post()
+    trigger.post()
+    first, second = reversed(trigger.runs(wait_for=2, timeout=5))
+    store = client.application.extensions["mock_qualtrics.store"]
+    real_list, real_get = store.list_runs, store.get_run
+
+    def mark(record: dict[str, Any]) -> dict[str, Any]:
+        return {**record, "duplicate_of": first["id"] if record["id"] == second["id"] else None}
+
+    monkeypatch.setattr(store, "list_runs", lambda *a, **k: [mark(r) for r in real_list(*a, **k)])
+    monkeypatch.setattr(store, "get_run", lambda run_id: mark(real_get(run_id)))
+    text = client.get(f"/workflows/{WF}").get_data(as_text=True)
+    assert f'href="/runs/{first["id"]}" title="same Idempotency-Key or body' in text
+    assert text.count("duplicate of ") == 1
+    assert "(extension)" in text
+    detail = client.get(f"/runs/{second['id']}").get_data(as_text=True)
+    assert 'id="duplicate-of"' in detail
