@@ -1,11 +1,12 @@
-"""A faithful mock of the Qualtrics JSON Event trigger, with run history, admin API and UI.
+"""A mock of the Qualtrics JSON Event trigger, with run history, admin API and UI.
 
 ``create_app(config)`` builds the Flask app (trigger, ``/__admin/`` API, browser UI at ``/``);
 ``LiveMock`` serves one on a free 127.0.0.1 port from a thread, which is what the pytest plugin
 and the certification use; ``qharness mock serve`` runs one for local development. Qualtrics'
 authentication, limits and asynchronous runs are reproduced where public documentation describes
-them; where it does not, the module docstrings say what the mock assumes. This package never
-imports ``connector``.
+them and go no further by default; every behaviour no public source describes is labelled
+``assumed`` or ``extension`` at ``GET /__admin/behaviours`` (:mod:`mock_qualtrics.behaviours`).
+This package never imports ``connector``.
 """
 
 from __future__ import annotations

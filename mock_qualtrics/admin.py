@@ -1,7 +1,8 @@
 """The admin API under ``/__admin/``: users, workflows, runs, the journal, faults, reset.
 
-Shapes are PRODUCT.md's "Admin shapes"; the OpenAPI document (:mod:`mock_qualtrics.openapi`)
-describes exactly these routes. Validation errors are 400 with a message that names the field.
+The OpenAPI document (:mod:`mock_qualtrics.openapi`) describes exactly these routes, and
+``GET /__admin/behaviours`` lists every behaviour of the mock with its source. The checks that keep
+web pages out (Host, Origin, Content-Type) run before these views, in :mod:`mock_qualtrics.guard`. Validation errors are 400 with a message that names the field.
 The run list's long-poll (``wait_for``/``timeout``) sleeps on the store's commit condition, so it
 answers as soon as the N-th matching run has finished.
 """

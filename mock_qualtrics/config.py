@@ -14,7 +14,8 @@ from typing import Any
 
 __all__ = ["DEFAULTS", "LIMIT_KEYS", "ConfigError", "load_toml"]
 
-#: Defaults, as documented for Qualtrics where Qualtrics documents a number (FACTS.md).
+#: Defaults: Qualtrics' numbers where it documents one; the others are labelled assumptions at
+#: ``GET /__admin/behaviours`` (mock_qualtrics/behaviours.py).
 DEFAULTS: dict[str, Any] = {
     "DATABASE": ":memory:",  # SQLite file, or ":memory:"
     "RUN_DELAY": 0.5,  # seconds between "queued" and "Succeeded"/"Failed"

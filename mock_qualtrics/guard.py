@@ -29,6 +29,7 @@ The admin token's own lockout (like the trigger's) is kept here too: :func:`admi
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
@@ -87,6 +88,7 @@ def _is_loopback(name: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=1024)  # every request asks; a client sends the same Host each time
 def host_allowed(host: str, *, admin_token: bool, public_hosts: tuple[str, ...]) -> bool:
     """Whether a request with this ``Host`` header is answered (see the module docstring)."""
     parsed = _hostname(host)

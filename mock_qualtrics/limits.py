@@ -1,4 +1,8 @@
-"""Qualtrics' limits on a JSON Event: size, content type, nesting, calls per minute, runs per day.
+"""Limits on a JSON Event: size, content type, nesting, calls per minute, runs per day.
+
+Qualtrics documents the size (100 KB), JSON only, 3,000 calls a minute as a leaky bucket and
+300,000 runs a day; the nesting limit and the bucket's size are the mock's assumptions, listed as
+such at ``GET /__admin/behaviours``.
 
 The checks are plain functions and two small counters so that each one is tested alone; the
 trigger blueprint decides their order. Nesting is measured by scanning the body's bytes, never by
