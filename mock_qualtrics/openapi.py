@@ -484,6 +484,11 @@ def _guarded(paths: dict[str, Any]) -> dict[str, Any]:
             if method == "parameters":
                 continue
             responses = operation["responses"]
+            if operation.get("security") != []:
+                responses["401"] = _error("the mock has an admin token and it was not sent")
+                responses["429"] = _error(
+                    "too many wrong admin tokens from this client; see Retry-After"
+                )
             responses["421"] = _error(
                 "the Host header is not a loopback address, localhost or a --public-host name"
             )
