@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
-from mock_helpers import PAYLOAD, TOKEN, TOKEN_ID, base_config
+from mock_helpers import PAYLOAD, TOKEN, TOKEN_ID, TriggerActions, base_config
 
-from mock_qualtrics import DEFAULTS, LiveMock, limits
+from mock_qualtrics import DEFAULTS, LiveMock, create_app, limits, load_toml
 from mock_qualtrics.limits import LeakyBucket
 
 TRIGGER = f"/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
@@ -66,3 +67,18 @@ def test_burst_of_60_concurrent_calls_gets_exactly_10_429s(frozen_clock: None) -
         message = refused[0].json()["meta"]["error"]["errorMessage"]
         assert "at most 3,000 calls per 60 s per user" in message
         assert "bucket of 50 calls draining at 50/s" in message
+
+
+def test_rate_burst_is_a_limit_in_the_config_file(tmp_path: Path) -> None:
+    """`[limits] rate_burst` sets the bucket's size; the 429 message then says it."""
+    config = tmp_path / "mock.toml"
+    config.write_text("[limits]\nrate_burst = 2\n", encoding="utf-8")
+    loaded = load_toml(config)
+    assert loaded["RATE_BURST"] == 2
+    client = create_app(base_config(RATE_BURST=loaded["RATE_BURST"])).test_client()
+    try:
+        t = TriggerActions(client)
+        assert [t.post().status_code for _ in range(3)] == [202, 202, 429]
+        assert "bucket of 2 calls" in t.post().get_json()["meta"]["error"]["errorMessage"]
+    finally:
+        client.application.extensions["mock_qualtrics.store"].close()
