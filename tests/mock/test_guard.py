@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from flask.testing import FlaskClient
 from mock_helpers import TriggerActions
+
+from mock_qualtrics import LiveMock
 
 ADMIN_TOKEN = "a-long-enough-admin-token"
 
@@ -179,3 +182,15 @@ def test_error_bodies_carry_no_markup(client: FlaskClient, path: str) -> None:
     assert b"<" not in answer.data
     assert b">" not in answer.data
     assert answer.get_json()["meta"]["error"]["errorMessage"]
+
+
+def test_guard_over_real_http(live: LiveMock, admin: httpx.Client) -> None:
+    """Through waitress: a rebound Host is 421, a cross-origin or form write is 403/415."""
+    assert admin.get("/__admin/health", headers={"Host": "evil.example"}).status_code == 421
+    evil = {"Origin": "http://127.0.0.1:1", "Content-Type": "application/json"}
+    assert admin.post("/__admin/reset", content=b"{}", headers=evil).status_code == 403
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert admin.post("/__admin/reset", content=b"everything=true", headers=form).status_code == 415
+    own = {"Origin": live.url, "Content-Type": "application/json"}
+    assert admin.post("/__admin/reset", content=b"{}", headers=own).status_code == 200
+    assert admin.get("/").headers["Content-Security-Policy"].endswith("frame-ancestors 'none'")
