@@ -46,7 +46,7 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
         f" {float(c['LOCKOUT_WINDOW']):g} s: 429 on every trigger request for"
         f" {float(c['LOCKOUT_SECONDS']):g} s"
     )
-    idempotency = bool(c.get("IDEMPOTENCY_KEYS", False))
+    idempotency = bool(c.get("EXTENSION_IDEMPOTENCY_KEYS", False))
     return [
         _row(
             "trigger.url",
