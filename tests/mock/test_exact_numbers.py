@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from mock_helpers import TOKEN_ID, USER, TriggerActions, base_config
 
 from mock_qualtrics import create_app
+from mock_qualtrics.state import current_state
 
 FIELDS = [
     {"name": "email", "jsonpath": "$.identityMap.Email[0].id", "required": True},
@@ -34,7 +35,7 @@ def _texts(raw: bytes) -> Any:
 def client() -> Iterator[FlaskClient]:
     app: Flask = create_app(base_config(WORKFLOWS=[{**WORKFLOW, "fields": FIELDS}]))
     yield app.test_client()
-    app.extensions["mock_qualtrics.store"].close()
+    current_state(app).store.close()
 
 
 def _send(client: FlaskClient, number: bytes) -> tuple[bytes, dict[str, Any]]:
@@ -118,4 +119,4 @@ def test_required_field_null_or_empty_fails_the_run(value: Any, shown: str) -> N
         )
         assert t.runs(wait_for=2, timeout=5)[0]["status"] == "Succeeded"
     finally:
-        app.extensions["mock_qualtrics.store"].close()
+        current_state(app).store.close()

@@ -11,6 +11,7 @@ from mock_helpers import PAYLOAD, TOKEN, TOKEN_ID, TriggerActions, base_config
 
 from mock_qualtrics import DEFAULTS, LiveMock, create_app, limits, load_toml
 from mock_qualtrics.limits import LeakyBucket
+from mock_qualtrics.state import current_state
 
 TRIGGER = f"/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
 
@@ -81,4 +82,4 @@ def test_rate_burst_is_a_limit_in_the_config_file(tmp_path: Path) -> None:
         assert [t.post().status_code for _ in range(3)] == [202, 202, 429]
         assert "bucket of 2 calls" in t.post().get_json()["meta"]["error"]["errorMessage"]
     finally:
-        client.application.extensions["mock_qualtrics.store"].close()
+        current_state(client.application).store.close()

@@ -8,6 +8,7 @@ from typing import Any
 from mock_helpers import WF, TriggerActions, base_config
 
 from mock_qualtrics import create_app
+from mock_qualtrics.state import current_state
 
 
 def test_index_lists_workflows(client: Any) -> None:
@@ -58,7 +59,7 @@ def test_runs_of_a_deleted_workflow_stay_listed(tmp_path: Any) -> None:
     t = TriggerActions(first.test_client())
     t.post()
     (run,) = t.runs(wait_for=1, timeout=5)
-    first.extensions["mock_qualtrics.store"].close()
+    current_state(first).store.close()
     with sqlite3.connect(db) as conn:
         conn.execute("DELETE FROM workflows WHERE id=?", (WF,))
     conn.close()
@@ -77,7 +78,7 @@ def test_runs_of_a_deleted_workflow_stay_listed(tmp_path: Any) -> None:
         assert "Deleted Workflow" in detail
         assert client.get("/workflows/never-existed").status_code == 404
     finally:
-        again.extensions["mock_qualtrics.store"].close()
+        current_state(again).store.close()
 
 
 def test_duplicate_runs_are_marked_and_link_to_the_first(
@@ -87,7 +88,7 @@ def test_duplicate_runs_are_marked_and_link_to_the_first(
     trigger.post()
     trigger.post()
     first, second = reversed(trigger.runs(wait_for=2, timeout=5))
-    store = client.application.extensions["mock_qualtrics.store"]
+    store = current_state(client.application).store
     real_list, real_get = store.list_runs, store.get_run
 
     def mark(record: dict[str, Any]) -> dict[str, Any]:
