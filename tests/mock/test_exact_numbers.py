@@ -68,11 +68,16 @@ def test_any_json_number_is_kept_exactly(client: FlaskClient, number: str) -> No
 
 
 def test_one_run_and_the_export_keep_the_text(client: FlaskClient) -> None:
-    """GET /__admin/runs/{id} and the NDJSON export write the same digits that were sent."""
+    """GET /__admin/runs/{id}, GET /__admin/runs and the export write the digits that were sent."""
     big = "123456789012345678901234567890"
     _, run = _send(client, big.encode())
     one = client.get(f"/__admin/runs/{run['id']}").data
     assert _texts(one)["fields"]["n"] == big
+    every = _texts(client.get("/__admin/runs", query_string={"limit": 1}).data)["runs"]
+    assert (every[0]["fields"]["n"], every[0]["payload"]["n"]) == (big, big)
+    floats = _send(client, b"1e400")[1]["id"]
+    listed = _texts(client.get("/__admin/runs", query_string={"limit": 1}).data)["runs"]
+    assert (listed[0]["id"], listed[0]["fields"]["n"]) == (floats, "1e400")
     lines = [_texts(line) for line in client.get("/__admin/export").data.splitlines()]
     exported = next(r for r in lines if r.get("id") == run["id"])
     assert (exported["fields"]["n"], exported["payload"]["n"]) == (big, big)

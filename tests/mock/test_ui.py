@@ -82,23 +82,27 @@ def test_runs_of_a_deleted_workflow_stay_listed(tmp_path: Any) -> None:
 
 
 def test_duplicate_runs_are_marked_and_link_to_the_first(
-    trigger: TriggerActions, client: Any, monkeypatch: Any
+    trigger: TriggerActions, client: Any
 ) -> None:
-    """A run record's duplicate_of shows as a marker, labelled an extension, linking to the run."""
+    """The same body twice makes two runs; the second's duplicate_of is a marker linking back."""
     trigger.post()
     trigger.post()
-    first, second = reversed(trigger.runs(wait_for=2, timeout=5))
-    store = current_state(client.application).store
-    real_list, real_get = store.list_runs, store.get_run
-
-    def mark(record: dict[str, Any]) -> dict[str, Any]:
-        return {**record, "duplicate_of": first["id"] if record["id"] == second["id"] else None}
-
-    monkeypatch.setattr(store, "list_runs", lambda *a, **k: [mark(r) for r in real_list(*a, **k)])
-    monkeypatch.setattr(store, "get_run", lambda run_id: mark(real_get(run_id)))
+    second, first = trigger.runs(wait_for=2, timeout=5)
+    assert second["duplicate_of"] == first["id"]
     text = client.get(f"/workflows/{WF}").get_data(as_text=True)
     assert f'href="/runs/{first["id"]}" title="same Idempotency-Key or body' in text
     assert text.count("duplicate of ") == 1
     assert "(extension)" in text
     detail = client.get(f"/runs/{second['id']}").get_data(as_text=True)
     assert 'id="duplicate-of"' in detail
+
+
+def test_a_deleted_workflow_keeps_its_runs_in_the_ui(trigger: TriggerActions, client: Any) -> None:
+    """DELETE /__admin/workflows/{id}: its runs list under "Deleted Workflow"."""
+    trigger.post()
+    (run,) = trigger.runs(wait_for=1, timeout=5)
+    assert client.delete(f"/__admin/workflows/{WF}").status_code == 204
+    assert "Deleted Workflow" in client.get("/").get_data(as_text=True)
+    page = client.get(f"/workflows/{WF}").get_data(as_text=True)
+    assert "Deleted Workflow: Run history" in page
+    assert run["id"] in page
