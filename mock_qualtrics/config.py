@@ -40,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_WAIT_SECONDS": 30,  # the long-poll's maximum timeout
     "WORKFLOWS": (),  # workflows to upsert at start (mappings, as in the TOML file)
     "USERS": (),  # users to upsert at start
-    "ADMIN_TOKEN": None,  # when set, /__admin/ and the UI require it
+    "ADMIN_TOKEN": None,  # when set, /__admin/ and the UI require it  # nosec B105 - no token
     "PUBLIC_HOSTS": (),  # Host names accepted besides loopback (qharness mock serve --public-host)
     # Extensions: behaviours Qualtrics does not have, off unless asked for ([extensions] table).
     "EXTENSION_IDEMPOTENCY_KEYS": False,  # dedup by Idempotency-Key (Qualtrics documents none)
