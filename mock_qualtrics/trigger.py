@@ -37,7 +37,7 @@ from werkzeug.wrappers import Request
 from . import exactjson
 from .envelope import MockError, envelope
 from .ids import new_id
-from .limits import is_json_content_type, json_depth_exceeds
+from .limits import json_depth_exceeds
 from .ops import AcceptRun, Journal
 from .records import EventRow, PendingRun
 from .state import MockState, current_state
@@ -238,7 +238,9 @@ def _read_json(attempt: _Attempt, config: Any, request: Request) -> tuple[Any, b
     length = request.content_length
     if length is not None and length > limit:
         attempt.reject(413, "too-large", f"Payload exceeds {limit} bytes", "PAYLOAD_TOO_LARGE")
-    if not is_json_content_type(request.headers.get("Content-Type")):
+    # Werkzeug's is_json: application/json or application/<x>+json, parameters such as charset
+    # allowed, any case.
+    if not request.is_json:
         attempt.reject(
             415,
             "unsupported-media-type",

@@ -125,15 +125,22 @@ def test_body_over_limit_is_413(trigger: TriggerActions) -> None:
     assert trigger.events()[0]["outcome"] == "too-large"
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "", "application/jsonx"]
+)
 def test_non_json_content_type_is_415(trigger: TriggerActions, content_type: str) -> None:
     """Nothing but JSON is processed."""
     r = trigger.post(headers={"Content-Type": content_type})
     assert r.status_code == 415
 
 
-def test_json_with_charset_is_accepted(trigger: TriggerActions) -> None:
-    r = trigger.post(headers={"Content-Type": "application/json; charset=utf-8"})
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "APPLICATION/JSON", "application/vnd.api+json"],
+)
+def test_json_content_types_are_accepted(trigger: TriggerActions, content_type: str) -> None:
+    """JSON and the ``+json`` suffix, any case, with parameters."""
+    r = trigger.post(headers={"Content-Type": content_type})
     assert r.status_code == 202
 
 
