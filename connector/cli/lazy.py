@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
+from click.utils import make_default_short_help
 
 __all__ = ["LazyCommand", "LazyGroup"]
 
@@ -61,7 +62,7 @@ class LazyGroup(click.Group):
         for name in names:
             if name in self.lazy_commands and name not in self.commands:
                 text = self.lazy_commands[name].short_help
-                rows.append((name, click.utils.make_default_short_help(text, limit)))
+                rows.append((name, make_default_short_help(text, limit)))
                 continue
             command = self.commands[name]
             if not command.hidden:
