@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
-from click.utils import make_default_short_help
 
 __all__ = ["LazyCommand", "LazyGroup"]
 
@@ -58,11 +57,11 @@ class LazyGroup(click.Group):
         """The command list from the static help, so ``--help`` imports no command module."""
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max((len(name) for name in names), default=0)
-        rows = []
+        rows: list[tuple[str, str]] = []
         for name in names:
             if name in self.lazy_commands and name not in self.commands:
-                text = self.lazy_commands[name].short_help
-                rows.append((name, make_default_short_help(text, limit)))
+                stand_in = click.Command(name, help=self.lazy_commands[name].short_help)
+                rows.append((name, stand_in.get_short_help_str(limit)))
                 continue
             command = self.commands[name]
             if not command.hidden:
