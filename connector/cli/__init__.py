@@ -43,6 +43,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "connector.cli.send:test_destination",
         "Send a few profiles once each and print the result like Adobe's destination-testing API.",
     ),
+    "outbox": LazyCommand(
+        "connector.cli.outbox:outbox",
+        "Show or repair send's outbox: counts, dead letters, retry or purge them.",
+    ),
     "mock": LazyCommand("connector.cli.mock:mock", "Run the Qualtrics mock."),
     "runs": LazyCommand("connector.cli.mock:runs", "Show a mock's run history, newest first."),
     "contracts": LazyCommand(

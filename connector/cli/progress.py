@@ -1,0 +1,98 @@
+"""``send``'s progress: Click's progress bar on a terminal, a plain line now and then elsewhere.
+
+On a terminal, reading a file shows a bar with the percentage and the ETA (by bytes read; the
+reader runs at most a few thousand events ahead of delivery, so bytes read track delivery); stdin
+has no known size, so the bar shows counts and a rate. Anywhere else (CI logs, a pipe) a plain
+``progress: ...`` line comes at most every ``PLAIN_EVERY`` seconds, never a control character.
+Every line says why events are waiting when they are (``last error: connection refused``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Final, TextIO
+
+import click
+
+from ..delivery.monitor import Alert, DeliveryReport
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+__all__ = ["PLAIN_EVERY", "SendProgress"]
+
+#: Plain (non-terminal) progress lines come at most this often, in seconds.
+PLAIN_EVERY: Final = 10.0
+
+
+class SendProgress:
+    """Shows a run's progress on ``stream``; ``read_to(n)`` is called as input bytes are read."""
+
+    def __init__(self, stream: TextIO, total_bytes: int | None) -> None:
+        self._stream = stream
+        self._started = time.monotonic()
+        self._last_plain = self._started
+        self._read = 0
+        self._report: DeliveryReport | None = None
+        self._bar: ProgressBar[int] | None = None
+        if stream.isatty():
+            self._bar = click.progressbar(
+                length=total_bytes or None,
+                label="send",
+                file=stream,
+                show_percent=total_bytes is not None,
+                show_eta=total_bytes is not None,
+                show_pos=False,
+                item_show_func=self._describe,
+            )
+            self._bar.render_progress()
+
+    def read_to(self, position: int) -> None:
+        """The reader has consumed ``position`` bytes of the input (any thread)."""
+        self._read = position
+
+    def update(self, report: DeliveryReport) -> None:
+        """Called by the sender every half second or so (the coordinator's thread)."""
+        self._report = report
+        if self._bar is not None:
+            step = self._read - self._bar.pos if self._bar.length else 1
+            self._bar.update(max(step, 0), report.profiles_received)
+        elif time.monotonic() - self._last_plain >= PLAIN_EVERY:
+            self._last_plain = time.monotonic()
+            self._write(f"progress: {self._counts(report)}")
+
+    def note(self, line: str) -> None:
+        """A line of its own (an input error, an alert) above the bar."""
+        self._write(line)
+
+    def alert(self, alert: Alert) -> None:
+        self.note(str(alert))
+
+    def finish(self) -> None:
+        """Remove the bar (the summary follows on stdout)."""
+        if self._bar is not None:
+            self._stream.write("\r\x1b[2K")
+            self._stream.flush()
+            self._bar = None
+
+    def _write(self, line: str) -> None:
+        if self._bar is not None:
+            self._stream.write("\r\x1b[2K")
+        self._stream.write(f"{line}\n")
+        self._stream.flush()
+        if self._bar is not None:
+            self._bar.render_progress()
+
+    def _describe(self, _: int | None) -> str:
+        return "" if self._report is None else self._counts(self._report)
+
+    def _counts(self, report: DeliveryReport) -> str:
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        text = (
+            f"{report.profiles_received} received, {report.identities_activated} delivered, "
+            f"{report.excluded.total()} excluded, {report.retries} retries, "
+            f"{report.profiles_received / elapsed:.0f} profiles/s"
+        )
+        if report.last_error is not None and report.retries:
+            text += f"; last error: {report.last_error}"
+        return text
