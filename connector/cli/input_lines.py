@@ -65,9 +65,14 @@ class CheckedLines:
         """``UsageError`` (exit 2) when lines were read and none was a JSON object."""
         if self.errors and not self.objects:
             label = "stdin" if name == "-" else name
+            lines = (
+                "its only line is not"
+                if self.errors == 1
+                else f"none of its {self.errors} lines is"
+            )
             raise UsageError(
-                f"{label}: not JSON Lines (one JSON object per line): none of its "
-                f"{self.errors} line(s) is a JSON object ({self.first_error})"
+                f"{label}: not JSON Lines (one JSON object per line): {lines} a JSON object "
+                f"({self.first_error})"
             )
 
     def _tell(self) -> None:

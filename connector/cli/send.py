@@ -176,12 +176,16 @@ def send(
         click.echo(dead_letter_hint(report.dead_lettered, state_dir), err=True)
     if report.ledger.input_errors and not accept_input_errors:
         click.echo(
-            f"send: {report.ledger.input_errors} input line(s) not a JSON object (listed above); "
+            f"send: {_lines(report.ledger.input_errors)} not a JSON object (listed above); "
             "fix them, or pass --accept-input-errors to let such lines pass",
             err=True,
         )
     if not report.ok:
         ctx.exit(1)
+
+
+def _lines(count: int) -> str:
+    return "1 input line is" if count == 1 else f"{count} input lines are"
 
 
 def _write_report(path: Path, report: DeliveryReport) -> None:

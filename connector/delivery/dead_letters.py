@@ -20,6 +20,7 @@ from typing import Final
 import filelock
 
 from ..errors import StateError
+from .why import status_reason
 
 __all__ = ["DeadLetterRow", "OutboxCounts", "StateDir"]
 
@@ -28,7 +29,7 @@ _LOCK_NAME: Final = "qharness.lock"  # the same lock as ``outbox.Outbox``
 
 @dataclass(frozen=True, slots=True)
 class OutboxCounts:
-    """One outbox file's events by state, and its dead letters by reason."""
+    """One outbox file's events by state, and its dead letters by HTTP status."""
 
     path: Path
     pending: int
@@ -81,7 +82,8 @@ class StateDir:
             with _open(path) as db:
                 states = dict(db.execute("SELECT state, COUNT(*) FROM events GROUP BY state"))
                 reasons = db.execute(
-                    "SELECT reason, COUNT(*) FROM dead_letters GROUP BY reason ORDER BY 2 DESC, 1"
+                    "SELECT status_code, COUNT(*) FROM dead_letters GROUP BY status_code"
+                    " ORDER BY 2 DESC, 1"
                 ).fetchall()
             result.append(
                 OutboxCounts(
@@ -89,7 +91,10 @@ class StateDir:
                     states.get("pending", 0),
                     states.get("delivered", 0),
                     states.get("dead", 0),
-                    tuple((str(reason), int(count)) for reason, count in reasons),
+                    tuple(
+                        (status_reason(code) if code is not None else "no status", int(count))
+                        for code, count in reasons
+                    ),
                 )
             )
         return result
