@@ -70,7 +70,9 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return (and, as a script, exit with) 0, 1 or 2."""
     try:
-        code = cli.main(args=argv, prog_name="qharness", standalone_mode=False)
+        # NO_COLOR (https://no-color.org): any non-empty value turns every colour off.
+        color = False if os.environ.get("NO_COLOR") else None
+        code = cli.main(args=argv, prog_name="qharness", standalone_mode=False, color=color)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130

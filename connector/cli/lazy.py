@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from .examples import add_examples
+
 __all__ = ["LazyCommand", "LazyGroup"]
 
 
@@ -51,6 +53,7 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(module_name), attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{module_name}:{attribute} is not a click command")
+        add_examples(command, cmd_name)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -50,14 +50,7 @@ def dead_letter_hint(count: int, state_dir: Path) -> str:
 )
 @click.pass_context
 def outbox(ctx: click.Context, state_dir: Path) -> None:
-    """Show or repair send's outbox: counts, dead letters, retry or purge them.
-
-    \b
-    Examples:
-      qharness outbox status
-      qharness outbox --state ./state dead
-      qharness outbox retry --reason 429
-    """
+    """Show or repair send's outbox: counts, dead letters, retry or purge them."""
     ctx.obj = state_dir
 
 

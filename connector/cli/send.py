@@ -129,11 +129,6 @@ def send(
     (of this run or an earlier one) waits in the outbox, a line was not a JSON object (unless
     --accept-input-errors), on 401/403, or over --max-skip-rate; 2 on usage errors, and when no
     line of PROFILES is a JSON object (the input is not JSON Lines).
-
-    \b
-    Examples:
-      qharness send activation.toml profiles.jsonl --report-json report.json
-      tail -f export.jsonl | qharness send activation.toml - --max-skip-rate 0.2
     """
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)

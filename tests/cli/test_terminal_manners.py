@@ -1,0 +1,69 @@
+"""Terminal manners: NO_COLOR, examples at the end of every --help, shell completion."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import click
+import pytest
+
+from connector.cli import COMMANDS, cli, main
+
+
+def _certify_output(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # as on a terminal
+    assert main(["certify", "--examples", "5", "--seed", "1"]) == 0
+    return capsys.readouterr().out
+
+
+def test_no_color_turns_colour_off(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a terminal PASS is coloured; with NO_COLOR=1 no escape sequence is written."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "\x1b[" in _certify_output(monkeypatch, capsys)
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = _certify_output(monkeypatch, capsys)
+    assert "\x1b[" not in plain
+    assert "PASS  activation.load" in plain
+
+
+def _leaves(
+    command: click.Command, path: tuple[str, ...]
+) -> list[tuple[tuple[str, ...], click.Command]]:
+    if isinstance(command, click.Group):
+        found = [(path, command)]
+        for name, sub in command.commands.items():
+            found += _leaves(sub, (*path, name))
+        return found
+    return [(path, command)]
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_help_ends_with_examples(name: str) -> None:
+    """Each command's --help ends with an 'Examples:' block of qharness command lines."""
+    for path, command in _leaves(cli.load(name), (name,)):  # type: ignore[attr-defined]
+        ctx = click.Context(command, info_name=" ".join(path))
+        text = command.get_help(ctx)
+        tail = text[text.rindex("Examples:") :] if "Examples:" in text else ""
+        assert tail, f"qharness {' '.join(path)} --help has no examples"
+        examples = [line.strip() for line in tail.splitlines()[1:] if line.strip()]
+        assert 1 <= len(examples) <= 3
+        assert all("qharness " in line for line in examples), examples
+
+
+def test_shell_completion_as_the_readme_says() -> None:
+    """`_QHARNESS_COMPLETE=bash_complete` completes subcommands (the README's recipe)."""
+    env = {**os.environ, "_QHARNESS_COMPLETE": "bash_complete", "COMP_WORDS": "qharness out"}
+    env["COMP_CWORD"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-m", "connector.cli"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.strip() == "plain,outbox"
