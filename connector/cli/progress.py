@@ -1,8 +1,9 @@
 """``send``'s progress: Click's progress bar on a terminal, a plain line now and then elsewhere.
 
-On a terminal, reading a file shows a bar with the percentage and the ETA (by bytes read; the
-reader runs at most a few thousand events ahead of delivery, so bytes read track delivery); stdin
-has no known size, so the bar shows counts and a rate. Anywhere else (CI logs, a pipe) a plain
+On a terminal, reading a file shows a bar with the percentage and the ETA: the bytes read, scaled
+by the share of the lines read so far whose fate is settled (the reader runs ahead of delivery,
+so bytes alone would reach 100% long before the end); stdin has no known size, so the bar shows
+counts and a rate. Anywhere else (CI logs, a pipe) a plain
 ``progress: ...`` line comes at most every ``PLAIN_EVERY`` seconds, never a control character.
 Every line says why events are waiting when they are (``last error: connection refused``).
 """
@@ -55,7 +56,7 @@ class SendProgress:
         """Called by the sender every half second or so (the coordinator's thread)."""
         self._report = report
         if self._bar is not None:
-            step = self._read - self._bar.pos if self._bar.length else 1
+            step = self._settled_bytes(report) - self._bar.pos if self._bar.length else 1
             self._bar.update(max(step, 0), report.profiles_received)
         elif time.monotonic() - self._last_plain >= PLAIN_EVERY:
             self._last_plain = time.monotonic()
@@ -69,9 +70,9 @@ class SendProgress:
         self.note(str(alert))
 
     def finish(self) -> None:
-        """Remove the bar (the summary follows on stdout)."""
+        """Remove the bar and show the cursor Click hid (the summary follows on stdout)."""
         if self._bar is not None:
-            self._stream.write("\r\x1b[2K")
+            self._stream.write("\r\x1b[2K\x1b[?25h")
             self._stream.flush()
             self._bar = None
 
@@ -83,6 +84,21 @@ class SendProgress:
         if self._bar is not None:
             self._bar.render_progress()
 
+    def _settled_bytes(self, report: DeliveryReport) -> int:
+        ledger = report.ledger
+        settled = (
+            ledger.delivered
+            + ledger.dead
+            + ledger.already_delivered
+            + ledger.already_dead
+            + ledger.input_errors
+            + ledger.unchanged
+            + report.excluded.total()
+            + report.failed.get("contract-violation", 0)
+        )
+        received = report.profiles_received
+        return int(self._read * settled / received) if received else 0
+
     def _describe(self, _: int | None) -> str:
         return "" if self._report is None else self._counts(self._report)
 
@@ -91,7 +107,7 @@ class SendProgress:
         text = (
             f"{report.profiles_received} received, {report.identities_activated} delivered, "
             f"{report.excluded.total()} excluded, {report.retries} retries, "
-            f"{report.profiles_received / elapsed:.0f} profiles/s"
+            f"{report.identities_activated / elapsed:.0f} delivered/s"
         )
         if report.last_error is not None and report.retries:
             text += f"; last error: {report.last_error}"
