@@ -26,6 +26,7 @@ from ..delivery.monitor import DeliveryReport
 from ..delivery.secrets import scrub, secret_values
 from ..delivery.sender import Sender
 from ..delivery.urlguard import check_url
+from ..delivery.why import status_reason
 from ..errors import AuthRejected, ContractViolation, SecretError
 from ..profiles import ProfileLine, open_input, read_profiles
 from ..redact import redact_url
@@ -226,35 +227,50 @@ def test_destination(
     url = check_url(loaded.destination.url, allow_http_loopback=allow_http_loopback)
     token = read_token(loaded)
     inputs = list(_test_inputs(loaded, profiles, count, seed))
+    label = "sample" if profiles is None else "line"  # one numbering style per run
     renderer = Renderer(loaded)
     results: list[dict[str, Any]] = []
+    failures: list[str] = []
     all_ok = True
     with make_client(
         QualtricsBasicAuth(loaded.destination.username, token), max_connections=1
     ) as client:
         for number, profile in inputs:
+            where = f"{label} {number}"
             try:
-                rendered = renderer.render(profile, source=f"profile {number}")
+                rendered = renderer.render(profile)
             except ContractViolation as exc:
                 all_ok = False
-                click.echo(f"profile {number}: contract-violation: {exc}", err=True)
+                click.echo(f"{where}: contract-violation: {exc}", err=True)
                 continue
             if isinstance(rendered, Exclusion):
-                click.echo(f"profile {number}: {rendered}", err=True)
+                click.echo(f"{where}: {rendered}", err=True)
                 continue
             if rendered is None:
                 click.echo(
-                    f"profile {number}: no change (no activated audience realized or exited)",
-                    err=True,
+                    f"{where}: no change (no activated audience realized or exited)", err=True
                 )
                 continue
             call = _http_call(client, url, rendered, token)
-            all_ok = all_ok and 200 <= call["response"]["code"] < 300
+            code = call["response"]["code"]
+            if not 200 <= code < 300:
+                all_ok = False
+                failures.append(f"{where}: {_call_failure(call, loaded)}")
+                click.echo(failures[-1], err=True)
             results.append(
                 {"aggregationKey": _aggregation_key(loaded, rendered), "httpCalls": [call]}
             )
     document = {"results": results, "inputProfiles": [profile for _, profile in inputs]}
     sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    if failures:
+        calls = len(results)
+        click.echo(
+            f"test-destination: {len(failures)} of {calls} call{'' if calls == 1 else 's'} "
+            f"failed; first: {failures[0]}",
+            err=True,
+        )
+    elif not results:
+        click.echo("test-destination: no profile was sent (see the lines above)", err=True)
     if not all_ok or not results:
         ctx.exit(1)
 
@@ -272,6 +288,20 @@ def _test_inputs(
                 click.echo(f"line {line.number}: invalid-profile: $: {line.error}", err=True)
                 continue
             yield line.number, line.profile
+
+
+def _call_failure(call: dict[str, Any], activation: Activation) -> str:
+    """One line for a call that did not answer 2xx: the status in words and what to do."""
+    code = call["response"]["code"]
+    if code == 0:
+        return f"{call['response']['body']}: is the destination reachable?"
+    hint = {
+        401: f"wrong user name or API token (check ${activation.destination.api_token_env} "
+        f"and destination.username in {activation.source})",
+        403: "the token's user does not own this workflow",
+        404: "no workflow has this URL's urlTokenId (check destination.url)",
+    }.get(code, "see the response body in the output")
+    return f"{status_reason(code)}: {hint}"
 
 
 def _aggregation_key(activation: Activation, payload: Payload) -> dict[str, Any]:

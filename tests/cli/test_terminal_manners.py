@@ -5,29 +5,42 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
 
 from connector.cli import COMMANDS, cli, main
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "activation.toml"
 
-def _certify_output(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
+
+def _certify_output(
+    activation: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> str:
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # as on a terminal
-    assert main(["certify", "--examples", "5", "--seed", "1"]) == 0
+    assert main(["certify", str(activation), "--examples", "5", "--seed", "1"]) == 0
     return capsys.readouterr().out
 
 
 def test_no_color_turns_colour_off(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """On a terminal PASS is coloured; with NO_COLOR=1 no escape sequence is written."""
+    """On a terminal PASS is coloured; with NO_COLOR=1 no escape sequence is written. (The
+    activation has one identity and one attribute: the evidence says so in good English.)"""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    one_each = text[: text.index('[[identities]]\nsource = "ECID"')]
+    one_each += '[[attributes]]\nsource = "person.name.firstName"\n'
+    one_each += 'target = "person.name.firstName"\n'
+    activation = tmp_path / "one-each.toml"
+    activation.write_text(one_each, encoding="utf-8")
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert "\x1b[" in _certify_output(monkeypatch, capsys)
+    assert "\x1b[" in _certify_output(activation, monkeypatch, capsys)
     monkeypatch.setenv("NO_COLOR", "1")
-    plain = _certify_output(monkeypatch, capsys)
+    plain = _certify_output(activation, monkeypatch, capsys)
     assert "\x1b[" not in plain
     assert "PASS  activation.load" in plain
+    assert "1 identity and 1 attribute mapping, 1 audience, 2 workflow fields" in plain
 
 
 def _leaves(
