@@ -103,6 +103,10 @@ class MockAdmin:
         workflow: dict[str, Any] = self._call("POST", "/__admin/workflows", json=body)
         return workflow
 
+    def delete_workflow(self, workflow_id: str) -> None:
+        """Delete a workflow (its runs stay, shown as "Deleted Workflow", as in Qualtrics)."""
+        self._call("DELETE", f"/__admin/workflows/{workflow_id}")
+
     def runs_page(
         self,
         workflow_id: str,
