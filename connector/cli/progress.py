@@ -10,6 +10,7 @@ Every line says why events are waiting when they are (``last error: connection r
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import TYPE_CHECKING, Final, TextIO
 
@@ -37,8 +38,10 @@ class SendProgress:
         self._report: DeliveryReport | None = None
         self._bar: ProgressBar[int] | None = None
         if stream.isatty():
+            # Without a size, an endless iterable: Click then shows counts and no percentage.
             self._bar = click.progressbar(
-                length=total_bytes or None,
+                itertools.count() if total_bytes is None else None,
+                length=total_bytes,
                 label="send",
                 file=stream,
                 show_percent=total_bytes is not None,
