@@ -29,14 +29,28 @@ _REASON = click.option(
 )
 
 
-def dead_letter_hint(count: int, state_dir: Path) -> str:
-    """The line ``send`` prints while dead letters remain: what, and the command to run next."""
+def dead_letter_hint(count: int, state_dir: Path, *, named: int = 3) -> list[str]:
+    """What ``send`` prints while dead letters remain: how many, the first few by event id and
+    reason, and the command to run next."""
     state = "" if str(state_dir) == DEFAULT_STATE_DIR else f" --state {state_dir}"
     noun = "dead letter waits" if count == 1 else "dead letters wait"
-    return (
+    lines = [
         f"send: {count} {noun} in the outbox (of this run or an earlier one); list them with "
         f"`qharness outbox{state} dead`, then `retry` or `purge` them"
-    )
+    ]
+    try:
+        with StateDir(state_dir) as state_files:
+            first = state_files.dead_letters()[:named]
+    except UsageError:  # another sender took the directory meanwhile: the count says enough
+        return lines
+    lines += [f"  dead letter {row.event_id}: {_short(row.reason)}" for row in first]
+    if count > len(first):
+        lines.append(f"  ... and {count - len(first)} more")
+    return lines
+
+
+def _short(reason: str, limit: int = 160) -> str:
+    return reason if len(reason) <= limit else reason[: limit - 3] + "..."
 
 
 @click.group()

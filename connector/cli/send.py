@@ -169,7 +169,8 @@ def send(
         raise rejected
     lines.raise_if_not_json_lines(profiles)
     if report.dead_lettered:
-        click.echo(dead_letter_hint(report.dead_lettered, state_dir), err=True)
+        for line in dead_letter_hint(report.dead_lettered, state_dir):
+            click.echo(line, err=True)
     if report.ledger.input_errors and not accept_input_errors:
         click.echo(
             f"send: {_lines(report.ledger.input_errors)} not a JSON object (listed above); "

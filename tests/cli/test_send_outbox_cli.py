@@ -87,6 +87,9 @@ def test_dead_letters_fail_every_run_until_retried(
     assert "alert: success" not in err
     assert "2 dead letters wait in the outbox" in err
     assert f"qharness outbox --state {state} dead" in err
+    named = [line for line in err.splitlines() if line.startswith("  dead letter ")]
+    assert len(named) == 2
+    assert all(": http 400 Bad Request" in line for line in named)
     _adds_up(orjson.loads(report.read_bytes()))
 
     assert main(["outbox", "--state", str(state), "status"]) == 0
