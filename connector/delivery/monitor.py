@@ -29,7 +29,8 @@ DEFAULT_SKIP_ALERT: Final = 0.5
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One alert: ``kind`` is ``start``, ``success``, ``failure`` or ``skip-rate``."""
+    """One alert: ``kind`` is ``start``, ``success``, ``failure``, ``skip-rate`` or
+    ``unreachable`` (every attempt so far failed to connect, nothing delivered yet)."""
 
     kind: str
     message: str
