@@ -47,7 +47,8 @@ def transport_reason(exc: httpx.TransportError) -> str:
         if isinstance(cause, ssl.SSLCertVerificationError):
             return f"TLS: certificate verify failed ({cause.verify_message})"
         if isinstance(cause, ssl.SSLError):
-            return f"TLS: {str(cause.reason or 'handshake failed').lower().replace('_', ' ')}"
+            reason = getattr(cause, "reason", None) or "handshake failed"
+            return f"TLS: {str(reason).lower().replace('_', ' ')}"
         if isinstance(cause, OSError) and cause.errno in _ERRNO:
             return _ERRNO[cause.errno]
         if isinstance(cause, OSError) and "Name or service not known" in str(cause.strerror):
