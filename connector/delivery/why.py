@@ -10,6 +10,7 @@ message text, which may carry the URL and so the workflow's ``urlTokenId``.
 from __future__ import annotations
 
 import errno
+import socket
 import ssl
 from typing import Final
 
@@ -51,7 +52,7 @@ def transport_reason(exc: httpx.TransportError) -> str:
             return f"TLS: {str(reason).lower().replace('_', ' ')}"
         if isinstance(cause, OSError) and cause.errno in _ERRNO:
             return _ERRNO[cause.errno]
-        if isinstance(cause, OSError) and "Name or service not known" in str(cause.strerror):
+        if isinstance(cause, socket.gaierror):
             return "host not found"
     if isinstance(exc, httpx.RemoteProtocolError):
         return "connection closed without an answer"

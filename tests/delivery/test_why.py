@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import socket
 import ssl
 
 import httpx
@@ -32,7 +33,7 @@ def _caused_by(outer: httpx.TransportError, cause: BaseException) -> httpx.Trans
             "connection reset",
         ),
         (
-            _caused_by(httpx.ConnectError("e"), OSError(-2, "Name or service not known")),
+            _caused_by(httpx.ConnectError("e"), socket.gaierror(-2, "Name or service not known")),
             "host not found",
         ),
         (
