@@ -11,6 +11,7 @@ Every line says why events are waiting when they are (``last error: connection r
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from typing import TYPE_CHECKING, Final, TextIO
 
@@ -36,6 +37,7 @@ class SendProgress:
         self._last_plain = self._started
         self._read = 0
         self._report: DeliveryReport | None = None
+        self._lock = threading.Lock()  # notes come from the reader thread, updates from another
         self._bar: ProgressBar[int] | None = None
         if stream.isatty():
             # Without a size, an endless iterable: Click then shows counts and no percentage.
@@ -59,8 +61,9 @@ class SendProgress:
         """Called by the sender every half second or so (the coordinator's thread)."""
         self._report = report
         if self._bar is not None:
-            step = self._settled_bytes(report) - self._bar.pos if self._bar.length else 1
-            self._bar.update(max(step, 0), report.profiles_received)
+            with self._lock:
+                step = self._settled_bytes(report) - self._bar.pos if self._bar.length else 1
+                self._bar.update(max(step, 0), report.profiles_received)
         elif time.monotonic() - self._last_plain >= PLAIN_EVERY:
             self._last_plain = time.monotonic()
             self._write(f"progress: {self._counts(report)}")
@@ -74,18 +77,20 @@ class SendProgress:
 
     def finish(self) -> None:
         """Remove the bar and show the cursor Click hid (the summary follows on stdout)."""
-        if self._bar is not None:
-            self._stream.write("\r\x1b[2K\x1b[?25h")
-            self._stream.flush()
-            self._bar = None
+        with self._lock:
+            if self._bar is not None:
+                self._stream.write("\r\x1b[2K\x1b[?25h")
+                self._stream.flush()
+                self._bar = None
 
     def _write(self, line: str) -> None:
-        if self._bar is not None:
-            self._stream.write("\r\x1b[2K")
-        self._stream.write(f"{line}\n")
-        self._stream.flush()
-        if self._bar is not None:
-            self._bar.render_progress()
+        with self._lock:
+            if self._bar is not None:
+                self._stream.write("\r\x1b[2K")
+            self._stream.write(f"{line}\n")
+            self._stream.flush()
+            if self._bar is not None:
+                self._bar.render_progress()
 
     def _settled_bytes(self, report: DeliveryReport) -> int:
         ledger = report.ledger
