@@ -13,6 +13,7 @@ import sys
 import click
 
 from ..errors import HarnessError
+from .examples import epilog
 from .lazy import LazyCommand, LazyGroup
 
 __all__ = ["COMMANDS", "cli", "main"]
@@ -58,6 +59,7 @@ COMMANDS: dict[str, LazyCommand] = {
 @click.group(
     cls=LazyGroup,
     lazy_commands=COMMANDS,
+    epilog=epilog(""),
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(

@@ -12,9 +12,13 @@ from typing import Final
 
 import click
 
-__all__ = ["EXAMPLES", "add_examples"]
+__all__ = ["EXAMPLES", "add_examples", "epilog"]
 
 EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
+    "": (
+        "qharness certify",
+        "qharness mock serve --workflows examples/workflows.toml --port 8080",
+    ),
     "certify": (
         "qharness certify",
         "qharness certify my-activation.toml --junit junit.xml --report report.html",
@@ -59,11 +63,18 @@ EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+def epilog(path: str) -> str | None:
+    """The ``Examples:`` block for the command at ``path`` ("" is ``qharness`` itself)."""
+    examples = EXAMPLES.get(path)
+    if not examples:
+        return None
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in examples)
+
+
 def add_examples(command: click.Command, path: str) -> None:
     """Set ``command``'s epilog (and its subcommands') from ``EXAMPLES``, unless it has one."""
-    examples = EXAMPLES.get(path)
-    if examples and not command.epilog:
-        command.epilog = "\b\nExamples:\n" + "\n".join(f"  {line}" for line in examples)
+    if not command.epilog:
+        command.epilog = epilog(path)
     if isinstance(command, click.Group):
         for name, sub in command.commands.items():
             add_examples(sub, f"{path} {name}")

@@ -67,6 +67,16 @@ def test_every_help_ends_with_examples(name: str) -> None:
         assert all("qharness " in line for line in examples), examples
 
 
+def test_qharness_help_ends_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    """`qharness --help` too: the commands, then examples."""
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().splitlines()[-2:] == [
+        "    qharness certify",
+        "    qharness mock serve --workflows examples/workflows.toml --port 8080",
+    ]
+
+
 def test_shell_completion_as_the_readme_says() -> None:
     """`_QHARNESS_COMPLETE=bash_complete` completes subcommands (the README's recipe)."""
     env = {**os.environ, "_QHARNESS_COMPLETE": "bash_complete", "COMP_WORDS": "qharness out"}
