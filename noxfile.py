@@ -7,6 +7,7 @@ Slow sessions (benchmarks, fuzzing, the full soak) are ``default=False``: run th
 from __future__ import annotations
 
 import os
+import shutil
 
 import nox
 
@@ -106,8 +107,16 @@ def bench(session: nox.Session) -> None:
 
     The figures are informational: a shared machine makes timings noisy, so a benchmark below
     its target never fails this session (tests never assert timings either)."""
-    session.install(".", *_group("test"))
+    session.install(".", *_group("test"), *_group("bench"))
     session.log("benchmark figures are informational: a result below target does not fail")
+    # WireMock, a column of mock_throughput.py, if npm can fetch it (else that column is skipped).
+    if shutil.which("npm") and shutil.which("java"):
+        node = os.path.join(session.virtualenv.location, "wiremock")
+        session.run(
+            "npm", "install", "--prefix", node, "--no-audit", "--no-fund", "wiremock@3.13.2",
+            external=True, success_codes=[0, 1],
+        )  # fmt: skip
+        session.env["WIREMOCK_HOME"] = node
     for script in sorted(os.listdir("benchmarks")):
         if script.endswith(".py") and not script.startswith("_"):
             session.run("python", f"benchmarks/{script}", *session.posargs)

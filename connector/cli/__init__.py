@@ -70,7 +70,19 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return (and, as a script, exit with) 0, 1 or 2."""
+    """Run the CLI; return (and, as a script, exit with) 0, 1 or 2.
+
+    An error in any thread (a mock's server thread, a sender's worker) is printed as one line,
+    never a traceback, and fails the run: a 0 becomes 1.
+    """
+    from mock_qualtrics.incidents import ThreadErrors  # light: no Flask, no waitress
+
+    with ThreadErrors(echo=lambda line: click.echo(f"qharness: {line}", err=True)) as errors:
+        code = _run(argv)
+    return 1 if errors.lines and code == 0 else code
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         # NO_COLOR (https://no-color.org): any non-empty value turns every colour off.
         color = False if os.environ.get("NO_COLOR") else None
@@ -92,6 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception as exc:
+        from mock_qualtrics.client import MockAdminError
+
+        if isinstance(exc, MockAdminError):  # a mock that is unreachable or refuses: usage
+            click.echo(f"error: {exc}", err=True)
+            return 2
         # A bug of ours, not a user mistake: say so in one line; the traceback is opt-in.
         if os.environ.get("QHARNESS_DEBUG"):
             raise

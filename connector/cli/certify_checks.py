@@ -17,7 +17,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..certify.admin import MockAdmin
+from mock_qualtrics.client import MockAdmin, MockAdminError
+
 from ..errors import UsageError
 from ._common import ADMIN_TOKEN_ENV
 
@@ -52,7 +53,7 @@ def check_mock(url: str, admin_token: str | None) -> MockAdmin:
     try:
         admin.health()
         admin.workflows()
-    except UsageError as exc:
+    except MockAdminError as exc:
         admin.close()
         message = str(exc)
         if "admin token" in message:
@@ -82,7 +83,7 @@ class MockTidy:
                     continue
                 self._admin.delete_workflow(ident)
                 deleted += 1
-        except UsageError as exc:
+        except MockAdminError as exc:
             return f"warning: could not delete what certification created in the mock: {exc}"
         finally:
             self._admin.close()

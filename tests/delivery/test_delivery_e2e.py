@@ -79,10 +79,12 @@ def test_429_with_retry_after_and_503_are_retried_without_loss_or_duplicates(
     assert_exactly_once(mock_qualtrics, flow["id"], items)
 
 
+@pytest.mark.mock_qualtrics(extensions={"idempotency_keys": True})
 def test_dropped_connections_do_not_duplicate_runs(
     mock_qualtrics: MockQualtrics, activation: Activation, state_dir: Path
 ) -> None:
-    """A connection dropped after the mock handled the request: the retry is deduplicated."""
+    """A connection dropped after the mock handled the request: with the idempotency-keys
+    extension, the retry is deduplicated."""
     flow = workflow(mock_qualtrics)
     mock_qualtrics.inject_fault(drop_connection=True, count=3)
     items = profiles(10)

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 from delivery_helpers import CLI, TOKEN, profiles
 from test_delivery_e2e import activation_file, assert_exactly_once, workflow
 
@@ -19,10 +20,12 @@ EVENTS = 400
 KILLS = 4
 
 
+@pytest.mark.mock_qualtrics(extensions={"idempotency_keys": True})
 def test_sigkill_then_resume_delivers_each_event_exactly_once(
     mock_qualtrics: MockQualtrics, tmp_path: Path
 ) -> None:
-    """SIGKILL the sender at random moments, resume until it exits 0: one run per event."""
+    """SIGKILL the sender at random moments, resume until it exits 0: one run per event
+    (the mock deduplicating with its idempotency-keys extension)."""
     flow = workflow(mock_qualtrics)
     activation = activation_file(tmp_path, flow["trigger_url"])
     items = profiles(EVENTS, seed=9)
