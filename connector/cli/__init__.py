@@ -24,6 +24,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "connector.cli.certify:certify",
         "Certify ACTIVATION (default: the bundled example) against the Qualtrics contract.",
     ),
+    "certify-sender": LazyCommand(
+        "connector.cli.certify_sender:certify_sender",
+        "Certify your own sender: COMMAND runs once against a faithful mock that plays faults.",
+    ),
     "render": LazyCommand(
         "connector.cli.core:render",
         "Render PROFILES (JSON Lines, or - for stdin) into Qualtrics payloads.",

@@ -23,6 +23,11 @@ EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
         "qharness certify",
         "qharness certify my-activation.toml --junit junit.xml --report report.html",
     ),
+    "certify-sender": (
+        "qharness certify-sender -- ./my-sender.sh",
+        'qharness certify-sender --profiles 20 -- sh -c \'qharness send "$QHARNESS_ACTIVATION" '
+        '"$QHARNESS_PROFILES" --allow-http-loopback\'',
+    ),
     "render": (
         "qharness render examples/activation.toml profiles.jsonl > payloads.jsonl",
         "qharness sample-profiles examples/activation.toml | qharness render examples/activation.toml",
