@@ -40,8 +40,10 @@ __all__ = [
 
 #: Payload keys the renderer fills itself; a mapping may not target them.
 RESERVED_TARGETS: Final = frozenset({"identityMap", "segmentMembership"})
-#: Labels that forbid sending a field to a third party (C12: no export at all).
-EXPORT_BLOCKING_LABELS: Final = frozenset({"C2", "C12"})
+#: C2: no export to a third party (blocks with ``exportToThirdParty``); C12: no export at all.
+NO_THIRD_PARTY_LABEL: Final = "C2"
+NO_EXPORT_LABEL: Final = "C12"
+EXPORT_BLOCKING_LABELS: Final = frozenset({NO_THIRD_PARTY_LABEL, NO_EXPORT_LABEL})
 THIRD_PARTY_ACTION: Final = "exportToThirdParty"
 #: A Qualtrics workflow defines at most this many JSON Event fields by hand.
 MAX_MANUAL_FIELDS: Final = 10
@@ -371,7 +373,7 @@ def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> lis
         if bad:
             warnings.append(
                 f"{source}: {where}: {mapping.target!r} is not camelCase ({', '.join(map(repr, bad))}); "
-                "Adobe encourages camelCase attribute names"
+                "Qualtrics' JSON Event docs recommend camelCase field names"
             )
     return warnings
 
@@ -379,25 +381,35 @@ def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> lis
 def _check_governance(
     attributes: tuple[AttributeMapping, ...], destination: Destination, source: str
 ) -> None:
-    if THIRD_PARTY_ACTION not in destination.marketing_actions:
+    """C12 (no export at all) blocks whatever the marketing actions; C2 (no export to a third
+    party) blocks when the destination declares ``exportToThirdParty``. AEP's data-usage labels:
+    https://experienceleague.adobe.com/en/docs/experience-platform/data-governance/labels/reference
+    """
+    third_party = THIRD_PARTY_ACTION in destination.marketing_actions
+    clashes: list[tuple[int, AttributeMapping, list[str]]] = []
+    for index, mapping in enumerate(attributes):
+        blocking = [label for label in mapping.labels if label == NO_EXPORT_LABEL]
+        if third_party:
+            blocking += [label for label in mapping.labels if label == NO_THIRD_PARTY_LABEL]
+        if blocking:
+            clashes.append((index, mapping, sorted(set(blocking))))
+    if not clashes:
         return
-    clashes = [
-        (
-            index,
-            f"{m.source} ({', '.join(sorted(EXPORT_BLOCKING_LABELS & set(m.labels)))})",
-            m.source,
-        )
-        for index, m in enumerate(attributes)
-        if EXPORT_BLOCKING_LABELS & set(m.labels)
-    ]
-    if clashes:
-        raise GovernanceError(
-            f"governance: marketing action {THIRD_PARTY_ACTION!r} is not allowed for "
-            f"{', '.join(text for _, text, _ in clashes)}; remove the mapping or the marketing action",
-            file=source,
-            key_path=f"attributes[{clashes[0][0]}].labels",
-            fields=[field for _, _, field in clashes],
-        )
+    named = ", ".join(f"{m.source} ({', '.join(labels)})" for _, m, labels in clashes)
+    if any(NO_EXPORT_LABEL in labels for _, _, labels in clashes):
+        why = f"{NO_EXPORT_LABEL} forbids any export"
+        if third_party:
+            why += f" and {NO_THIRD_PARTY_LABEL} forbids {THIRD_PARTY_ACTION!r}"
+        fix = "remove the mapping"
+    else:
+        why = f"marketing action {THIRD_PARTY_ACTION!r} is not allowed"
+        fix = "remove the mapping or the marketing action"
+    raise GovernanceError(
+        f"governance: {why}: {named}; {fix}",
+        file=source,
+        key_path=f"attributes[{clashes[0][0]}].labels",
+        fields=[m.source for _, m, _ in clashes],
+    )
 
 
 def identity_jsonpath(namespace: str) -> str:
