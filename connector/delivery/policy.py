@@ -7,7 +7,7 @@ followed), 501, 505 and every other 4xx permanent, dead-lettered at once.
 Backoff is exponential from 0.5 s, capped at 60 s, with full jitter (a uniform draw in
 ``[0, min(cap, base * 2**n)]``), so that many senders recovering from one outage do not retry in
 step. A ``Retry-After`` (seconds or an HTTP date) wins when it is longer; the wait is then clamped
-to ``[1 s, 1 h]``. This is hand-written rather than tenacity or stamina: both wrap a call in a loop
+to ``[1 s, 24 h]``. This is hand-written rather than tenacity or stamina: both wrap a call in a loop
 that sleeps in the calling thread, while the sender schedules each event's next attempt itself
 (so a waiting event holds neither a worker nor the events of other profiles).
 """
@@ -79,7 +79,7 @@ class Backoff:
     base: float = 0.5
     cap: float = 60.0
     retry_after_min: float = 1.0
-    retry_after_max: float = 3600.0
+    retry_after_max: float = 86_400.0
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
