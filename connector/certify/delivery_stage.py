@@ -20,7 +20,7 @@ import jsonpath
 
 from .. import exactjson
 from ..activation import Activation
-from ..delivery import DeliveryReport, deliver
+from ..delivery import DeliveryOptions, DeliveryReport, deliver
 from ..errors import AuthRejected
 from ..render import Payload, Renderer
 from ..sample import sample_profiles
@@ -95,15 +95,18 @@ class _Session:
         self, workflow: dict[str, Any], profiles: Sequence[Any], *, token: str | None = None
     ) -> DeliveryReport:
         with tempfile.TemporaryDirectory(prefix="qharness-certify-") as state:
+            options = DeliveryOptions(
+                url=str(workflow["trigger_url"]),
+                username=self.username,
+                allow_http_loopback=True,
+                max_retry_time=30.0,
+            )
             return deliver(
                 self.activation,
                 profiles,
                 token=token or self.token,
                 state_dir=Path(state),
-                url=str(workflow["trigger_url"]),
-                username=self.username,
-                allow_http_loopback=True,
-                max_retry_time=30.0,
+                options=options,
             )
 
 

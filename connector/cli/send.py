@@ -24,6 +24,8 @@ from ..activation import Activation
 from ..delivery.auth import QualtricsBasicAuth
 from ..delivery.client import make_client, post_event
 from ..delivery.monitor import Alert, DeliveryReport
+from ..delivery.options import RETRY_POLICIES, DeliveryOptions
+from ..delivery.policy import AEP_RETRY_WAITS
 from ..delivery.secrets import scrub, secret_values
 from ..delivery.sender import Sender
 from ..delivery.urlguard import check_url
@@ -38,6 +40,8 @@ __all__ = ["DEFAULT_STATE_DIR", "read_token", "send", "test_destination"]
 
 #: Where ``send`` keeps its outbox unless ``--state`` says otherwise (relative to the cwd).
 DEFAULT_STATE_DIR: Final = ".qharness-state"
+#: Overrides the ``aep`` retry policy's waits (seconds, comma-separated), for tests and demos.
+AEP_WAITS_ENV: Final = "QHARNESS_AEP_RETRY_WAITS"
 #: Plain (non-terminal) progress lines come at most this often, in seconds.
 PLAIN_PROGRESS_EVERY: Final = 10.0
 
@@ -97,6 +101,14 @@ def read_token(activation: Activation) -> str:
     help="Requests in flight at once.",
 )
 @click.option(
+    "--retry-policy",
+    type=click.Choice(RETRY_POLICIES),
+    default="harness",
+    show_default=True,
+    help="harness: backoff, dead letters, stop on 401/403. aep: Adobe's best effort for this "
+    "destination (403/408/409/429/5xx retried twice, after 15 s and 30 s, then dropped).",
+)
+@click.option(
     "--allow-http-loopback",
     is_flag=True,
     help="Allow plain http, only to 127.0.0.1, ::1 or localhost (the mock).",
@@ -112,32 +124,36 @@ def send(
     max_retry_time: float,
     rate: float,
     max_in_flight: int,
+    retry_policy: str,
     allow_http_loopback: bool,
 ) -> None:
     """Stream PROFILES (JSON Lines, or - for stdin, as lines arrive) to ACTIVATION's workflow.
 
     Each event is written to the outbox in --state before it is sent and kept until the
     destination answers 2xx; a later run resumes what is pending, and input already delivered
-    is skipped. Exit 0 when everything read was delivered or excluded; 1 when an event failed,
-    was dead-lettered or is still pending, on 401/403, or over --max-skip-rate; 2 on usage errors.
+    is skipped. Delivery is at-least-once: an event whose answer never came back (in flight at
+    a kill, or the response lost) is resent and may start a second workflow run; the summary
+    counts such resends. Exit 0 when everything read was delivered or excluded; 1 when an event
+    failed, was dead-lettered, dropped or is still pending, on 401/403, or over
+    --max-skip-rate; 2 on usage errors.
     """
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)
     check_url(loaded.destination.url, allow_http_loopback=allow_http_loopback)
     token = read_token(loaded)
     progress = _Progress(sys.stderr)
-    sender = Sender(
-        loaded,
-        token=token,
-        state_dir=state_dir,
+    options = DeliveryOptions(
         allow_http_loopback=allow_http_loopback,
         rate_limit=rate or None,
         max_in_flight=max_in_flight,
         max_retry_time=max_retry_time,
+        retry_policy=retry_policy,
+        aep_retry_waits=_aep_waits(),
         max_skip_rate=max_skip_rate,
         on_alert=progress.alert,
         on_progress=progress.update,
     )
+    sender = Sender(loaded, token=token, state_dir=state_dir, options=options)
     stream = open_input(profiles)
     rejected: AuthRejected | None = None
     try:
@@ -156,6 +172,25 @@ def send(
         raise rejected
     if not report.ok:
         ctx.exit(1)
+
+
+def _aep_waits() -> tuple[float, ...]:
+    """Adobe's 15 s and 30 s, or ``$QHARNESS_AEP_RETRY_WAITS`` (seconds, comma-separated).
+
+    The variable exists so that tests and demos can play Adobe's policy without waiting 45 s.
+    """
+    text = os.environ.get(AEP_WAITS_ENV, "").strip()
+    if not text:
+        return AEP_RETRY_WAITS
+    try:
+        waits = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        waits = ()
+    if not waits or any(not 0 <= wait <= 86_400 for wait in waits):
+        raise click.UsageError(
+            f"{AEP_WAITS_ENV}={text!r}: expected seconds separated by commas, such as 15,30"
+        )
+    return waits
 
 
 def _write_report(path: Path, report: DeliveryReport) -> None:

@@ -49,7 +49,12 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
 
 @dataclass(slots=True)
 class DeliveryReport:
-    """Counters for one run; ``as_dict()`` is the JSON report. Thread-safe to update."""
+    """Counters for one run; ``as_dict()`` is the JSON report.
+
+    Thread-safe: update through ``add``/``tally``/``latency`` (one lock), and read a consistent
+    copy through ``as_dict``. The sender updates it from its coordinator thread while a progress
+    callback or another thread may read it.
+    """
 
     profiles_received: int = 0
     identities_activated: int = 0
@@ -57,6 +62,11 @@ class DeliveryReport:
     failed: Counter[str] = field(default_factory=Counter)
     duplicates_skipped: int = 0
     retries: int = 0
+    #: Resends of an event whose earlier request got no answer (in flight at a kill, or the
+    #: response lost): each may start a second workflow run, as Qualtrics does not deduplicate.
+    unknown_outcome_resends: int = 0
+    #: ``--retry-policy aep`` only: events given up, by reason, as AEP would drop them.
+    dropped: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list, repr=False)
     alerts: list[Alert] = field(default_factory=list)
     #: Outbox totals after the run (``pending`` includes events kept for the next run).
@@ -87,10 +97,27 @@ class DeliveryReport:
         """Everything read was delivered or excluded, nothing failed or was left pending."""
         return (
             not self.failed
+            and not self.dropped
             and self.pending == 0
             and self.stopped_by is None
             and not self.skip_rate_breached
         )
+
+    def add(self, counter: str, amount: int = 1) -> None:
+        """Increase the integer counter named ``counter`` (``retries``, ...) under the lock."""
+        with self._lock:
+            setattr(self, counter, getattr(self, counter) + amount)
+
+    def tally(self, counter: str, reason: str, amount: int = 1) -> None:
+        """Count ``reason`` in the ``excluded``, ``failed`` or ``dropped`` breakdown."""
+        with self._lock:
+            breakdown: Counter[str] = getattr(self, counter)
+            breakdown[reason] += amount
+
+    def latency(self, seconds: float) -> None:
+        """One delivered request's round trip."""
+        with self._lock:
+            self.latencies.append(seconds)
 
     def alert(self, kind: str, message: str) -> None:
         """Record an alert and hand it to ``on_alert``."""
@@ -116,35 +143,42 @@ class DeliveryReport:
 
     def summary(self) -> str:
         """One line for people: what was delivered, kept, dead-lettered, excluded and skipped."""
-        failed = ", ".join(f"{reason} {count}" for reason, count in sorted(self.failed.items()))
-        return (
-            f"{self.profiles_received} received, {self.identities_activated} delivered, "
-            f"{self.excluded.total()} excluded, {self.duplicates_skipped} duplicates skipped, "
-            f"{self.retries} retries, {self.pending} pending, {self.dead_lettered} dead-lettered"
-            + (f"; failed: {failed}" if failed else "")
-        )
+        with self._lock:
+            failed = ", ".join(f"{reason} {count}" for reason, count in sorted(self.failed.items()))
+            dropped = ", ".join(f"{reason} {n}" for reason, n in sorted(self.dropped.items()))
+            resends = self.unknown_outcome_resends
+            return (
+                f"{self.profiles_received} received, {self.identities_activated} delivered, "
+                f"{self.excluded.total()} excluded, {self.duplicates_skipped} duplicates skipped, "
+                f"{self.retries} retries, {self.pending} pending, {self.dead_lettered} dead-lettered"
+                + (f", {resends} resent after an unknown outcome" if resends else "")
+                + (f"; failed: {failed}" if failed else "")
+                + (f"; dropped (aep policy): {dropped}" if dropped else "")
+            )
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON report (PRODUCT.md's keys, in that order)."""
+        """The JSON report (the spec's keys, in that order, then this harness's additions)."""
         with self._lock:
             ordered = sorted(self.latencies)
             alerts = [alert.as_dict() for alert in self.alerts]
-        p50, p99 = percentile(ordered, 0.50), percentile(ordered, 0.99)
-        return {
-            "profiles_received": self.profiles_received,
-            "identities_activated": self.identities_activated,
-            "excluded": dict(sorted(self.excluded.items())),
-            "failed": dict(sorted(self.failed.items())),
-            "duplicates_skipped": self.duplicates_skipped,
-            "retries": self.retries,
-            "latency_ms": {
-                "p50": None if p50 is None else round(p50 * 1000, 3),
-                "p99": None if p99 is None else round(p99 * 1000, 3),
-            },
-            "activation_rate": (
-                round(self.identities_activated / self.profiles_received, 6)
-                if self.profiles_received
-                else None
-            ),
-            "alerts": alerts,
-        }
+            p50, p99 = percentile(ordered, 0.50), percentile(ordered, 0.99)
+            return {
+                "profiles_received": self.profiles_received,
+                "identities_activated": self.identities_activated,
+                "excluded": dict(sorted(self.excluded.items())),
+                "failed": dict(sorted(self.failed.items())),
+                "duplicates_skipped": self.duplicates_skipped,
+                "retries": self.retries,
+                "latency_ms": {
+                    "p50": None if p50 is None else round(p50 * 1000, 3),
+                    "p99": None if p99 is None else round(p99 * 1000, 3),
+                },
+                "activation_rate": (
+                    round(self.identities_activated / self.profiles_received, 6)
+                    if self.profiles_received
+                    else None
+                ),
+                "alerts": alerts,
+                "unknown_outcome_resends": self.unknown_outcome_resends,
+                "dropped": dict(sorted(self.dropped.items())),
+            }

@@ -26,6 +26,8 @@ REPORT_KEYS = {
     "latency_ms",
     "activation_rate",
     "alerts",
+    "unknown_outcome_resends",
+    "dropped",
 }
 
 

@@ -13,7 +13,7 @@ import pytest
 from delivery_helpers import CLI, EXAMPLE, TOKEN, profiles
 
 from connector.activation import Activation
-from connector.delivery import Backoff, DeliveryReport, deliver
+from connector.delivery import Backoff, DeliveryOptions, DeliveryReport, deliver
 from connector.errors import AuthRejected
 from connector.plugin import MockQualtrics
 
@@ -32,11 +32,15 @@ def workflow(mock: MockQualtrics) -> dict[str, Any]:
 def send(
     activation: Activation, state_dir: Path, url: str, items: list[Any], **options: Any
 ) -> DeliveryReport:
-    options.setdefault("token", TOKEN)
+    token = options.pop("token", TOKEN)
     options.setdefault("backoff", Backoff(base=0.01, cap=0.05))
     options.setdefault("rate_limit", None)
     return deliver(
-        activation, items, state_dir=state_dir, url=url, allow_http_loopback=True, **options
+        activation,
+        items,
+        token=token,
+        state_dir=state_dir,
+        options=DeliveryOptions(url=url, allow_http_loopback=True, **options),
     )
 
 
