@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS events (
     body       BLOB,
     state      TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
     in_doubt   INTEGER NOT NULL DEFAULT 0,
+    resends    INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
 );
@@ -70,6 +71,13 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     dead_at     REAL NOT NULL
 );
 """
+
+
+#: Columns later versions added, for outboxes written before them.
+_ADDED_COLUMNS: Final = (
+    ("in_doubt", "ALTER TABLE events ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0"),
+    ("resends", "ALTER TABLE events ADD COLUMN resends INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 def destination_key(url: str, username: str) -> str:
@@ -151,10 +159,9 @@ class Outbox:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
-            if "in_doubt" not in columns:  # an outbox written before in-doubt tracking
-                self._db.execute(
-                    "ALTER TABLE events ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0"
-                )
+            for column, statement in _ADDED_COLUMNS:  # an outbox from before doubt tracking
+                if column not in columns:
+                    self._db.execute(statement)
             _make_private(self.state_dir)
         except (sqlite3.Error, OSError) as exc:
             self._lock.release()
@@ -234,15 +241,28 @@ class Outbox:
                     (event_id, reason, status_code, now),
                 )
 
-    def mark_in_doubt(self, event_ids: Sequence[str]) -> None:
-        """Before their requests leave: until an answer comes, a run may or may not exist."""
-        if not event_ids:
+    def mark_in_doubt(self, event_ids: Sequence[str], resent: Sequence[str] = ()) -> None:
+        """Before their requests leave: until an answer comes, a run may or may not exist.
+
+        ``resent`` are those already in doubt (an earlier request got no answer): their resend
+        is counted on disk, so the count survives a kill like the doubt itself.
+        """
+        if not event_ids and not resent:
             return
         with self._transaction():
             self._db.executemany(
-                "UPDATE events SET in_doubt = 1 WHERE event_id = ? AND in_doubt = 0",
+                "UPDATE events SET in_doubt = 1 WHERE event_id = ?",
                 [(event_id,) for event_id in event_ids],
             )
+            self._db.executemany(
+                "UPDATE events SET resends = resends + 1 WHERE event_id = ?",
+                [(event_id,) for event_id in resent],
+            )
+
+    def resends(self) -> dict[str, int]:
+        """event id -> how often it was resent after an unknown outcome, over every run."""
+        rows = self._db.execute("SELECT event_id, resends FROM events WHERE resends > 0")
+        return {event_id: count for event_id, count in rows}
 
     def answered(self, event_ids: Sequence[str]) -> None:
         """A definite non-2xx answer came for these: no run was started, no doubt is left."""

@@ -237,13 +237,13 @@ class Sender:
         due = self._schedule.due()
         if not due:
             return
-        outbox.mark_in_doubt([e.event_id for e in due if e.event_id not in self._marked])
+        resent = [e.event_id for e in due if e.event_id in self._doubtful]
+        outbox.mark_in_doubt([e.event_id for e in due if e.event_id not in self._marked], resent)
+        self.report.add("unknown_outcome_resends", len(resent))
         for event in due:
             self._marked.add(event.event_id)
             if self._schedule.tries(event).attempts > 1:
                 self.report.add("retries")
-            if event.event_id in self._doubtful:
-                self.report.add("unknown_outcome_resends")
             pool.submit(self._attempt, client, event)
 
     def _collect(self) -> tuple[_Batch, bool]:
