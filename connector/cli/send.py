@@ -148,7 +148,7 @@ def send(
         max_in_flight=max_in_flight,
         max_retry_time=max_retry_time,
         retry_policy=retry_policy,
-        aep_retry_waits=_aep_waits(),
+        aep_retry_waits=_aep_waits() if retry_policy == "aep" else AEP_RETRY_WAITS,
         max_skip_rate=max_skip_rate,
         on_alert=progress.alert,
         on_progress=progress.update,
