@@ -347,7 +347,8 @@ def _unique(values: list[str], table: str, key: str, what: str, source: str) -> 
 
 def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> list[str]:
     warnings: list[str] = []
-    targets: dict[tuple[str, ...], int] = {}
+    targets: dict[tuple[str, ...], int] = {}  # target key path -> its mapping's index
+    extended: dict[tuple[str, ...], int] = {}  # proper prefix -> first mapping extending it
     for index, mapping in enumerate(attributes):
         where = f"attributes[{index}].target"
         keys = mapping.target_keys
@@ -358,17 +359,24 @@ def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> lis
                 file=source,
                 key_path=where,
             )
-        for other, other_index in targets.items():
-            shorter, longer = sorted((keys, other), key=len)
-            if longer[: len(shorter)] == shorter:
-                clash = "is the same target as" if keys == other else "conflicts with"
-                raise ActivationError(
-                    f"{mapping.target!r} {clash} {'.'.join(other)!r} (attributes[{other_index}].target): "
-                    "one payload path cannot hold both a value and an object",
-                    file=source,
-                    key_path=where,
-                )
+        # A clash is an earlier target equal to this one, a prefix of it, or extending it:
+        # looked up by key path (each target's prefixes are indexed), so n targets cost
+        # O(n * depth), not O(n^2).
+        other = next((keys[:n] for n in range(1, len(keys) + 1) if keys[:n] in targets), None)
+        if other is None and keys in extended:
+            other = attributes[extended[keys]].target_keys
+        if other is not None:
+            other_index = targets.get(other, extended.get(keys, -1))
+            clash = "is the same target as" if keys == other else "conflicts with"
+            raise ActivationError(
+                f"{mapping.target!r} {clash} {'.'.join(other)!r} (attributes[{other_index}].target): "
+                "one payload path cannot hold both a value and an object",
+                file=source,
+                key_path=where,
+            )
         targets[keys] = index
+        for n in range(1, len(keys)):
+            extended.setdefault(keys[:n], index)
         bad = [key for key in keys if not _CAMEL_CASE.match(key)]
         if bad:
             warnings.append(
