@@ -103,7 +103,7 @@ def test_sigkill_while_reading_a_pipe_loses_no_committed_line(
     state = tmp_path / "state"
     command = [
         *CLI, "send", str(activation), "-", "--state", str(state), "--allow-http-loopback",
-        "--rate", "100",
+        "--rate", "45",
     ]  # fmt: skip
     process = subprocess.Popen(
         command,
