@@ -1,10 +1,10 @@
 """The delivery checks: the real connector, over real HTTP, into a mock's workflow.
 
 Certification creates its own user (random API token: no real token is ever needed) and, per
-check, a workflow whose JSON Event fields are the activation's workflow fields. The mock is meant
-to be faithful (no deduplication), so a lost response shows what it does live: a second run. Profiles go through
-``connector.delivery.deliver`` (outbox, auth, retries) exactly as ``qharness send`` would send
-them; the mock's run history and event journal are the evidence.
+check, a workflow whose JSON Event fields are the activation's workflow fields. Profiles go
+through ``connector.delivery.deliver`` (outbox, auth, retries) exactly as ``qharness send`` would
+send them; the mock's run history and event journal are the evidence. The mock is meant to be
+faithful (no deduplication), so a lost response shows what it does live: a second run.
 """
 
 from __future__ import annotations
