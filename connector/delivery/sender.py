@@ -447,7 +447,8 @@ class Sender:
                         self.report.tally("excluded", message.reason)
                     elif message.kind == "failed":
                         self.report.tally("failed", message.reason)
-        outbox.add(leftovers)
+        _, duplicates = outbox.add(leftovers)
+        self.report.add("duplicates_skipped", len(duplicates))
 
 
 def _render(renderer: Renderer, item: Any) -> _Input:
