@@ -42,13 +42,13 @@ class Recorded:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for index, item in enumerate(self.items):
             if self.pause_every and index % self.pause_every == 0:
-                time.sleep(0.002)
+                time.sleep(0.003)
             self.taken.append(item)
             yield item
 
 
 @settings(max_examples=12, deadline=None)
-@given(count=st.integers(5, 60), accepted=st.integers(0, 20), pause_every=st.integers(0, 7))
+@given(count=st.integers(10, 60), accepted=st.integers(0, 8), pause_every=st.integers(1, 3))
 def test_a_stop_mid_stream_keeps_every_item_taken(
     tmp_path_factory: Any, count: int, accepted: int, pause_every: int
 ) -> None:
