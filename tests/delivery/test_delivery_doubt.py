@@ -190,3 +190,12 @@ def test_schedule_holds_an_identity_with_its_later_events() -> None:
     assert not schedule.add(event(2, "a"))
     assert schedule.idle
     assert sent.event_id == "e0"
+
+
+def test_delivery_options_refuse_nonsense() -> None:
+    """An unknown retry policy or no room in flight is a programming error, said plainly."""
+    with pytest.raises(ValueError, match="retry_policy must be one of harness, aep"):
+        DeliveryOptions(retry_policy="stripe")
+    with pytest.raises(ValueError, match="max_in_flight must be at least 1"):
+        DeliveryOptions(max_in_flight=0)
+    assert "transport" not in repr(DeliveryOptions())
