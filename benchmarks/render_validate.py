@@ -26,13 +26,15 @@ from connector.render import Payload, Renderer
 from connector.sample import sample_profiles
 
 
-def best_rate(work: Callable[[], int], rounds: int) -> float:
-    """Items per second of the fastest of ``rounds`` runs (the least disturbed by the machine)."""
-    best = 0.0
+def best_rates(works: list[Callable[[], int]], rounds: int) -> list[float]:
+    """Items per second of each workload's fastest run; the workloads take turns each round, so
+    that a busy moment on a shared machine disturbs them alike rather than one of them."""
+    best = [0.0] * len(works)
     for _ in range(rounds):
-        start = time.perf_counter()
-        items = work()
-        best = max(best, items / (time.perf_counter() - start))
+        for index, work in enumerate(works):
+            start = time.perf_counter()
+            items = work()
+            best[index] = max(best[index], items / (time.perf_counter() - start))
     return best
 
 
@@ -79,9 +81,7 @@ def main() -> None:
             assert isinstance(result, Payload)
         return len(exact_lines)
 
-    base = best_rate(baseline, args.rounds)
-    ours = best_rate(pipeline, args.rounds)
-    exact = best_rate(exact_pipeline, args.rounds)
+    base, ours, exact = best_rates([baseline, pipeline, exact_pipeline], args.rounds)
     print(f"payloads: {len(payloads)} x {size:,.0f} bytes on average")
     print(f"json.dumps of the payloads:           {base:>10,.0f} /s  (baseline)")
     print(

@@ -33,6 +33,8 @@ _U64_MAX: Final = 2**64 - 1
 #: ``-0`` as a whole number token (after ``:``, ``[`` or ``,``): orjson reads it as ``0``. A match
 #: inside a string only costs the slower parse; ``-0.5`` and ``-0e1`` are floats, found anyway.
 _NEGATIVE_ZERO: Final = re.compile(rb"(?:^|[:\[,])\s*-0(?![0-9.eE])")
+#: A ``\\uD800``-``\\uDFFF`` escape: only then can the stdlib parse yield a lone surrogate.
+_SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
 _TINY: Final = 5e-324  # the smallest float above zero: a stand-in for an underflowing non-zero
 
 
@@ -137,7 +139,8 @@ def _exact_loads(data: bytes) -> Any:
             parse_constant=_reject_constant,
         )
         # stdlib accepts escaped lone surrogates ("\\ud800"), which no UTF-8 body can carry.
-        dumps(document)
+        if _SURROGATE_ESCAPE.search(data) is not None:
+            dumps(document)
         return document
     except UnicodeEncodeError:
         raise ValueError(
