@@ -215,12 +215,15 @@ class Outbox:
         self,
         delivered: Iterable[str] = (),
         dead: Iterable[tuple[str, str, int | None]] = (),
+        answered: Iterable[str] = (),
     ) -> None:
-        """In one transaction: mark ``delivered`` ids delivered, and move ``dead`` ones
-        (``(event_id, reason, status_code)``) to the dead letters."""
+        """In one transaction: mark ``delivered`` ids delivered, move ``dead`` ones
+        (``(event_id, reason, status_code)``) to the dead letters, and clear the doubt of
+        ``answered`` ones (a definite non-2xx answer: no run was started)."""
         delivered = list(delivered)
         dead = list(dead)
-        if not delivered and not dead:
+        answered = list(answered)
+        if not delivered and not dead and not answered:
             return
         now = time.time()
         with self._transaction():
@@ -240,6 +243,10 @@ class Outbox:
                     " VALUES (?, ?, ?, ?)",
                     (event_id, reason, status_code, now),
                 )
+            self._db.executemany(
+                "UPDATE events SET in_doubt = 0 WHERE event_id = ?",
+                [(event_id,) for event_id in answered],
+            )
 
     def mark_in_doubt(self, event_ids: Sequence[str], resent: Sequence[str] = ()) -> None:
         """Before their requests leave: until an answer comes, a run may or may not exist.
@@ -263,16 +270,6 @@ class Outbox:
         """event id -> how often it was resent after an unknown outcome, over every run."""
         rows = self._db.execute("SELECT event_id, resends FROM events WHERE resends > 0")
         return {event_id: count for event_id, count in rows}
-
-    def answered(self, event_ids: Sequence[str]) -> None:
-        """A definite non-2xx answer came for these: no run was started, no doubt is left."""
-        if not event_ids:
-            return
-        with self._transaction():
-            self._db.executemany(
-                "UPDATE events SET in_doubt = 0 WHERE event_id = ?",
-                [(event_id,) for event_id in event_ids],
-            )
 
     def pending(self) -> list[StoredEvent]:
         """Every pending event, oldest first (the order they must be sent in, per identity)."""

@@ -343,8 +343,7 @@ class Sender:
                 self._retry_later(event, attempt)
         settled = set(delivered) | {event_id for event_id, _, _ in dead}
         answered = [event_id for event_id in answered if event_id not in settled]
-        outbox.record(delivered, dead)
-        outbox.answered(answered)
+        outbox.record(delivered, dead, answered)
         for event_id in (*settled, *answered):
             self._marked.discard(event_id)
             self._doubtful.discard(event_id)
