@@ -26,7 +26,15 @@ from typing import Any, Final
 
 import orjson
 
-__all__ = ["ExactNumber", "contains_exact", "dumps", "loads", "number_text", "plain"]
+__all__ = [
+    "ExactNumber",
+    "contains_exact",
+    "dumps",
+    "fragment",
+    "loads",
+    "number_text",
+    "plain",
+]
 
 _I64_MIN: Final = -(2**63)
 _U64_MAX: Final = 2**64 - 1
@@ -154,7 +162,11 @@ def _exact_loads(data: bytes) -> Any:
         raise ValueError("not JSON this harness accepts: nested too deeply") from None
 
 
-def _fragment(value: Any) -> Any:
+def fragment(value: Any) -> Any:
+    """orjson's ``default=``: an ``ExactNumber`` (or an int past 64 bits) as its JSON text.
+
+    For callers that need orjson's options (indentation) while keeping numbers exact.
+    """
     if isinstance(value, ExactNumber):
         return orjson.Fragment(value.text)
     if type(value) is int:  # past 64 bits, from a Python caller rather than the parser
@@ -169,7 +181,7 @@ def dumps(document: Any) -> bytes:
     parser) raises ``UnicodeEncodeError``: it has no UTF-8 form, so no JSON body can carry it.
     """
     try:
-        return orjson.dumps(document, default=_fragment)
+        return orjson.dumps(document, default=fragment)
     except orjson.JSONEncodeError as exc:
         if "surrogates" in str(exc):
             raise UnicodeEncodeError("utf-8", "", 0, 1, "a lone UTF-16 surrogate") from None

@@ -20,6 +20,7 @@ import click
 import httpx
 import orjson
 
+from .. import exactjson
 from ..activation import Activation
 from ..delivery.auth import QualtricsBasicAuth
 from ..delivery.client import make_client, post_event
@@ -300,7 +301,9 @@ def test_destination(
                 {"aggregationKey": _aggregation_key(loaded, rendered), "httpCalls": [call]}
             )
     document = {"results": results, "inputProfiles": [profile for _, profile in inputs]}
-    sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.buffer.write(
+        orjson.dumps(document, option=orjson.OPT_INDENT_2, default=exactjson.fragment) + b"\n"
+    )
     if not all_ok or not results:
         ctx.exit(1)
 

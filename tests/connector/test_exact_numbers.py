@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import example, given, note
 
@@ -123,7 +125,9 @@ def test_exactjson_exports() -> None:
         "ExactNumber",
         "contains_exact",
         "dumps",
+        "fragment",
         "loads",
         "number_text",
         "plain",
     ]
+

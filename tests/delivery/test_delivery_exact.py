@@ -70,3 +70,23 @@ def test_hard_numbers_arrive_byte_exact_in_the_run(
                 assert value == expected, number[:40]
             else:
                 assert (type(value), value) == (type(expected), expected), number[:40]
+
+
+def test_test_destination_shows_the_body_with_its_numbers_as_sent(
+    mock_qualtrics: MockQualtrics, tmp_path: Path
+) -> None:
+    """Adobe's test-destination shape prints the request body; 1.50 stays 1.50 there too."""
+    mock_qualtrics.add_user(USER, TOKEN)
+    flow = mock_qualtrics.create_workflow("exact", owner=USER)
+    activation = activation_file(tmp_path, flow["trigger_url"])
+    profiles = tmp_path / "p.jsonl"
+    profiles.write_bytes(line("dave@example.com", "1.50"))
+    env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
+    done = subprocess.run(
+        [*CLI, "test-destination", str(activation), str(profiles), "--allow-http-loopback"],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert b'"firstName": 1.50' in done.stdout
