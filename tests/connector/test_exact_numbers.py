@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import example, given, note
 
@@ -130,4 +128,3 @@ def test_exactjson_exports() -> None:
         "number_text",
         "plain",
     ]
-
