@@ -107,7 +107,8 @@ def read_token(activation: Activation) -> str:
     default="harness",
     show_default=True,
     help="harness: backoff, dead letters, stop on 401/403. aep: Adobe's best effort for this "
-    "destination (403/408/409/429/5xx retried twice, after 15 s and 30 s, then dropped).",
+    "destination (403, 408, 409, 429, 500, 502, 503, 504 retried twice, after 15 s and 30 s, "
+    "then dropped; anything else dropped at once).",
 )
 @click.option(
     "--allow-http-loopback",
