@@ -7,6 +7,7 @@ Slow sessions (benchmarks, fuzzing, the full soak) are ``default=False``: run th
 from __future__ import annotations
 
 import os
+import shutil
 
 import nox
 
@@ -98,7 +99,15 @@ def fuzz(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks: each prints its rate beside a baseline measured in the same run."""
-    session.install(".", *_group("test"))
+    session.install(".", *_group("test"), *_group("bench"))
+    # WireMock, a column of mock_throughput.py, if npm can fetch it (else that column is skipped).
+    if shutil.which("npm") and shutil.which("java"):
+        node = os.path.join(session.virtualenv.location, "wiremock")
+        session.run(
+            "npm", "install", "--prefix", node, "--no-audit", "--no-fund", "wiremock@3.13.2",
+            external=True, success_codes=[0, 1],
+        )  # fmt: skip
+        session.env["WIREMOCK_HOME"] = node
     for script in sorted(os.listdir("benchmarks")):
         if script.endswith(".py") and not script.startswith("_"):
             session.run("python", f"benchmarks/{script}", *session.posargs)

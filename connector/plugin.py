@@ -1,8 +1,16 @@
 """The pytest plugin: a ``mock_qualtrics`` fixture giving any test a live Qualtrics mock.
 
 Installed with the package (entry point ``pytest11``), so no conftest is needed. Each test gets a
-fresh mock on a free 127.0.0.1 port (bound to port 0, the port read back, so parallel workers never
-race), with no run delay; the helpers talk to its admin API over real HTTP with httpx.
+fresh, faithful mock on a free 127.0.0.1 port (bound to port 0, the port read back, so parallel
+workers never race), with no run delay; the helpers talk to its admin API over real HTTP.
+
+A test configures its mock the way respx's marker does, with the same tables as the mock config
+file (lower-case keys)::
+
+    @pytest.mark.mock_qualtrics(limits={"rate_limit": 5}, extensions={"idempotency_keys": True})
+    def test_retries(mock_qualtrics): ...
+
+A refused admin call, and any error in the mock's threads, fails the test that owns the fixture.
 """
 
 from __future__ import annotations
@@ -12,18 +20,31 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .certify.admin import MockAdmin
+from mock_qualtrics.client import MockAdmin
 
 if TYPE_CHECKING:  # imported when a test asks for the fixture, not when pytest starts
     from mock_qualtrics import LiveMock  # (so coverage, started after plugins load, sees it)
 
-__all__ = ["MockQualtrics", "mock_qualtrics"]
+__all__ = ["MockQualtrics", "mock_qualtrics", "pytest_configure"]
+
+_MARKER = (
+    "mock_qualtrics(limits=None, extensions=None, users=None, workflows=None): configure the "
+    "mock_qualtrics fixture with the tables of a mock config file (lower-case keys)"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", _MARKER)
+
+
+class _Failed(AssertionError):
+    """A refused admin call, as a test failure."""
 
 
 class MockQualtrics(MockAdmin):
     """A live mock and helpers for its admin API; a refused admin call fails the test."""
 
-    failure = AssertionError
+    failure = _Failed
 
     def __init__(self, live: LiveMock) -> None:
         super().__init__(live.url)
@@ -38,14 +59,32 @@ class MockQualtrics(MockAdmin):
         return runs
 
 
+def _marker_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    from mock_qualtrics.config import ConfigError, from_tables
+
+    marker = request.node.get_closest_marker("mock_qualtrics")
+    if marker is None:
+        return {}
+    if marker.args:
+        pytest.fail("@pytest.mark.mock_qualtrics takes keyword arguments only", pytrace=False)
+    try:
+        return from_tables(marker.kwargs, "@pytest.mark.mock_qualtrics")
+    except ConfigError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
 @pytest.fixture
-def mock_qualtrics() -> Iterator[MockQualtrics]:
-    """A live Qualtrics mock on a free 127.0.0.1 port, fresh for this test, run delay 0."""
+def mock_qualtrics(request: pytest.FixtureRequest) -> Iterator[MockQualtrics]:
+    """A live, faithful Qualtrics mock on a free 127.0.0.1 port, fresh for this test, run delay 0
+    (configure it with ``@pytest.mark.mock_qualtrics(limits=..., extensions=...)``)."""
     from mock_qualtrics import LiveMock
 
-    with LiveMock({"RUN_DELAY": 0}) as live:
-        helper = MockQualtrics(live)
-        try:
-            yield helper
-        finally:
-            helper.close()
+    live = LiveMock(_marker_config(request)).start()
+    helper = MockQualtrics(live)
+    try:
+        yield helper
+    finally:
+        helper.close()
+        live.stop()
+    if live.errors:
+        pytest.fail("the mock's threads failed: " + " | ".join(live.errors), pytrace=False)

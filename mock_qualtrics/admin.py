@@ -142,7 +142,8 @@ def delete_workflow(workflow_id: str) -> Response:
 @bp.get("/workflows/<workflow_id>/runs")
 def list_runs(workflow_id: str) -> Response:
     state = current_state()
-    _workflow_or_404(workflow_id)
+    if not state.is_deleted(workflow_id):  # a deleted workflow's runs are kept and still list
+        _workflow_or_404(workflow_id)
     status = request.args.get("status") or None
     if status is not None and status not in RUN_STATUSES:
         raise ValidationError(f"status: must be one of {', '.join(RUN_STATUSES)}, got {status!r}")
@@ -171,9 +172,30 @@ def list_runs(workflow_id: str) -> Response:
             if remaining <= 0:
                 timed_out = True
                 break
-            state.store.wait_change(generation, remaining)
+            if not state.store.wait_change(generation, remaining) and (
+                state.store.generation == generation
+            ):
+                timed_out = True  # timed out, or the mock is shutting down
+                break
     runs = state.store.list_runs(workflow_id, status=status, limit=limit, offset=offset)
     return json_response({"runs": runs, "timed_out": timed_out})
+
+
+@bp.get("/runs")
+def list_all_runs() -> Response:
+    """Every workflow's runs (deleted workflows' included), newest first."""
+    state = current_state()
+    status = request.args.get("status") or None
+    if status is not None and status not in RUN_STATUSES:
+        raise ValidationError(f"status: must be one of {', '.join(RUN_STATUSES)}, got {status!r}")
+    limit = min(_int_arg("limit", 1000, high=None), state.store.history_limit)
+    runs = state.store.list_runs(
+        request.args.get("workflow_id") or None,
+        status=status,
+        limit=limit,
+        offset=_int_arg("offset", 0),
+    )
+    return json_response({"runs": runs})
 
 
 @bp.get("/runs/<run_id>")

@@ -16,10 +16,11 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from . import admin, store, trigger, ui
-from .config import DEFAULTS
+from . import admin, trigger, ui
+from .config import DEFAULTS, check_config
 from .envelope import ConnectionDropped, MockError, envelope, json_response
-from .state import MockState
+from .state import init_app
+from .store import StoreError
 from .workflows import ValidationError
 
 __all__ = ["create_app"]
@@ -70,6 +71,9 @@ def _handle_validation(exc: ValidationError) -> Response:
 def _handle_unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return _handle_http(exc)
+    if isinstance(exc, StoreError):  # shutting down, or a write failed: not a bug, say so
+        body = envelope(503, message=f"The mock's store is unavailable: {exc}", code="UNAVAILABLE")
+        return json_response(body, 503, {"Retry-After": "1"})
     log.error("unexpected error while serving %s %s", request.method, request.path, exc_info=exc)
     return json_response(
         envelope(500, message="Internal error in the mock", code="INTERNAL_ERROR"), 500
@@ -82,20 +86,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     if config is not None:
-        unknown = [k for k in config if k not in DEFAULTS and not k.isupper()]
-        if unknown:
-            raise ValueError(f"unknown mock config key {unknown[0]!r}")
+        check_config(config)
         app.config.from_mapping(config)
     app.config["DEBUG"] = False
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.config["MAX_CONTENT_LENGTH"] = None
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    if app.config["PAYLOAD_STORAGE"] not in ("raw", "redacted", "none"):
-        raise ValueError("PAYLOAD_STORAGE must be raw, redacted or none")
-    the_store = store.init_app(app, app.config.get("STORE"))
-    state = MockState(app.config, the_store)
-    app.extensions["mock_qualtrics"] = state
-    state.upsert(app.config["USERS"], app.config["WORKFLOWS"])
+    state = init_app(app)
+    try:
+        state.upsert(app.config["USERS"], app.config["WORKFLOWS"])
+    except BaseException:
+        state.store.close()
+        raise
     app.register_blueprint(trigger.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(ui.bp)

@@ -1,8 +1,11 @@
 """The mock's settings: one table of defaults, read from a mapping or a TOML file.
 
-Every Qualtrics limit lives here so that tests can reach it with small numbers, and so that
-``create_app``, ``qharness mock serve`` and the pytest plugin agree on what the defaults are.
-Keys are upper-case, as Flask's config is; a TOML file's ``[limits]`` table uses lower-case keys.
+:data:`DEFAULTS` is the only place a setting and its default are written: ``create_app``,
+``qharness mock serve``, the TOML file's ``[limits]`` and ``[extensions]`` tables and the pytest
+plugin's marker all derive what they accept from it, so a new setting is one line here. Keys are
+upper-case, as Flask's config is; the TOML tables use the lower-case names (extensions without
+their ``EXTENSION_`` prefix). An unknown key is an error whatever its case, so a typo such as
+``RUN_DELAI`` never passes silently.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULTS", "LIMIT_KEYS", "ConfigError", "load_toml"]
+__all__ = ["DEFAULTS", "ConfigError", "check_config", "from_tables", "load_toml"]
 
-#: Defaults, as documented for Qualtrics where Qualtrics documents a number (FACTS.md).
+#: Defaults, as Qualtrics documents them where it documents a number.
 DEFAULTS: dict[str, Any] = {
     "DATABASE": ":memory:",  # SQLite file, or ":memory:"
     "RUN_DELAY": 0.5,  # seconds between "queued" and "Succeeded"/"Failed"
@@ -27,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "LOCKOUT_FAILURES": 10,  # failed authentications per client ...
     "LOCKOUT_WINDOW": 60.0,  # ... within this many seconds ...
     "LOCKOUT_SECONDS": 300.0,  # ... lock the client out for this long
-    "IDEMPOTENCY_TTL": 86_400.0,  # seconds an Idempotency-Key is remembered
+    "IDEMPOTENCY_TTL": 86_400.0,  # seconds an Idempotency-Key is remembered (extension on)
     "HISTORY_LIMIT": 10_000,  # runs kept per workflow (oldest evicted)
     "JOURNAL_LIMIT": 100_000,  # journal entries kept (oldest evicted)
     "RETENTION_DAYS": 30,  # runs and journal entries older than this are deleted
@@ -35,38 +38,91 @@ DEFAULTS: dict[str, Any] = {
     "MAX_WAIT_SECONDS": 30,  # the long-poll's maximum timeout
     "WORKFLOWS": (),  # workflows to upsert at start (mappings, as in the TOML file)
     "USERS": (),  # users to upsert at start
+    "ADMIN_TOKEN": None,  # when set, /__admin/ and the UI require it
+    "PUBLIC_HOSTS": (),  # Host names accepted besides loopback (qharness mock serve --public-host)
+    # Extensions: behaviours Qualtrics does not have, off unless asked for ([extensions] table).
+    "EXTENSION_IDEMPOTENCY_KEYS": False,  # dedup by Idempotency-Key (Qualtrics documents none)
 }
 
-DEFAULTS["ADMIN_TOKEN"] = None  # when set, /__admin/ and the UI require it
-
-#: The keys a TOML ``[limits]`` table may set (lower-case there).
-LIMIT_KEYS: tuple[str, ...] = (
-    "RUN_DELAY",
-    "PAYLOAD_STORAGE",
-    "MAX_BODY_BYTES",
-    "MAX_JSON_DEPTH",
-    "RATE_LIMIT",
-    "RATE_WINDOW",
-    "DAILY_RUN_LIMIT",
-    "LOCKOUT_FAILURES",
-    "LOCKOUT_WINDOW",
-    "LOCKOUT_SECONDS",
-    "IDEMPOTENCY_TTL",
-    "HISTORY_LIMIT",
-    "JOURNAL_LIMIT",
-    "RETENTION_DAYS",
-)
+#: Settings that come from the command line or the file's own tables, never from ``[limits]``.
+_NOT_LIMITS = frozenset({"DATABASE", "WORKFLOWS", "USERS", "ADMIN_TOKEN", "PUBLIC_HOSTS"})
+_EXTENSION = "EXTENSION_"
 
 
 class ConfigError(ValueError):
-    """A mock config file cannot be used; the message names the file and the key."""
+    """A mock config cannot be used; the message names the file (or source) and the key."""
+
+
+def _limit_keys() -> list[str]:
+    return [k for k in DEFAULTS if k not in _NOT_LIMITS and not k.startswith(_EXTENSION)]
+
+
+def _check_type(key: str, value: Any, where: str) -> None:
+    default = DEFAULTS[key]
+    if default is None or isinstance(default, tuple):
+        return
+    if isinstance(default, bool) or isinstance(value, bool):
+        ok = isinstance(value, bool) and isinstance(default, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float)
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Reject unknown keys (whatever their case) and values of the wrong type."""
+    for key, value in config.items():
+        if key not in DEFAULTS:
+            raise ConfigError(f"unknown mock config key {key!r}")
+        _check_type(key, value, key)
+    storage = config.get("PAYLOAD_STORAGE", DEFAULTS["PAYLOAD_STORAGE"])
+    if storage not in ("raw", "redacted", "none"):
+        raise ConfigError(f"PAYLOAD_STORAGE: must be raw, redacted or none, got {storage!r}")
+
+
+def from_tables(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Config keys from a config file's tables: ``users``, ``workflows``, ``limits`` and
+    ``extensions`` (lower-case keys); ``source`` prefixes every error (a file name, say)."""
+    unknown = set(data) - {"users", "workflows", "limits", "extensions"}
+    if unknown:
+        raise ConfigError(f"{source}: {sorted(unknown)[0]}: unknown table")
+    out: dict[str, Any] = {}
+    for table in ("users", "workflows"):
+        rows = data.get(table, [])
+        if not isinstance(rows, list | tuple) or not all(isinstance(r, Mapping) for r in rows):
+            raise ConfigError(f"{source}: {table}: must be an array of tables ([[{table}]])")
+        if table in data:
+            out[table.upper()] = tuple(dict(r) for r in rows)
+    limits = _limit_keys()
+    for table, prefix, allowed, what in (
+        ("limits", "", limits, "unknown limit"),
+        (
+            "extensions",
+            _EXTENSION,
+            [k for k in DEFAULTS if k.startswith(_EXTENSION)],
+            "unknown extension",
+        ),
+    ):
+        values = data.get(table, {})
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{source}: {table}: must be a table")
+        for key, value in values.items():
+            upper = prefix + str(key).upper()
+            if upper not in allowed or str(key) != str(key).lower():
+                raise ConfigError(f"{source}: {table}.{key}: {what}")
+            _check_type(upper, value, f"{source}: {table}.{key}")
+            out[upper] = value
+    return out
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a mock config file into config keys (``USERS``, ``WORKFLOWS`` and limits).
+    """Read a mock config file into config keys (``USERS``, ``WORKFLOWS``, limits, extensions).
 
-    The file holds ``[[users]] username, api_token``, ``[[workflows]] ...`` and an optional
-    ``[limits]`` table whose keys are the lower-case names of :data:`LIMIT_KEYS`.
+    The file holds ``[[users]] username, api_token``, ``[[workflows]] ...``, an optional
+    ``[limits]`` table (lower-case names of :data:`DEFAULTS`' limits) and an optional
+    ``[extensions]`` table (e.g. ``idempotency_keys = true``).
     """
     file = Path(path)
     try:
@@ -77,28 +133,4 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{file}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
-    out: dict[str, Any] = {}
-    users = data.get("users", [])
-    workflows = data.get("workflows", [])
-    if not isinstance(users, list) or not all(isinstance(u, Mapping) for u in users):
-        raise ConfigError(f"{file}: users: must be an array of tables ([[users]])")
-    if not isinstance(workflows, list) or not all(isinstance(w, Mapping) for w in workflows):
-        raise ConfigError(f"{file}: workflows: must be an array of tables ([[workflows]])")
-    out["USERS"] = tuple(dict(u) for u in users)
-    out["WORKFLOWS"] = tuple(dict(w) for w in workflows)
-    limits = data.get("limits", {})
-    if not isinstance(limits, Mapping):
-        raise ConfigError(f"{file}: limits: must be a table")
-    for key, value in limits.items():
-        upper = str(key).upper()
-        if upper not in LIMIT_KEYS:
-            raise ConfigError(f"{file}: limits.{key}: unknown limit")
-        if not isinstance(value, type(DEFAULTS[upper])) and not (
-            isinstance(DEFAULTS[upper], float) and isinstance(value, int)
-        ):
-            raise ConfigError(f"{file}: limits.{key}: expected {type(DEFAULTS[upper]).__name__}")
-        out[upper] = value
-    unknown = set(data) - {"users", "workflows", "limits"}
-    if unknown:
-        raise ConfigError(f"{file}: {sorted(unknown)[0]}: unknown table")
-    return out
+    return from_tables(data, str(file))

@@ -125,6 +125,7 @@ _SCHEMAS: dict[str, Any] = {
             "fields",
             "error",
             "payload",
+            "duplicate_of",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -137,6 +138,7 @@ _SCHEMAS: dict[str, Any] = {
             "fields": {"type": "object"},
             "error": {"type": ["string", "null"]},
             "payload": {},
+            "duplicate_of": {"type": ["string", "null"]},
         },
     },
     "Event": {
@@ -309,7 +311,7 @@ def _paths() -> dict[str, Any]:
             },
             "delete": {
                 "operationId": "deleteWorkflow",
-                "responses": {"204": {"description": "deleted, with its runs"}, "404": missing},
+                "responses": {"204": {"description": "deleted; its runs are kept"}, "404": missing},
             },
         },
         "/__admin/workflows/{workflow_id}/runs": {
@@ -353,6 +355,33 @@ def _paths() -> dict[str, Any]:
                     "404": missing,
                 },
             },
+        },
+        "/__admin/runs": {
+            "get": {
+                "operationId": "listAllRuns",
+                "description": "Runs of every workflow, deleted ones included, newest first.",
+                "parameters": [
+                    _q("workflow_id", {"type": "string"}, "filter"),
+                    _q("status", {"enum": ["queued", "Succeeded", "Failed"]}, "filter"),
+                    _q(
+                        "limit",
+                        {"type": "integer", "minimum": 0, "default": 1000},
+                        "page size; clamped to the history bound",
+                    ),
+                    _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "skip"),
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["runs"],
+                            "properties": {"runs": {"type": "array", "items": _ref("Run")}},
+                        },
+                        "the runs",
+                    ),
+                    "400": bad,
+                },
+            }
         },
         "/__admin/runs/{run_id}": {
             "get": {

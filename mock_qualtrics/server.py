@@ -1,32 +1,52 @@
 """Serving the mock over real HTTP with waitress: in a thread (:class:`LiveMock`) or as a process.
 
-Why waitress: it is pure Python, runs in-process (the pytest plugin and the certification start a
-mock inside the test process) and on every OS; the mock keeps its state in one process, so a
-multi-process server would not fit. A dropped-connection fault relies on waitress closing the socket
+Why waitress, tuned: it is pure Python, runs in-process (the pytest plugin and the certification
+start a mock inside the test process, on a free port) and on every OS, and it lets the app close a
+connection unanswered (the dropped-connection fault). The mock keeps its state in one process, so
+gunicorn's worker processes do not fit (each would have its own users, faults and counters).
+Measured on the 2-core box with ``wrk -c32``: the same app under granian's WSGI mode answered
+2.0-2.5k requests/s with a p99 of 104-172 ms, waitress 1.45-1.72k/s with a p99 of 45-56 ms (before
+durable 202s); ``qharness mock serve`` with durable 202s and every feature on now records
+1.26-1.36k events/s with a p99 of 50-54 ms (``benchmarks/mock_throughput.py``). The tail latency
+and the in-process use decided it. Waitress reads requests in its event loop
+and hands only complete requests to worker threads, so idle or slow (slowloris) connections cost a
+socket each, not a thread: with ``poll()`` instead of ``select()`` (no 1,024-descriptor ceiling)
+and a connection limit of 10,000, 2,000 such connections do not stop it answering
+(``tests/mock/test_capacity.py``). A dropped-connection fault relies on waitress closing the socket
 when the app raises ``ClientDisconnected`` (see :class:`mock_qualtrics.app.DropMiddleware`).
+
+:func:`shutdown` is the one ordered stop, used by :class:`LiveMock` and ``qharness mock serve``:
+stop accepting; end long-polls; let in-flight requests finish (or drop them) within a bound; stop
+the worker threads; close every socket and the event loop's wake-up pipe; then flush and close the
+store, after the last request.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import logging
 import threading
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
 from flask import Flask
+from waitress import wasyncore
 from waitress.server import create_server
 
 from .app import create_app
+from .incidents import ThreadErrors
 from .state import current_state
 
-__all__ = ["LiveMock", "is_loopback", "make_server"]
-
-log = logging.getLogger(__name__)
+__all__ = ["IN_PROCESS", "LiveMock", "is_loopback", "make_server", "shutdown"]
 
 #: waitress threads: long-polls hold one each for up to 30 s, so keep more than the default 4.
 DEFAULT_THREADS = 16
+#: Open connections held at once; each idle one is a socket, not a thread.
+CONNECTION_LIMIT = 10_000
+#: Seconds in-flight requests get to finish when the mock stops.
+GRACE_SECONDS = 5.0
+#: What an in-process mock (plugin, certification) changes from the defaults: runs finish at once.
+IN_PROCESS: Mapping[str, Any] = {"RUN_DELAY": 0}
 
 
 def is_loopback(host: str) -> bool:
@@ -58,29 +78,58 @@ def make_server(
         expose_tracebacks=False,
         clear_untrusted_proxy_headers=True,
         channel_timeout=60,
-        connection_limit=1000,
+        connection_limit=CONNECTION_LIMIT,
+        asyncore_use_poll=True,
+        backlog=2048,
     )
 
 
-def stop_server(server: Any) -> None:
-    """Close a running waitress server's sockets from another thread; its ``run()`` returns."""
+def _in_loop(server: Any, loop: threading.Thread | None, fn: Any) -> None:
+    """Run ``fn`` in the event loop's thread (it owns the sockets), or here if it is gone."""
+    if loop is not None and loop.is_alive():
+        try:
+            server.trigger.pull_trigger(fn)
+            return
+        except OSError:  # the wake-up pipe is already closed: the loop is ending
+            pass
+    fn()
 
-    def close_all() -> None:
-        for channel in list(server._map.values()):
-            channel.close()
 
-    try:
-        server.trigger.pull_trigger(close_all)
-    except OSError:  # the loop is already gone (its wake-up pipe closed): close what is left here
-        close_all()
+def shutdown(
+    server: Any, app: Flask, loop: threading.Thread | None, *, grace: float = GRACE_SECONDS
+) -> None:
+    """Stop ``server`` (whose event loop runs in ``loop``, if started) and ``app``'s store, in
+    order; see the module docstring. Safe to call once the server has stopped by itself."""
+    stopped = threading.Event()
+
+    def stop_accepting() -> None:
+        if server.accepting:
+            server.accepting = False
+            wasyncore.dispatcher.close(server)  # the listening socket only
+        stopped.set()
+
+    _in_loop(server, loop, stop_accepting)
+    stopped.wait(grace)
+    store = current_state(app).store
+    store.wake()  # long-polls answer now instead of holding their thread for up to 30 s
+    server.task_dispatcher.shutdown(cancel_pending=True, timeout=grace)
+
+    def close_everything() -> None:
+        wasyncore.close_all(server._map)  # every channel, and the wake-up pipe last
+
+    _in_loop(server, loop, close_everything)
+    if loop is not None:
+        loop.join(timeout=grace)
+    store.close()
 
 
 class LiveMock:
     """A mock served on ``127.0.0.1`` from a background thread, for tests and certification.
 
     ``LiveMock(config=None, host="127.0.0.1", port=0)``; use as a context manager or call
-    :meth:`start` / :meth:`stop`. ``config`` is passed to :func:`create_app`, with ``RUN_DELAY``
-    defaulting to 0. ``url`` is the base URL, e.g. ``http://127.0.0.1:40123``.
+    :meth:`start` / :meth:`stop`. ``config`` is passed to :func:`create_app` over
+    :data:`IN_PROCESS`. ``url`` is the base URL, e.g. ``http://127.0.0.1:40123``. Errors in the
+    mock's threads are kept in ``errors`` (one line each), never printed.
     """
 
     def __init__(
@@ -91,38 +140,53 @@ class LiveMock:
         port: int = 0,
         threads: int = DEFAULT_THREADS,
     ) -> None:
-        settings: dict[str, Any] = {"RUN_DELAY": 0}
-        settings.update(config or {})
-        self.app = create_app(settings)
-        self._server = make_server(self.app, host, port, threads=threads)
+        self.app = create_app({**IN_PROCESS, **(config or {})})
+        try:
+            self._server = make_server(self.app, host, port, threads=threads)
+        except BaseException:
+            current_state(self.app).store.close()
+            raise
         self.host = host
         self.port: int = int(self._server.effective_port)
         self._thread: threading.Thread | None = None
+        self._errors = ThreadErrors()
+        self._stopped = False
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    @property
+    def errors(self) -> list[str]:
+        """One line per error raised in the mock's threads so far."""
+        return list(self._errors.lines)
+
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except Exception as exc:  # the event loop itself failed: record it, never print it
+            self._errors.record(threading.current_thread().name, exc, exc.__traceback__)
+
     def start(self) -> LiveMock:
-        if self._thread is None:
+        if self._thread is None and not self._stopped:
+            self._errors.install()
             self._thread = threading.Thread(
-                target=self._server.run, name=f"mock-qualtrics-{self.port}", daemon=True
+                target=self._serve, name=f"mock-qualtrics-{self.port}", daemon=True
             )
             self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving, finish pending runs and close the store."""
-        store = current_state(self.app).store
-        if self._thread is not None:
-            stop_server(self._server)
-            self._thread.join(timeout=10)
+        """Stop serving (in-flight requests get a bounded time), then close the store."""
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            shutdown(self._server, self.app, self._thread)
+        finally:
             self._thread = None
-        else:
-            self._server.close()
-        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-        store.close()
+            self._errors.uninstall()
 
     def __enter__(self) -> LiveMock:
         return self.start()

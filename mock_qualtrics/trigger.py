@@ -8,9 +8,14 @@ Order of checks (each rejection is journalled with its outcome):
 4. credentials (if the workflow requires them): 401 ``unauthorized``, 403 ``forbidden``
 5. body over the size limit: 413 ``too-large``; not JSON: 415 ``unsupported-media-type``;
    unparsable: 400 ``invalid-json``; nested too deep: 400 ``too-deep``
-6. an Idempotency-Key seen within 24 h: 202 with the first requestId, ``duplicate``
+6. only with the idempotency-keys extension: an Idempotency-Key seen within 24 h gets 202 with
+   the first requestId, ``duplicate``
 7. calls per minute per user, runs per day: 429 ``rate-limited`` with Retry-After
 8. disabled workflow: 202 ``disabled`` and no run; otherwise 202 ``accepted`` and a queued run.
+
+Qualtrics documents no deduplication, so by default a repeated Idempotency-Key, or a body repeated
+byte for byte, makes a second run like Qualtrics would; the store marks it ``duplicate_of`` the
+earlier run so that a test can count duplicates.
 
 The older URL shape (``/JSON/triggers?...&triggerId=...``) is served by the same view; its
 ``triggerId`` is looked up as a ``urlTokenId`` first and then as a workflow id (an assumption: the
@@ -19,6 +24,7 @@ public sources do not say what Qualtrics' ``triggerId`` maps to).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any, NoReturn
 
@@ -28,8 +34,10 @@ from flask import Blueprint, Response, request
 from .envelope import MockError, envelope
 from .ids import new_id
 from .limits import is_json_content_type, json_depth_exceeds
+from .ops import AcceptRun, Journal
+from .records import EventRow, PendingRun
 from .state import MockState, current_state
-from .store import EventRow, PendingRun
+from .store import StoreError
 
 __all__ = ["DROP_FLAG", "bp"]
 
@@ -52,18 +60,32 @@ class _Attempt:
         self.workflow_id = workflow_id
         self.key = key
 
-    def journal(self, status: int | None, outcome: str, request_id: str | None = None) -> None:
-        self.state.store.submit(
-            "event",
-            EventRow(
-                request_id or self.request_id,
-                self.received,
-                self.workflow_id,
-                status,
-                outcome,
-                self.key,
-            ),
+    def row(self, status: int | None, outcome: str, request_id: str | None = None) -> EventRow:
+        return EventRow(
+            request_id or self.request_id,
+            self.received,
+            self.workflow_id,
+            status,
+            outcome,
+            self.key,
         )
+
+    def journal(self, status: int | None, outcome: str, request_id: str | None = None) -> None:
+        """Journal a rejection (not waited for: its answer claims nothing was recorded)."""
+        self.state.store.submit(Journal(self.row(status, outcome, request_id)))
+
+    def commit(self, op: AcceptRun | Journal) -> None:
+        """Commit ``op`` before a 202 says it happened; 503 if the store cannot."""
+        try:
+            self.state.store.run(op)
+        except StoreError as exc:
+            raise MockError(
+                503,
+                f"The mock could not record this request ({exc}); retry later",
+                "STORE_UNAVAILABLE",
+                request_id=self.request_id,
+                headers={"Retry-After": "1"},
+            ) from None
 
     def reject(
         self, status: int, outcome: str, message: str, code: str, retry_after: int | None = None
@@ -133,10 +155,11 @@ def trigger(shape: str) -> Response:
     document = _read_json(attempt, config)
 
     now = time.time()
-    if key is not None:
-        first = state.keys.lookup(workflow.id, key, now)
+    keys = state.keys  # None unless the idempotency-keys extension is on
+    if keys is not None and key is not None:
+        first = keys.lookup(workflow.id, key, now)
         if first is not None:
-            attempt.journal(202, "duplicate", first)
+            attempt.commit(Journal(attempt.row(202, "duplicate", first)))
             return attempt.accepted(first)
     wait = state.rate.acquire(user_key)
     if wait:
@@ -144,15 +167,15 @@ def trigger(shape: str) -> Response:
             429, "rate-limited", "Too many requests: 3,000 calls per minute", "RATE_LIMITED", wait
         )
     if not workflow.enabled:
-        attempt.journal(202, "disabled")
+        attempt.commit(Journal(attempt.row(202, "disabled")))
         return attempt.accepted()
     wait = state.daily.acquire()
     if wait:
         attempt.reject(429, "rate-limited", "Daily workflow run limit reached", "DAILY_LIMIT", wait)
-    if key is not None:
-        first = state.keys.claim(workflow.id, key, attempt.request_id, now)
+    if keys is not None and key is not None:
+        first = keys.claim(workflow.id, key, attempt.request_id, now)
         if first is not None:
-            attempt.journal(202, "duplicate", first)
+            attempt.commit(Journal(attempt.row(202, "duplicate", first)))
             return attempt.accepted(first)
 
     run = PendingRun(
@@ -164,13 +187,20 @@ def trigger(shape: str) -> Response:
         document=document[0],
         fields=workflow.fields,
         storage=str(config["PAYLOAD_STORAGE"]),
+        idempotency_key=key,
+        body_sha256=hashlib.sha256(document[1]).digest(),
     )
-    state.store.submit(
-        "event",
-        EventRow(attempt.request_id, attempt.received, workflow.id, 202, "accepted", key),
-        ("run", (run, attempt.received + float(config["RUN_DELAY"]))),
-    )
-    return attempt.accepted()
+    try:
+        attempt.commit(
+            AcceptRun(
+                attempt.row(202, "accepted"), run, attempt.received + float(config["RUN_DELAY"])
+            )
+        )
+    except MockError:
+        if keys is not None and key is not None:
+            keys.release(workflow.id, key, attempt.request_id)
+        raise
+    return attempt.accepted()  # only now: the run and its journal row are committed
 
 
 def _read_json(attempt: _Attempt, config: Any) -> tuple[Any, bytes]:

@@ -19,13 +19,14 @@ from typing import Any, Final
 
 import jsonpath
 
+from mock_qualtrics.client import MockAdmin
+
 from .. import exactjson
 from ..activation import Activation
 from ..delivery import DeliveryOptions, DeliveryReport, deliver
 from ..errors import AuthRejected
 from ..render import Payload, Renderer
 from ..sample import sample_profiles
-from .admin import MockAdmin
 from .checks import CheckResult
 
 __all__ = ["DeliveryPlan", "run_delivery"]

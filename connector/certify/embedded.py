@@ -1,7 +1,8 @@
-"""The embedded mock: a live ``mock_qualtrics`` on a free 127.0.0.1 port, run delay 0.
+"""The embedded mock: a live, faithful ``mock_qualtrics`` on a free 127.0.0.1 port.
 
-The only certification module that imports ``mock_qualtrics`` (PRODUCT.md's import direction);
-everything else talks to a mock, embedded or given with ``--mock URL``, over HTTP.
+Certification starts the mock here and talks to it, embedded or given with ``--mock URL``, over
+HTTP only (through ``mock_qualtrics.client``). An error in the mock's threads is printed as one
+line by the CLI and fails the run.
 """
 
 from __future__ import annotations
@@ -17,5 +18,5 @@ def embedded_mock() -> Iterator[str]:
     """Start a mock in this process; yield its base URL; stop it afterwards."""
     from mock_qualtrics import LiveMock
 
-    with LiveMock({"RUN_DELAY": 0}) as live:
+    with LiveMock() as live:
         yield live.url

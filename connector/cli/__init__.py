@@ -42,7 +42,19 @@ for command in (
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return (and, as a script, exit with) 0, 1 or 2."""
+    """Run the CLI; return (and, as a script, exit with) 0, 1 or 2.
+
+    An error in any thread (a mock's server thread, a sender's worker) is printed as one line,
+    never a traceback, and fails the run: a 0 becomes 1.
+    """
+    from mock_qualtrics.incidents import ThreadErrors  # light: no Flask, no waitress
+
+    with ThreadErrors(echo=lambda line: click.echo(f"qharness: {line}", err=True)) as errors:
+        code = _run(argv)
+    return 1 if errors.lines and code == 0 else code
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         code = cli.main(args=argv, prog_name="qharness", standalone_mode=False)
     except click.exceptions.Abort:
@@ -62,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception as exc:
+        from mock_qualtrics.client import MockAdminError
+
+        if isinstance(exc, MockAdminError):  # a mock that is unreachable or refuses: usage
+            click.echo(f"error: {exc}", err=True)
+            return 2
         # A bug of ours, not a user mistake: say so in one line; the traceback is opt-in.
         if os.environ.get("QHARNESS_DEBUG"):
             raise

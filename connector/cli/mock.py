@@ -1,9 +1,12 @@
 """``qharness mock serve`` and ``qharness runs``: run the mock, read its history.
 
-``serve`` runs the same app and server code as the embedded mock (waitress, in this process),
-loopback by default; a non-loopback bind needs an admin token, which then guards the admin API and
-the UI. SIGTERM stops accepting, finishes pending runs and flushes the store before exiting.
-``runs`` reads any mock's admin API and prints a plain table (or JSON).
+``serve`` runs the same app, server and shutdown code as the embedded mock (waitress, in this
+process), loopback by default; a non-loopback bind needs an admin token of at least 16
+characters, which then guards the admin API and the UI. Settings come from the flags given, then
+the ``--workflows`` file, then the mock's defaults: a flag left out never overrides the file.
+SIGTERM or Ctrl-C stops accepting, lets in-flight requests finish, finishes pending runs and
+flushes the store before exiting. ``runs`` reads any mock's admin API and prints a plain table
+(or JSON).
 """
 
 from __future__ import annotations
@@ -12,25 +15,24 @@ import json
 import logging
 import os
 import signal
+import sqlite3
+import threading
 from types import FrameType
 from typing import Any
 
 import click
 
-from mock_qualtrics import ConfigError, create_app, is_loopback, load_toml, make_server
-from mock_qualtrics.state import current_state
-from mock_qualtrics.workflows import ValidationError
+from mock_qualtrics.client import MockAdmin
 
-from ..certify.admin import MockAdmin
 from ..errors import UsageError
 from ._common import ADMIN_TOKEN_ENV
 
 __all__ = ["mock", "runs"]
 
-
-class _Stop(SystemExit):
-    """Raised by the SIGTERM handler to leave waitress' loop (which swallows plain exceptions
-    from its callbacks but re-raises SystemExit, and then returns from ``run()``)."""
+#: The shortest admin token accepted for a bind off loopback.
+MIN_ADMIN_TOKEN = 16
+#: How ``qharness runs`` names the workflow of a run whose workflow was deleted (as Qualtrics).
+DELETED_WORKFLOW = "Deleted Workflow"
 
 
 @click.group()
@@ -40,6 +42,41 @@ def mock() -> None:
 
 def _admin_token(env_name: str) -> str | None:
     return os.environ.get(env_name) or None
+
+
+def _check_bind(host: str, token: str | None, env_name: str) -> None:
+    from mock_qualtrics import is_loopback
+
+    if is_loopback(host):
+        return
+    how = (
+        f"set ${env_name} to a random string of at least {MIN_ADMIN_TOKEN} characters "
+        f"(in a container: -e {env_name}=...), or bind 127.0.0.1"
+    )
+    if token is None:
+        raise UsageError(f"refusing to bind {host!r} without an admin token: {how}")
+    if len(token) < MIN_ADMIN_TOKEN:
+        raise UsageError(
+            f"refusing to bind {host!r}: ${env_name} is {len(token)} characters, "
+            f"need at least {MIN_ADMIN_TOKEN}: {how}"
+        )
+
+
+def _settings(
+    workflows_file: str | None, flags: dict[str, Any], token: str | None
+) -> dict[str, Any]:
+    """Flags given, over the file, over the defaults (create_app applies those)."""
+    from mock_qualtrics import ConfigError, load_toml
+
+    config: dict[str, Any] = {}
+    if workflows_file is not None:
+        try:
+            config.update(load_toml(workflows_file))
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+    config.update({key: value for key, value in flags.items() if value is not None})
+    config["ADMIN_TOKEN"] = token
+    return config
 
 
 @mock.command()
@@ -55,27 +92,31 @@ def _admin_token(env_name: str) -> str | None:
     "--workflows",
     "workflows_file",
     type=click.Path(dir_okay=False),
-    help="TOML file of [[users]], [[workflows]] and [limits], upserted at start.",
+    help="TOML file of [[users]], [[workflows]], [limits] and [extensions], upserted at start.",
 )
 @click.option(
     "--db",
-    default=":memory:",
-    show_default=True,
-    help="SQLite file for run history (survives restarts), or :memory:.",
+    default=None,
+    help="SQLite file for run history (survives restarts and kill -9)  [default: :memory:]",
 )
 @click.option(
     "--run-delay",
-    default=0.5,
-    show_default=True,
+    default=None,
     type=click.FloatRange(0, 3600),
-    help="Seconds a run stays queued.",
+    help="Seconds a run stays queued  [default: the file's [limits] run_delay, else 0.5]",
 )
 @click.option(
     "--payload-storage",
     type=click.Choice(["raw", "redacted", "none"]),
-    default="raw",
-    show_default=True,
-    help="How runs keep the payload.",
+    default=None,
+    help="How runs keep the payload  [default: the file's [limits] payload_storage, else raw]",
+)
+@click.option(
+    "--public-host",
+    "public_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name the mock answers besides loopback (repeatable).",
 )
 @click.option(
     "--admin-token-env",
@@ -94,63 +135,64 @@ def serve(
     host: str,
     port: int,
     workflows_file: str | None,
-    db: str,
-    run_delay: float,
-    payload_storage: str,
+    db: str | None,
+    run_delay: float | None,
+    payload_storage: str | None,
+    public_hosts: tuple[str, ...],
     admin_token_env: str,
     threads: int,
 ) -> None:
     """Serve the mock (trigger endpoint, /__admin/ API, UI at /) until SIGTERM or Ctrl-C."""
+    from mock_qualtrics import create_app, make_server
+    from mock_qualtrics.server import shutdown
+    from mock_qualtrics.state import current_state
+    from mock_qualtrics.workflows import ValidationError
+
     token = _admin_token(admin_token_env)
-    if not is_loopback(host) and token is None:
-        raise UsageError(
-            f"refusing to bind {host!r} without an admin token: set ${admin_token_env} "
-            "(or bind 127.0.0.1)"
-        )
-    config: dict[str, Any] = {}
-    if workflows_file is not None:
-        try:
-            config.update(load_toml(workflows_file))
-        except ConfigError as exc:
-            raise UsageError(str(exc)) from None
-    config.update({"DATABASE": db, "PAYLOAD_STORAGE": payload_storage, "ADMIN_TOKEN": token})
-    config.setdefault("RUN_DELAY", run_delay)
-    if run_delay != 0.5:  # an explicit flag beats the file's [limits]
-        config["RUN_DELAY"] = run_delay
+    _check_bind(host, token, admin_token_env)
+    flags = {
+        "DATABASE": db,
+        "RUN_DELAY": run_delay,
+        "PAYLOAD_STORAGE": payload_storage,
+        "PUBLIC_HOSTS": tuple(public_hosts) or None,
+    }
+    config = _settings(workflows_file, flags, token)
     try:
         app = create_app(config)
     except ValidationError as exc:
         raise UsageError(f"{workflows_file}: {exc}") from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise UsageError(f"--db {config.get('DATABASE', ':memory:')}: cannot open: {exc}") from None
     try:
         server = make_server(app, host, port, threads=threads)
     except OSError as exc:
         current_state(app).store.close()
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     logging.getLogger("waitress").setLevel(logging.WARNING)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # A parent (a test runner's worker, say) may have blocked SIGTERM; the mask is inherited.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    loop = threading.Thread(target=server.run, name="mock-qualtrics-loop", daemon=True)
+    loop.start()
     shown = f"[{host}]" if ":" in host else host
     click.echo(
         f"mock_qualtrics listening on http://{shown}:{server.effective_port}/ "
-        "(UI at /, admin API at /__admin/)",
-        err=False,
+        "(UI at /, admin API at /__admin/)"
     )
-
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        raise _Stop
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    # A parent (a test runner's worker, say) may have blocked SIGTERM; the mask is inherited.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     try:
-        server.run()
-    except (_Stop, KeyboardInterrupt):
-        pass
+        while not stop.wait(0.5) and loop.is_alive():
+            pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        server.close()
-        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-        current_state(app).store.close()
+        shutdown(server, app, loop)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         click.echo("mock_qualtrics stopped; store flushed", err=True)
 
 
@@ -176,7 +218,7 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
     default=100,
     show_default=True,
     type=click.IntRange(1, 10_000),
-    help="Runs per workflow.",
+    help="Runs to show.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option(
@@ -198,11 +240,11 @@ def runs(
         raise UsageError(f"--mock: expected an http(s) URL, got {mock_url!r}")
     admin = MockAdmin(mock_url, admin_token=_admin_token(admin_token_env))
     try:
-        workflows = [admin.workflow(workflow_id)] if workflow_id else admin.workflows()
-        names = {wf["id"]: wf["name"] for wf in workflows}
-        records: list[dict[str, Any]] = []
-        for wf in workflows:
-            records += admin.runs_page(wf["id"], status=status, limit=limit)[0]
+        names = {wf["id"]: wf["name"] for wf in admin.workflows()}
+        if workflow_id:  # a deleted workflow's runs still list
+            records = admin.runs_page(workflow_id, status=status, limit=limit)[0]
+        else:
+            records = admin.all_runs(status=status, limit=limit)
     finally:
         admin.close()
     records.sort(key=lambda r: r["received_at"], reverse=True)
@@ -215,9 +257,10 @@ def runs(
     rows = [
         [
             r["started_at"] or r["received_at"],
-            names.get(r["workflow_id"], r["workflow_id"]),
+            names.get(r["workflow_id"], DELETED_WORKFLOW),
             r["status"],
             r["id"],
+            r.get("duplicate_of") or "-",
             r["error"]
             or ", ".join(
                 f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in r["fields"].items()
@@ -225,4 +268,8 @@ def runs(
         ]
         for r in records
     ]
-    click.echo(_table(rows, ["STARTED ON", "WORKFLOW", "STATUS", "RUN ID", "FIELDS / ERROR"]))
+    click.echo(
+        _table(
+            rows, ["STARTED ON", "WORKFLOW", "STATUS", "RUN ID", "DUPLICATE OF", "FIELDS / ERROR"]
+        )
+    )

@@ -46,7 +46,15 @@ def send(
 
 def assert_exactly_once(mock: MockQualtrics, workflow_id: str, items: list[Any]) -> None:
     """Every profile became exactly one Succeeded run; accepted keys are all distinct."""
-    assert_at_least_once(mock, workflow_id, items, resends=0)
+    runs = mock.runs(workflow_id, wait_for=len(items), timeout=20)
+    emails = Counter(run["fields"]["email"] for run in runs)
+    assert len(runs) == len(items)
+    assert set(emails.values()) == {1}
+    assert emails.keys() == {p["identityMap"]["Email"][0]["id"] for p in items}
+    assert {run["status"] for run in runs} == {"Succeeded"}
+    assert not any(run.get("duplicate_of") for run in runs)
+    accepted = [e["idempotency_key"] for e in mock.events() if e["outcome"] == "accepted"]
+    assert len(accepted) == len(set(accepted)) == len(items)
 
 
 def assert_at_least_once(
@@ -113,6 +121,21 @@ def test_lost_responses_are_resent_and_counted(
     deduplicated = [e for e in mock_qualtrics.events() if e["outcome"] == "duplicate"]
     runs = mock_qualtrics.runs(flow["id"], wait_for=13 - len(deduplicated), timeout=10)
     assert len(runs) - 10 + len(deduplicated) == 3, "each lost response's resend arrived once"
+
+
+@pytest.mark.mock_qualtrics(extensions={"idempotency_keys": True})
+def test_with_the_idempotency_extension_lost_responses_make_no_second_run(
+    mock_qualtrics: MockQualtrics, activation: Activation, state_dir: Path
+) -> None:
+    """The same lost responses against a mock with the idempotency-keys extension: the resends
+    carry the first request's Idempotency-Key, so the mock makes exactly one run per event."""
+    flow = workflow(mock_qualtrics)
+    mock_qualtrics.inject_fault(drop_connection=True, count=3)
+    items = profiles(10)
+    report = send(activation, state_dir, flow["trigger_url"], items)
+    assert report.delivered == 10
+    assert report.unknown_outcome_resends == 3
+    assert_exactly_once(mock_qualtrics, flow["id"], items)
 
 
 def test_wrong_token_is_401_and_no_run(

@@ -12,13 +12,14 @@ from flask.testing import FlaskClient
 from mock_helpers import TriggerActions, base_config
 
 from mock_qualtrics import LiveMock, create_app
+from mock_qualtrics.state import current_state
 
 
 @pytest.fixture
 def app() -> Iterator[Flask]:
     app = create_app(base_config())
     yield app
-    app.extensions["mock_qualtrics.store"].close()
+    current_state(app).store.close()
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def make_app() -> Iterator[Any]:
 
     yield make
     for app in made:
-        app.extensions["mock_qualtrics.store"].close()
+        current_state(app).store.close()
 
 
 @pytest.fixture

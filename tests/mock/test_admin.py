@@ -15,6 +15,7 @@ import contracts
 import mock_qualtrics
 from mock_qualtrics import create_app, load_toml
 from mock_qualtrics.openapi import document
+from mock_qualtrics.state import current_state
 
 
 def test_exported_members() -> None:
@@ -24,6 +25,8 @@ def test_exported_members() -> None:
         "ConfigError",
         "ConnectionDropped",
         "LiveMock",
+        "MockAdmin",
+        "MockAdminError",
         "create_app",
         "is_loopback",
         "load_toml",
@@ -40,7 +43,7 @@ def test_factory_defaults() -> None:
         assert app.debug is False
         assert app.test_client().get("/__admin/health").get_json() == {"status": "ok"}
     finally:
-        app.extensions["mock_qualtrics.store"].close()
+        current_state(app).store.close()
 
 
 def test_run_record_validates_against_contract(trigger: TriggerActions) -> None:
@@ -259,6 +262,7 @@ def test_export_ndjson(trigger: TriggerActions, client: Any) -> None:
     assert r.mimetype == "application/x-ndjson"
     records = [orjson.loads(line) for line in r.get_data().splitlines()]
     assert [rec["type"] for rec in records] == ["workflow", "run", "event"]
+    assert records[1]["duplicate_of"] is None
 
 
 def test_admin_token_required_when_set(make_app: Any) -> None:
@@ -273,15 +277,17 @@ def test_admin_token_required_when_set(make_app: Any) -> None:
 
 
 def test_file_store_survives_restart(tmp_path: Path) -> None:
-    """Runs, users, workflows and idempotency keys survive a restart; config upserts by id."""
+    """Runs, users, workflows and idempotency keys (extension on) survive a restart; config
+    upserts by id; ``duplicate_of`` finds a run from before the restart."""
     db = str(tmp_path / "mock.db")
-    app = create_app(base_config(DATABASE=db))
+    app = create_app(base_config(DATABASE=db, EXTENSION_IDEMPOTENCY_KEYS=True))
     t = TriggerActions(app.test_client())
     first = t.post(headers={"Idempotency-Key": "k"}).get_json()["meta"]["requestId"]
     t.runs(wait_for=1, timeout=5)
-    app.extensions["mock_qualtrics.store"].close()
+    current_state(app).store.close()
     renamed = base_config(
         DATABASE=db,
+        EXTENSION_IDEMPOTENCY_KEYS=True,
         USERS=[],
         WORKFLOWS=[
             {"id": WF, "name": "Renamed", "owner": USER, "url_token_id": TOKEN_ID, "fields": FIELDS}
@@ -294,8 +300,11 @@ def test_file_store_survives_restart(tmp_path: Path) -> None:
         assert app2.test_client().get(f"/__admin/workflows/{WF}").get_json()["name"] == "Renamed"
         again = t2.post(token=TOKEN, headers={"Idempotency-Key": "k"})
         assert again.get_json()["meta"]["requestId"] == first
+        t2.post(token=TOKEN, headers={"Idempotency-Key": "other"})
+        newest, oldest = t2.runs(wait_for=2, timeout=5)
+        assert newest["duplicate_of"] == oldest["id"]  # same body bytes as before the restart
     finally:
-        app2.extensions["mock_qualtrics.store"].close()
+        current_state(app2).store.close()
 
 
 def test_toml_config(tmp_path: Path) -> None:
@@ -310,7 +319,7 @@ def test_toml_config(tmp_path: Path) -> None:
         assert fields["external_id"] == "$.identityMap.ECID[0].id"
         assert fields["mobilePhone.number"] == "$.mobilePhone.number"
     finally:
-        app.extensions["mock_qualtrics.store"].close()
+        current_state(app).store.close()
     bad = tmp_path / "bad.toml"
     bad.write_text("[limits]\nnope = 1\n")
     with pytest.raises(mock_qualtrics.ConfigError, match=r"limits\.nope"):

@@ -116,13 +116,120 @@ def test_runs_table_and_json(mock_qualtrics: MockQualtrics) -> None:
     assert "$.e" in failed["error"]
 
 
-def test_runs_user_mistakes(mock_qualtrics: MockQualtrics) -> None:
-    from connector.errors import UsageError
+def test_runs_user_mistakes(
+    mock_qualtrics: MockQualtrics, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad URL, an unknown workflow, an unreachable mock: exit 2 and one line saying which."""
+    from connector.cli import main
 
-    for args in (
-        ["--mock", "nope"],
-        ["--mock", mock_qualtrics.url, "--workflow", "WF_x"],
-        ["--mock", "http://127.0.0.1:9"],
+    for args, said in (
+        (["--mock", "nope"], "--mock"),
+        (["--mock", mock_qualtrics.url, "--workflow", "WF_x"], "WF_x"),
+        (["--mock", "http://127.0.0.1:9"], "cannot reach the mock"),
     ):
-        result = CliRunner().invoke(runs, args)
-        assert isinstance(result.exception, UsageError), args
+        assert main(["runs", *args]) == 2, args
+        err = capsys.readouterr().err
+        assert said in err
+        assert len(err.strip().splitlines()) == 1, err
+
+
+def test_deleted_workflows_keep_their_runs(
+    mock_qualtrics: MockQualtrics, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Deleting a workflow keeps its runs: the admin API lists them, ``qharness runs`` names the
+    workflow "Deleted Workflow" (as Qualtrics does) and shows a repeat's ``duplicate_of``."""
+    from connector.cli import main
+
+    mock_qualtrics.add_user("u", "t")
+    wf = mock_qualtrics.create_workflow("Gone soon", "u")
+    for _ in range(2):
+        assert (
+            httpx.post(wf["trigger_url"], json={}, headers={"X-API-TOKEN": "t"}).status_code == 202
+        )
+    newest, first = mock_qualtrics.runs(wf["id"], wait_for=2)
+    mock_qualtrics.delete_workflow(wf["id"])
+    assert mock_qualtrics.workflows() == []
+    assert [r["id"] for r in mock_qualtrics.runs(wf["id"])] == [newest["id"], first["id"]]
+    assert newest["duplicate_of"] == first["id"]
+    assert main(["runs", "--mock", mock_qualtrics.url]) == 0
+    table = capsys.readouterr().out
+    assert table.count("Deleted Workflow") == 2
+    assert "Gone soon" not in table
+    assert first["id"] in table.splitlines()[1]  # the newest run's DUPLICATE OF column
+    assert main(["runs", "--mock", mock_qualtrics.url, "--workflow", wf["id"]]) == 0
+    assert capsys.readouterr().out.count("Deleted Workflow") == 2
+
+
+def test_off_loopback_needs_a_16_character_admin_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A short token is refused with one line that says how to set a good one."""
+    from connector.cli import main
+
+    monkeypatch.setenv("QHARNESS_MOCK_ADMIN_TOKEN", "short")
+    assert main(["mock", "serve", "--host", "0.0.0.0", "--port", "0"]) == 2  # noqa: S104
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "at least 16" in err
+    assert "-e QHARNESS_MOCK_ADMIN_TOKEN=" in err
+    assert "short" not in err.replace("is 5 characters", "")
+
+
+def test_serve_flags_layer_over_the_file(tmp_path: Path) -> None:
+    """A flag given wins; a flag left out leaves the file's value; --public-host is kept."""
+    from connector.cli.mock import _settings
+
+    file = tmp_path / "m.toml"
+    file.write_text('[limits]\npayload_storage = "none"\nrun_delay = 2.0\n')
+    flags = {"RUN_DELAY": 0.0, "PAYLOAD_STORAGE": None, "DATABASE": None}
+    config = _settings(str(file), {**flags, "PUBLIC_HOSTS": ("mock.test", "b.test")}, None)
+    assert config["RUN_DELAY"] == 0.0
+    assert config["PAYLOAD_STORAGE"] == "none"
+    assert "DATABASE" not in config
+    assert config["PUBLIC_HOSTS"] == ("mock.test", "b.test")
+    # Regression: an explicit --run-delay was detected by comparing it with 0.5, so
+    # `--run-delay 0.5` lost to the file, and the file's value needed no flag to be overridden.
+    assert _settings(str(file), {"RUN_DELAY": 0.5}, None)["RUN_DELAY"] == 0.5
+    assert _settings(str(file), {"RUN_DELAY": None}, None)["RUN_DELAY"] == 2.0
+
+
+def test_a_thread_error_is_one_line_and_fails_the_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An exception in any thread of a command prints one line, no traceback, and exit 1."""
+    import threading
+
+    import click
+
+    from connector.cli import cli, main
+
+    @click.command("explode-in-a-thread")
+    def explode() -> None:
+        def boom() -> None:
+            raise OSError(9, "Bad file descriptor")
+
+        worker = threading.Thread(target=boom, name="waitress-3")
+        worker.start()
+        worker.join()
+
+    monkeypatch.setitem(cli.commands, "explode-in-a-thread", explode)
+    monkeypatch.delenv("QHARNESS_DEBUG", raising=False)
+    assert main(["explode-in-a-thread"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip() == (
+        "qharness: internal error in waitress-3: OSError: [Errno 9] Bad file descriptor; "
+        "rerun with QHARNESS_DEBUG=1 for the traceback"
+    )
+
+
+def test_a_db_that_cannot_be_opened_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from connector.cli import main
+
+    missing = tmp_path / "no" / "such" / "dir" / "mock.db"
+    assert main(["mock", "serve", "--port", "0", "--db", str(missing)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"error: --db {missing}: cannot open")

@@ -70,3 +70,61 @@ def test_plugin_in_a_user_project(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_fixture_is_faithful_by_default(mock_qualtrics: MockQualtrics) -> None:
+    """No deduplication unless a test asks: a repeated key makes a second run."""
+    mock_qualtrics.add_user("u", "t")
+    wf = mock_qualtrics.create_workflow("W", "u", fields=FIELDS)
+    headers = {"X-API-TOKEN": "t", "Idempotency-Key": "k"}
+    for _ in range(2):
+        assert httpx.post(wf["trigger_url"], json=PAYLOAD, headers=headers).status_code == 202
+    second, first = mock_qualtrics.runs(wf["id"], wait_for=2)
+    assert second["duplicate_of"] == first["id"]
+
+
+@pytest.mark.mock_qualtrics(limits={"rate_limit": 1}, extensions={"idempotency_keys": True})
+def test_marker_configures_the_fixture(mock_qualtrics: MockQualtrics) -> None:
+    """The marker takes the mock config file's tables: here a limit and the extension."""
+    mock_qualtrics.add_user("u", "t")
+    wf = mock_qualtrics.create_workflow("W", "u", fields=FIELDS)
+    headers = {"X-API-TOKEN": "t", "Idempotency-Key": "k"}
+    first = httpx.post(wf["trigger_url"], json=PAYLOAD, headers=headers)
+    again = httpx.post(wf["trigger_url"], json=PAYLOAD, headers=headers)
+    assert again.json()["meta"]["requestId"] == first.json()["meta"]["requestId"]
+    assert len(mock_qualtrics.runs(wf["id"], wait_for=1)) == 1
+    other = httpx.post(wf["trigger_url"], json=PAYLOAD, headers={"X-API-TOKEN": "t"})
+    assert other.status_code == 429
+
+
+def test_marker_mistakes_and_thread_errors_fail_the_test(tmp_path: Path) -> None:
+    """A bad marker key names itself; an error in the mock's threads fails the owning test
+    with one line, and nothing reaches stderr."""
+    (tmp_path / "test_user.py").write_text(
+        textwrap.dedent(
+            """
+        import logging, pytest
+
+        @pytest.mark.mock_qualtrics(limits={"rate_limitt": 1})
+        def test_bad_key(mock_qualtrics):
+            pass
+
+        def test_thread_error(mock_qualtrics):
+            logging.getLogger("waitress").error("boom", exc_info=RuntimeError("worker died"))
+        """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "limits.rate_limitt: unknown limit" in result.stdout
+    assert "the mock's threads failed: internal error in MainThread: RuntimeError: worker died" in (
+        result.stdout
+    )
+    assert "Traceback" not in result.stdout + result.stderr

@@ -174,8 +174,30 @@ def test_daily_run_limit(make_app: Any) -> None:
     assert int(t.post().headers["Retry-After"]) >= 1
 
 
-def test_idempotency_key_dedups(trigger: TriggerActions) -> None:
-    """A duplicate Idempotency-Key gets 202 with the first requestId and makes no second run."""
+def test_repeats_make_runs_marked_duplicate_of(trigger: TriggerActions) -> None:
+    """Faithful by default: a repeated key, or repeated body bytes, makes a second run like
+    Qualtrics would, and that run names the first one in ``duplicate_of``."""
+    first = trigger.post(headers={"Idempotency-Key": "k1"}).get_json()["meta"]["requestId"]
+    again = trigger.post(headers={"Idempotency-Key": "k1"}, payload={"other": "body"})
+    assert again.status_code == 202
+    assert again.get_json()["meta"]["requestId"] != first
+    trigger.post(headers={"Idempotency-Key": "k2"}, payload={"third": 1})
+    trigger.post()  # no key, same bytes as the first
+    runs = trigger.runs(wait_for=4, timeout=5)
+    assert len(runs) == 4
+    same_body, third, by_key, original = runs
+    assert original["requestId"] == first
+    assert original["duplicate_of"] is None
+    assert by_key["duplicate_of"] == original["id"]
+    assert third["duplicate_of"] is None
+    assert same_body["duplicate_of"] == original["id"]
+    assert [e["outcome"] for e in trigger.events()] == ["accepted"] * 4
+
+
+def test_idempotency_extension_dedups(make_app: Any) -> None:
+    """With the idempotency-keys extension, a repeated key gets 202 with the first requestId
+    and makes no second run."""
+    trigger = TriggerActions(make_app(EXTENSION_IDEMPOTENCY_KEYS=True).test_client())
     first = trigger.post(headers={"Idempotency-Key": "k1"}).get_json()["meta"]["requestId"]
     again = trigger.post(headers={"Idempotency-Key": "k1"})
     assert again.status_code == 202
@@ -184,13 +206,14 @@ def test_idempotency_key_dedups(trigger: TriggerActions) -> None:
     assert other != first
     runs = trigger.runs(wait_for=2, timeout=5)
     assert len(runs) == 2
+    assert runs[0]["duplicate_of"] == runs[1]["id"]  # same body bytes, different keys
     outcomes = [e["outcome"] for e in trigger.events()]
     assert outcomes == ["accepted", "duplicate", "accepted"]
     assert trigger.events()[1]["idempotency_key"] == "k1"
 
 
 def test_idempotency_key_expires(make_app: Any) -> None:
-    app = make_app(IDEMPOTENCY_TTL=0.01)
+    app = make_app(IDEMPOTENCY_TTL=0.01, EXTENSION_IDEMPOTENCY_KEYS=True)
     t = TriggerActions(app.test_client())
     a = t.post(headers={"Idempotency-Key": "k"}).get_json()["meta"]["requestId"]
     time.sleep(0.02)  # the key's own expiry
@@ -198,9 +221,12 @@ def test_idempotency_key_expires(make_app: Any) -> None:
     assert a != b
 
 
-def test_rejected_requests_register_no_key(trigger: TriggerActions) -> None:
-    """Only accepted requests register an Idempotency-Key."""
+def test_rejected_requests_register_no_key(make_app: Any) -> None:
+    """Only accepted requests register an Idempotency-Key (extension on)."""
+    trigger = TriggerActions(make_app(EXTENSION_IDEMPOTENCY_KEYS=True).test_client())
     assert trigger.post(token="wrong", headers={"Idempotency-Key": "k"}).status_code == 401
+    trigger.client.post("/__admin/faults", json={"status": 503})
+    assert trigger.post(headers={"Idempotency-Key": "k"}).status_code == 503
     r = trigger.post(headers={"Idempotency-Key": "k"})
     assert trigger.events()[0]["outcome"] == "accepted"
     assert r.status_code == 202

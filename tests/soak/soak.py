@@ -42,9 +42,12 @@ def qharness(*args: str) -> list[str]:
 def start_mock(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     config = workdir / "mock.toml"
     # History above what a soak sends, or the oldest runs are evicted (by design) and look lost.
+    # Exactly-once is checked with the mock's idempotency-keys extension: without it a dropped
+    # answer's retry makes a second run, as it would at Qualtrics.
     config.write_text(
         f'[[users]]\nusername = "{USER}"\napi_token = "{TOKEN}"\n\n'
-        "[limits]\nrun_delay = 0.0\nhistory_limit = 1000000\n"
+        "[limits]\nrun_delay = 0.0\nhistory_limit = 1000000\n\n"
+        "[extensions]\nidempotency_keys = true\n"
     )
     out = (workdir / "mock.out").open("wb")
     process = subprocess.Popen(

@@ -1,8 +1,10 @@
 """A small client for the mock's admin API, over real HTTP (any running mock, embedded or not).
 
-Certification uses it as it is (a mock that cannot be reached or refuses a call is a usage
-error, exit 2); the pytest plugin's ``mock_qualtrics`` fixture builds on it and turns the same
-refusals into test failures.
+Every refusal raises :class:`MockAdminError`, whose message says what failed and where; its users
+decide what that means: ``qharness runs`` and certification map it to a usage error (exit 2), the
+pytest plugin's ``mock_qualtrics`` fixture to a test failure. State-changing calls send
+``Content-Type: application/json`` (an empty body is ``{}``), the only kind the admin API accepts
+for them, so that no cross-site form can change a mock.
 """
 
 from __future__ import annotations
@@ -12,16 +14,18 @@ from typing import Any
 
 import httpx
 
-from ..errors import UsageError
+__all__ = ["MockAdmin", "MockAdminError"]
 
-__all__ = ["MockAdmin"]
+
+class MockAdminError(Exception):
+    """A mock's admin API could not be reached or refused a call; the message says which."""
 
 
 class MockAdmin:
     """``/__admin/`` of the mock at ``url``: users, workflows, runs (long-poll), journal, faults."""
 
-    #: What a refused or failed call raises (the plugin raises AssertionError instead).
-    failure: type[Exception] = UsageError
+    #: What a refused or failed call raises.
+    failure: type[Exception] = MockAdminError
 
     def __init__(
         self,
@@ -46,6 +50,8 @@ class MockAdmin:
         self._http.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        if method in ("POST", "PATCH", "PUT") and "json" not in kwargs:
+            kwargs["json"] = {}
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
@@ -119,6 +125,17 @@ class MockAdmin:
         answer = self._call("GET", f"/__admin/workflows/{workflow_id}/runs", params=params)
         return list(answer["runs"]), bool(answer.get("timed_out", False))
 
+    def all_runs(self, *, status: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Every workflow's runs, deleted workflows' included, newest first."""
+        params: dict[str, Any] = {"limit": limit}
+        if status is not None:
+            params["status"] = status
+        return list(self._call("GET", "/__admin/runs", params=params)["runs"])
+
+    def delete_workflow(self, workflow_id: str) -> None:
+        """Delete a workflow; its runs are kept (shown as "Deleted Workflow")."""
+        self._call("DELETE", f"/__admin/workflows/{workflow_id}")
+
     def wait_for_runs(
         self, workflow_id: str, count: int, *, timeout: float = 30.0
     ) -> list[dict[str, Any]]:
@@ -146,4 +163,4 @@ class MockAdmin:
 
     def reset(self) -> None:
         """Forget runs, journal, faults and counters (users and workflows stay)."""
-        self._call("POST", "/__admin/reset")
+        self._call("POST", "/__admin/reset", json={})

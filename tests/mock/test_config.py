@@ -1,0 +1,152 @@
+"""The mock's config: one table of defaults, unknown keys refused, file and flags layered."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mock_qualtrics import ConfigError, create_app, load_toml
+from mock_qualtrics.config import DEFAULTS, from_tables
+from mock_qualtrics.state import current_state
+
+TOKEN_ID = "5f0c6c0e-8a47-4c1b-9d52-0b7c2a61d9e3"
+FILE = f"""
+[[users]]
+username = "u@example.com"
+api_token = "tok"
+
+[[workflows]]
+id = "WF"
+name = "W"
+owner = "u@example.com"
+url_token_id = "{TOKEN_ID}"
+
+[limits]
+payload_storage = "none"
+run_delay = 0
+
+[extensions]
+idempotency_keys = true
+"""
+
+
+@pytest.mark.parametrize("key", ["RUN_DELAI", "run_delay", "Run_Delay", "STORE"])
+def test_unknown_keys_are_refused_whatever_their_case(key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        create_app({key: 1})
+
+
+def test_wrong_types_and_tables_name_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="RATE_LIMIT"):
+        create_app({"RATE_LIMIT": "many"})
+    for text, where in (
+        ("[limits]\nRUN_DELAY = 1\n", "limits.RUN_DELAY"),
+        ("[limits]\ndatabase = 'x.db'\n", "limits.database"),
+        ("[extensions]\nidempotency_keys = 1\n", "extensions.idempotency_keys"),
+        ("[extensions]\ndedup = true\n", "extensions.dedup"),
+        ("[limitz]\n", "limitz"),
+    ):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text)
+        with pytest.raises(ConfigError, match=re.escape(where)):
+            load_toml(bad)
+
+
+def test_every_limit_in_defaults_is_settable_from_a_file() -> None:
+    """DEFAULTS is the only list: a new limit needs no second table to be configurable."""
+    limits = {k.lower(): v for k, v in DEFAULTS.items() if isinstance(v, int | float | str)}
+    limits = {k: v for k, v in limits.items() if not k.startswith("extension_")}
+    limits.pop("database")
+    assert from_tables({"limits": limits}, "t") == {k.upper(): v for k, v in limits.items()}
+
+
+def test_extension_is_off_by_default_and_on_from_the_file(tmp_path: Path) -> None:
+    assert DEFAULTS["EXTENSION_IDEMPOTENCY_KEYS"] is False
+    (tmp_path / "m.toml").write_text(FILE)
+    assert load_toml(tmp_path / "m.toml")["EXTENSION_IDEMPOTENCY_KEYS"] is True
+
+
+def test_a_big_config_loads_in_few_group_commits() -> None:
+    """Upserting a big config commits once (or a few times), not once per workflow."""
+    workflows = [
+        {
+            "id": f"WF{i}",
+            "name": f"W{i}",
+            "owner": "u",
+            "url_token_id": f"{i:08d}-0000-4000-8000-000000000000",
+        }
+        for i in range(2_000)
+    ]
+    app = create_app({"USERS": [{"username": "u", "api_token": "t"}], "WORKFLOWS": workflows})
+    try:
+        store = current_state(app).store
+        assert store.generation <= 2  # the start-up load, and the config in one op
+        assert len(current_state(app).workflows()) == 2_000
+    finally:
+        current_state(app).store.close()
+
+
+@pytest.fixture
+def served_with_file(tmp_path: Path) -> Iterator[str]:
+    config = tmp_path / "m.toml"
+    config.write_text(FILE)
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "connector.cli", "mock", "serve", "--port", "0"),
+            *("--workflows", str(config), "--db", str(tmp_path / "m.db")),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    match = re.search(r"http://127\.0\.0\.1:\d+", proc.stdout.readline())
+    try:
+        assert match, proc.stderr.read() if proc.stderr else ""
+        yield match.group(0)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+
+
+def test_serve_honours_the_files_limits(served_with_file: str) -> None:
+    """Regression: ``[limits] payload_storage = "none"`` in --workflows was overridden by the
+    flag's default, so every payload was stored although the team asked for none."""
+    trigger = f"{served_with_file}/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
+    with httpx.Client() as c:
+        for _ in range(2):
+            r = c.post(
+                trigger, json={"a": 1}, headers={"X-API-TOKEN": "tok", "Idempotency-Key": "k"}
+            )
+            assert r.status_code == 202
+        runs = c.get(f"{served_with_file}/__admin/workflows/WF/runs").json()["runs"]
+    assert len(runs) == 1  # the file's [extensions] idempotency_keys = true
+    assert runs[0]["payload"] is None
+    assert runs[0]["status"] == "Succeeded"  # the file's run_delay = 0
+
+
+def test_a_bad_config_names_the_item_and_saves_nothing(tmp_path: Path) -> None:
+    """A config is validated whole before one commit: the error names the item."""
+    db = str(tmp_path / "m.db")
+    token = "0d7b5a8e-3f2c-4e61-a1b9-6c4d2e8f7a15"
+    workflows = [
+        {"id": "A", "name": "A", "owner": "u", "url_token_id": token},
+        {"id": "B", "name": "B", "owner": "u", "url_token_id": token},
+    ]
+    with pytest.raises(
+        ValueError, match=r"workflows\[1\]\.url_token_id: already used by workflow 'A'"
+    ):
+        create_app({"DATABASE": db, "WORKFLOWS": workflows})
+    app = create_app({"DATABASE": db})
+    try:
+        assert current_state(app).workflows() == []
+    finally:
+        current_state(app).store.close()

@@ -1,0 +1,109 @@
+"""A 202 is said only once its run is committed: ``kill -9`` under load loses no acknowledged run.
+
+``qharness mock serve --db F`` is SIGKILLed three times while eight clients are sending, and
+restarted on the same file each time. Every request that got a 202 must have its run (a queued
+one is failed on restart, saying the mock stopped, but it exists), and SQLite's integrity check
+must pass. The kill comes after a number of acknowledgements, not after a sleep, so a slow machine
+only makes the test slower.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+
+TOKEN_ID = "5f0c6c0e-8a47-4c1b-9d52-0b7c2a61d9e3"
+CONFIG = f"""
+[[users]]
+username = "u@example.com"
+api_token = "tok"
+
+[[workflows]]
+id = "WF"
+name = "W"
+owner = "u@example.com"
+url_token_id = "{TOKEN_ID}"
+"""
+CLIENTS = 8
+ACKS_PER_CYCLE = 150
+
+
+def _serve(config: Path, db: Path) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "connector.cli", "mock", "serve", "--port", "0"),
+            *("--workflows", str(config), "--db", str(db)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    match = re.search(r"http://127\.0\.0\.1:\d+", proc.stdout.readline())
+    assert match, "the mock did not start"
+    return proc, match.group(0)
+
+
+def _load(url: str, acknowledged: set[str], lock: threading.Lock, enough: threading.Event) -> None:
+    trigger = f"{url}/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
+    with httpx.Client(timeout=30) as client:
+        n = 0
+        while True:
+            n += 1
+            try:
+                r = client.post(trigger, json={"n": n}, headers={"X-API-TOKEN": "tok"})
+            except httpx.HTTPError:
+                return  # the mock was killed
+            if r.status_code == 202:
+                with lock:
+                    acknowledged.add(r.json()["meta"]["requestId"])
+                    if len(acknowledged) >= enough_at[0]:
+                        enough.set()
+
+
+enough_at = [0]
+
+
+def test_sigkill_under_load_loses_no_acknowledged_run(tmp_path: Path) -> None:
+    config = tmp_path / "mock.toml"
+    config.write_text(CONFIG)
+    db = tmp_path / "mock.db"
+    acknowledged: set[str] = set()
+    lock = threading.Lock()
+    for cycle in range(3):
+        proc, url = _serve(config, db)
+        enough = threading.Event()
+        enough_at[0] = (cycle + 1) * ACKS_PER_CYCLE
+        clients = [
+            threading.Thread(target=_load, args=(url, acknowledged, lock, enough))
+            for _ in range(CLIENTS)
+        ]
+        for c in clients:
+            c.start()
+        try:
+            assert enough.wait(120), "the mock acknowledged too few requests"
+        finally:
+            proc.send_signal(signal.SIGKILL)  # mid-load: requests are in flight
+            proc.communicate(timeout=30)
+            for c in clients:
+                c.join(60)
+    proc, url = _serve(config, db)  # a restart takes over the killed mock's file
+    proc.terminate()
+    proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        recorded = {row[0] for row in conn.execute("SELECT request_id FROM runs")}
+        journalled = {
+            row[0] for row in conn.execute("SELECT request_id FROM events WHERE outcome='accepted'")
+        }
+    assert len(acknowledged) >= 3 * ACKS_PER_CYCLE
+    assert acknowledged - recorded == set()
+    assert acknowledged - journalled == set()
