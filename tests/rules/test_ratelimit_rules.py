@@ -67,6 +67,13 @@ def test_a_token_short_by_more_than_the_residue_waits() -> None:
     assert clock.sleeps == [pytest.approx(1e-6, abs=1e-12)]
 
 
+@pytest.mark.parametrize("burst", [0.0, 0.5, 0.999])
+def test_a_burst_below_one_token_is_refused(burst: float) -> None:
+    """A bucket that can never hold a whole token would make ``acquire()`` wait forever."""
+    with pytest.raises(ValueError, match=rf"burst must be at least 1, got {burst!r}"):
+        TokenBucket(1.0, burst=burst)
+
+
 @given(
     st.floats(0.5, 200.0, allow_nan=False),
     st.integers(1, 10),
