@@ -47,6 +47,8 @@ _CMP_SWAPS: dict[type[ast.cmpop], tuple[str, str]] = {
     ast.IsNot: (r"\bis\s+not\b", "is"),
 }
 _CALL_SWAPS = {"min": "max", "max": "min", "any": "all", "all": "any"}
+#: A counted repetition in a regular expression: its bounds are rules too (a DNS label's 63).
+_QUANTIFIER = re.compile(r"\{(\d+)(?:,(\d+))?\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +172,44 @@ def _op_edit(
     return start + match.start(), start + match.end(), text
 
 
+def _regex_literals(tree: ast.Module) -> set[int]:
+    """String constants passed to ``re.compile``: their quantifier bounds are mutated too."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "compile"
+            and node.args
+        ):
+            found.update(id(child) for child in ast.walk(node.args[0]))
+    return found
+
+
+def _quantifier_edits(offsets: _Offsets, node: ast.Constant, scope: str) -> Iterator[_Edit]:
+    start, end = _span(offsets, node)
+    for match in _QUANTIFIER.finditer(offsets.source[start:end]):
+        for group in (1, 2):
+            if match.group(group) is None:
+                continue
+            bound = int(match.group(group))
+            for new in (bound - 1, bound + 1):
+                if new >= 0:
+                    yield _Edit(
+                        start + match.start(group),
+                        start + match.end(group),
+                        str(new),
+                        node.lineno,
+                        "regex bound",
+                        scope,
+                    )
+
+
 def _edits(source: str, tree: ast.Module) -> Iterator[_Edit]:
     offsets = _Offsets(source)
     skip = _skipped_nodes(tree)
     scopes = _scopes(tree)
+    regexes = _regex_literals(tree)
     for node in ast.walk(tree):
         if id(node) in skip:
             continue
@@ -224,6 +260,8 @@ def _edits(source: str, tree: ast.Module) -> Iterator[_Edit]:
             else:
                 continue
             yield _Edit(start, end, text, line, "constant", scope)
+            if id(node) in regexes and isinstance(value, str):
+                yield from _quantifier_edits(offsets, node, scope)
         elif isinstance(node, ast.Return) and node.value is not None:
             if not (isinstance(node.value, ast.Constant) and node.value.value is None):
                 start, end = _span(offsets, node.value)
