@@ -58,6 +58,7 @@ class Mutant:
     module: str
     ident: str
     line: int
+    statement_line: int  # the first line of the enclosing statement, as coverage records it
     kind: str
     source: str
     diff: str
@@ -71,6 +72,7 @@ class _Edit:
     line: int
     kind: str
     scope: str
+    statement_line: int = 0
 
 
 class _Offsets:
@@ -126,20 +128,24 @@ def _skipped_nodes(tree: ast.Module) -> set[int]:
     return skip
 
 
-def _scopes(tree: ast.Module) -> dict[int, str]:
-    """The qualified name of the def/class enclosing each node (``<module>`` at top level)."""
+def _scopes(tree: ast.Module) -> tuple[dict[int, str], dict[int, int]]:
+    """For each node: the qualified name of the def/class around it (``<module>`` at top level),
+    and the first line of its statement (the line coverage reports as run)."""
     names: dict[int, str] = {}
+    lines: dict[int, int] = {}
 
-    def visit(node: ast.AST, scope: str) -> None:
+    def visit(node: ast.AST, scope: str, line: int) -> None:
         for child in ast.iter_child_nodes(node):
             inner = scope
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 inner = child.name if scope == "<module>" else f"{scope}.{child.name}"
             names[id(child)] = inner
-            visit(child, inner)
+            here = child.lineno if isinstance(child, ast.stmt) else line
+            lines[id(child)] = here
+            visit(child, inner, here)
 
-    visit(tree, "<module>")
-    return names
+    visit(tree, "<module>", 0)
+    return names, lines
 
 
 def _between(offsets: _Offsets, left: ast.expr, right: ast.expr) -> tuple[int, int]:
@@ -206,9 +212,18 @@ def _quantifier_edits(offsets: _Offsets, node: ast.Constant, scope: str) -> Iter
 
 
 def _edits(source: str, tree: ast.Module) -> Iterator[_Edit]:
+    statement_lines = _scopes(tree)[1]
+    for edit, node in _node_edits(source, tree):
+        yield _Edit(
+            edit.start, edit.end, edit.text, edit.line, edit.kind, edit.scope,
+            statement_lines.get(id(node), edit.line),
+        )  # fmt: skip
+
+
+def _node_edits(source: str, tree: ast.Module) -> Iterator[tuple[_Edit, ast.AST]]:
     offsets = _Offsets(source)
     skip = _skipped_nodes(tree)
-    scopes = _scopes(tree)
+    scopes = _scopes(tree)[0]
     regexes = _regex_literals(tree)
     for node in ast.walk(tree):
         if id(node) in skip:
@@ -219,14 +234,14 @@ def _edits(source: str, tree: ast.Module) -> Iterator[_Edit]:
             old, new = _BINOP_SWAPS[type(node.op)]
             found = _op_edit(source, *_between(offsets, node.left, node.right), old, new)
             if found:
-                yield _Edit(*found, line=line, kind=f"{old} -> {new}", scope=scope)
+                yield _Edit(*found, line=line, kind=f"{old} -> {new}", scope=scope), node
         elif isinstance(node, ast.AugAssign) and type(node.op) in _BINOP_SWAPS:
             old, new = _BINOP_SWAPS[type(node.op)]
             found = _op_edit(
                 source, *_between(offsets, node.target, node.value), old + "=", new + "="
             )
             if found:
-                yield _Edit(*found, line=line, kind=f"{old}= -> {new}=", scope=scope)
+                yield _Edit(*found, line=line, kind=f"{old}= -> {new}=", scope=scope), node
         elif isinstance(node, ast.Compare):
             operands = [node.left, *node.comparators]
             for index, op in enumerate(node.ops):
@@ -235,17 +250,17 @@ def _edits(source: str, tree: ast.Module) -> Iterator[_Edit]:
                     source, *_between(offsets, operands[index], operands[index + 1]), pattern, new
                 )
                 if found:
-                    yield _Edit(*found, line=line, kind=f"compare -> {new}", scope=scope)
+                    yield _Edit(*found, line=line, kind=f"compare -> {new}", scope=scope), node
         elif isinstance(node, ast.BoolOp):
             old, new = ("and", "or") if isinstance(node.op, ast.And) else ("or", "and")
             for left, right in zip(node.values, node.values[1:], strict=False):
                 found = _op_edit(source, *_between(offsets, left, right), rf"\b{old}\b", new)
                 if found:
-                    yield _Edit(*found, line=line, kind=f"{old} -> {new}", scope=scope)
+                    yield _Edit(*found, line=line, kind=f"{old} -> {new}", scope=scope), node
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub):
             start, _ = _span(offsets, node)
             operand_start, _ = _span(offsets, node.operand)
-            yield _Edit(start, operand_start, "", line, "drop unary", scope)
+            yield _Edit(start, operand_start, "", line, "drop unary", scope), node
         elif isinstance(node, ast.Constant) and not isinstance(node.value, type(Ellipsis)):
             start, end = _span(offsets, node)
             value = node.value
@@ -259,20 +274,20 @@ def _edits(source: str, tree: ast.Module) -> Iterator[_Edit]:
                 text = repr(b"XX" + value + b"XX")
             else:
                 continue
-            yield _Edit(start, end, text, line, "constant", scope)
+            yield _Edit(start, end, text, line, "constant", scope), node
             if id(node) in regexes and isinstance(value, str):
-                yield from _quantifier_edits(offsets, node, scope)
+                yield from ((edit, node) for edit in _quantifier_edits(offsets, node, scope))
         elif isinstance(node, ast.Return) and node.value is not None:
             if not (isinstance(node.value, ast.Constant) and node.value.value is None):
                 start, end = _span(offsets, node.value)
-                yield _Edit(start, end, "None", line, "return None", scope)
+                yield _Edit(start, end, "None", line, "return None", scope), node
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
             and node.func.id in _CALL_SWAPS
         ):
             start, end = _span(offsets, node.func)
-            yield _Edit(start, end, _CALL_SWAPS[node.func.id], line, "call swap", scope)
+            yield _Edit(start, end, _CALL_SWAPS[node.func.id], line, "call swap", scope), node
 
 
 def _normalized(lines: list[str]) -> str:
@@ -306,5 +321,7 @@ def mutants_of(module: str, source: str) -> list[Mutant]:
         seen[digest] = seen.get(digest, 0) + 1
         ident = f"{module}:{digest}" + (f"-{seen[digest]}" if seen[digest] > 1 else "")
         diff = "".join(difflib.unified_diff(original, changed, f"a/{module}", f"b/{module}", n=1))
-        result.append(Mutant(module, ident, edit.line, edit.kind, mutated, diff))
+        result.append(
+            Mutant(module, ident, edit.line, edit.statement_line, edit.kind, mutated, diff)
+        )
     return result

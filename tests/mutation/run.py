@@ -149,7 +149,7 @@ def _mutate_module(
     for mutant in mutants:
         if mutant.ident in equivalents:
             outcomes.append(Outcome(mutant, "equivalent", 0.0))
-        elif mutant.line not in covered:
+        elif mutant.statement_line not in covered and mutant.line not in covered:
             outcomes.append(Outcome(mutant, "uncovered", 0.0))
         else:
             pending.append(mutant)
