@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.delivery.policy import Backoff, parse_retry_after
+from connector.delivery.policy import Backoff, Verdict, classify, parse_retry_after
 
 #: The default clamp of a Retry-After wait (the connector's documented bounds).
 RETRY_AFTER_MIN = 1.0
@@ -146,3 +146,26 @@ def test_delta_seconds(value: str, seconds: float) -> None:
 def test_blank_or_non_ascii_digits_are_unusable(value: str) -> None:
     """Blank text and non-ASCII digits give None, not 0 or a crash."""
     assert parse_retry_after(value) is None
+
+
+def test_verdict_values_are_the_names_reports_use() -> None:
+    """Each verdict's value is the word written to the outbox and the reports."""
+    assert [v.value for v in Verdict] == ["delivered", "transient", "permanent", "auth"]
+
+
+def test_the_random_source_stays_out_of_the_repr() -> None:
+    """A Backoff's repr shows its bounds only (a Random's repr is noise in a log line)."""
+    assert repr(Backoff()) == (
+        f"Backoff(base=0.5, cap=60.0, retry_after_min=1.0, retry_after_max={RETRY_AFTER_MAX!r})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "verdict"),
+    [(499, "permanent"), (500, "transient"), (501, "permanent"), (504, "transient"),
+     (505, "permanent"), (599, "transient"), (600, "permanent"), (199, "permanent"),
+     (200, "delivered"), (299, "delivered"), (300, "permanent"), (402, "permanent")],
+)  # fmt: skip
+def test_status_class_boundaries(code: int, verdict: str) -> None:
+    """The edges of each class: 5xx is 500-599 minus 501 and 505; 2xx is 200-299."""
+    assert classify(code).value == verdict

@@ -140,3 +140,10 @@ def test_userinfo_is_refused_even_on_loopback() -> None:
     """Credentials in the URL are refused before the loopback exception applies."""
     with pytest.raises(UrlGuardError, match=re.escape("carries userinfo")):
         check_url(f"http://u@127.0.0.1:5{PATH}", allow_http_loopback=True)
+
+
+def test_a_url_without_a_host_names_an_empty_host() -> None:
+    """``https:///path`` has no host: the message shows '' rather than inventing one."""
+    with pytest.raises(UrlGuardError) as caught:
+        check_url("https:///inbound-event")
+    assert str(caught.value).startswith("destination host '' is not a Qualtrics data-center host")
