@@ -1,0 +1,233 @@
+"""Activation rules the example tests leave open: workflow fields (declared and derived), the
+10-field warning, consent, JSON or TOML by suffix, a BOM, and every destination/audience field.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connector.activation import (
+    MAX_MANUAL_FIELDS,
+    Audience,
+    Consent,
+    Destination,
+    WorkflowField,
+    parse_activation,
+)
+from connector.errors import ActivationError
+
+AUDIENCE = "046456e3-18e1-48a6-9bda-d68547861283"
+URL = "https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId=secret-id"
+HEAD = f"""
+[destination]
+name = "CSAT"
+url = "{URL}"
+username = "u"
+api_token_env = "QUALTRICS_API_TOKEN"
+description = "Post-purchase survey"
+marketing_actions = ["emailTargeting"]
+
+[[audiences]]
+id = "{AUDIENCE}"
+name = "Buyers"
+
+[[identities]]
+source = "Email"
+target = "email"
+"""
+
+
+def toml(extra: str = "") -> bytes:
+    return (HEAD + extra).encode()
+
+
+def attributes(n: int) -> str:
+    return "".join(f'\n[[attributes]]\nsource = "a.f{i}"\ntarget = "f{i}"\n' for i in range(n))
+
+
+def test_destination_and_audience_fields_are_parsed_whole() -> None:
+    """Every destination and audience key arrives in the Activation, unchanged."""
+    activation = parse_activation(toml(), source="a.toml")
+    assert activation.destination == Destination(
+        name="CSAT",
+        url=URL,
+        username="u",
+        api_token_env="QUALTRICS_API_TOKEN",
+        description="Post-purchase survey",
+        marketing_actions=("emailTargeting",),
+    )
+    assert activation.audiences == (Audience(AUDIENCE, "Buyers"),)
+    assert activation.audience_ids == (AUDIENCE,)
+    assert activation.source == "a.toml"
+    assert "secret-id" not in repr(activation.destination)
+    assert "urlTokenId=***" in repr(activation.destination)
+
+
+def test_optional_fields_default_empty() -> None:
+    """Without description, marketing actions, audience name or consent: empty values."""
+    text = HEAD.replace('description = "Post-purchase survey"\n', "")
+    text = text.replace('marketing_actions = ["emailTargeting"]\n', "").replace(
+        'name = "Buyers"\n', ""
+    )
+    activation = parse_activation(text.encode(), source="a.toml")
+    assert (activation.destination.description, activation.destination.marketing_actions) == (
+        "",
+        (),
+    )
+    assert activation.audiences == (Audience(AUDIENCE, ""),)
+    assert activation.consent is None
+    assert activation.warnings == ()
+
+
+def test_consent_is_parsed() -> None:
+    """[consent] gives its path and allowed values, in order."""
+    activation = parse_activation(
+        toml('\n[consent]\npath = "consents.marketing.email.val"\nallow = ["y", "p"]\n'),
+        source="a.toml",
+    )
+    assert activation.consent == Consent("consents.marketing.email.val", ("y", "p"))
+
+
+@given(st.integers(0, 14))
+def test_more_than_ten_fields_warns_exactly_above_ten(extra: int) -> None:
+    """1 identity + n attributes derive 1+n fields; a warning appears iff that is over 10."""
+    activation = parse_activation(toml(attributes(extra)), source="a.toml")
+    count = 1 + extra
+    assert len(activation.workflow_fields) == count
+    warning = (
+        f"a.toml: {count} workflow fields; a Qualtrics workflow defines at most 10 by hand "
+        "(the rest need event capture)"
+    )
+    assert (warning in activation.warnings) is (count > MAX_MANUAL_FIELDS)
+    assert MAX_MANUAL_FIELDS == 10
+
+
+def test_derived_fields_name_their_mapping_and_path() -> None:
+    """Each derived field: the target as name, its JSONPath, optional, and where it comes from."""
+    activation = parse_activation(
+        toml('\n[[identities]]\nsource = "ECID"\ntarget = "external_id"\n' + attributes(1)),
+        source="a.toml",
+    )
+    assert activation.fields_derived is True
+    assert activation.workflow_fields == (
+        WorkflowField("email", "$.identityMap.Email[0].id", False, "identities: Email -> email"),
+        WorkflowField(
+            "external_id", "$.identityMap.ECID[0].id", False, "identities: ECID -> external_id"
+        ),
+        WorkflowField("f0", "$.f0", False, "attributes: a.f0 -> f0"),
+    )
+
+
+def test_derived_identity_names_are_made_unique() -> None:
+    """Three namespaces onto ``external_id`` give external_id, external_id_2, external_id_3."""
+    extra = "".join(
+        f'\n[[identities]]\nsource = "{ns}"\ntarget = "external_id"\n'
+        for ns in ("ECID", "CRM", "Loyalty-ID")
+    )
+    activation = parse_activation(toml(extra), source="a.toml")
+    assert [f.name for f in activation.workflow_fields] == [
+        "email",
+        "external_id",
+        "external_id_2",
+        "external_id_3",
+    ]
+    assert activation.workflow_fields[3].jsonpath == "$.identityMap['Loyalty-ID'][0].id"
+
+
+def test_declared_fields_keep_their_properties() -> None:
+    """Declared fields keep name, JSONPath and ``required``; each names the mapping that feeds it."""
+    activation = parse_activation(
+        toml(
+            attributes(1) + "\n[workflow]\nfields = [\n"
+            '  { name = "mail", jsonpath = "$.identityMap.Email[0].id", required = true },\n'
+            '  { name = "first", jsonpath = "$.f0" },\n'
+            '  { name = "other", jsonpath = "$.nowhere" },\n'
+            "]\n"
+        ),
+        source="a.toml",
+    )
+    assert activation.fields_derived is False
+    assert activation.workflow_fields == (
+        WorkflowField("mail", "$.identityMap.Email[0].id", True, "identities: Email -> email"),
+        WorkflowField("first", "$.f0", False, "attributes: a.f0 -> f0"),
+        WorkflowField("other", "$.nowhere", False, None),
+    )
+
+
+def test_a_duplicate_declared_field_name_is_refused() -> None:
+    """Two workflow fields with one name: refused, pointing at the second."""
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(
+            toml(
+                '\n[workflow]\nfields = [\n  { name = "x", jsonpath = "$.a" },\n'
+                '  { name = "x", jsonpath = "$.b" },\n]\n'
+            ),
+            source="a.toml",
+        )
+    assert caught.value.key_path == "workflow.fields[1].name"
+    assert str(caught.value) == "a.toml: workflow.fields[1].name: field name 'x' appears twice"
+
+
+def test_a_duplicate_audience_names_both_places() -> None:
+    """An audience listed twice is refused at the second, naming the first."""
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(toml(f'\n[[audiences]]\nid = "{AUDIENCE}"\n'), source="a.toml")
+    assert str(caught.value) == (
+        f"a.toml: audiences[1].id: audience '{AUDIENCE}' appears twice (also at audiences[0])"
+    )
+
+
+def _as_json() -> bytes:
+    import tomllib
+
+    return json.dumps(tomllib.loads(HEAD)).encode()
+
+
+@pytest.mark.parametrize("source", ["a.json", "A.JSON", "a", "<stdin>"])
+def test_json_is_read_by_suffix_or_by_content(source: str) -> None:
+    """A .json file, or one without a .toml suffix starting with ``{``, is JSON."""
+    assert parse_activation(_as_json(), source=source).destination.name == "CSAT"
+
+
+def test_a_toml_suffix_is_toml_even_if_it_starts_with_a_brace() -> None:
+    """``.toml`` decides: a JSON body there is a TOML error, named as such."""
+    with pytest.raises(ActivationError, match=r"^a\.TOML: invalid TOML: "):
+        parse_activation(_as_json(), source="a.TOML")
+
+
+def test_a_json_suffix_is_json_even_if_it_looks_like_toml() -> None:
+    """``.json`` decides: a TOML body there is a JSON error with line and column."""
+    with pytest.raises(ActivationError, match=r"^a\.json: invalid JSON: .* \(line 2, column 2\)$"):
+        parse_activation(toml(), source="a.json")
+
+
+@pytest.mark.parametrize("source", ["a.toml", "a.json"])
+def test_a_utf8_bom_is_ignored(source: str) -> None:
+    """A leading UTF-8 BOM (as Windows editors write) is skipped, in TOML and JSON alike."""
+    data = toml() if source.endswith(".toml") else _as_json()
+    activation = parse_activation(b"\xef\xbb\xbf" + data, source=source)
+    assert activation.destination.name == "CSAT"
+
+
+def test_a_bom_before_json_without_a_suffix_is_json() -> None:
+    """Content sniffing happens after the BOM is removed."""
+    assert parse_activation(b"\xef\xbb\xbf" + _as_json(), source="-").destination.name == "CSAT"
+
+
+def test_not_utf8_names_the_byte() -> None:
+    """Bytes that are not UTF-8: the offset and the byte."""
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(b"name = 1\n\xff", source="a.toml")
+    assert str(caught.value) == "a.toml: not UTF-8 text (byte 9: b'\\xff')"
+
+
+def test_the_file_digest_is_of_the_bytes_as_read() -> None:
+    """``sha256`` is the digest of the exact bytes (BOM included), for reports."""
+    import hashlib
+
+    data = b"\xef\xbb\xbf" + toml()
+    assert parse_activation(data, source="a.toml").sha256 == hashlib.sha256(data).hexdigest()
