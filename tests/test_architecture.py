@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 MOCK_USERS = {
     "connector/plugin.py",
     "connector/certify/embedded.py",
+    "connector/certify/sender/mock.py",
     "connector/certify/delivery_stage.py",  # the admin client, mock_qualtrics.client
 }
 

@@ -13,6 +13,7 @@ __all__ = [
     "CHECK_NAMES",
     "DELIVERY_CHECKS",
     "PROPERTY_CHECKS",
+    "SENDER_CHECKS",
     "CheckResult",
 ]
 
@@ -36,6 +37,17 @@ CHECK_NAMES: Final = (
     *PROPERTY_CHECKS,
     WORKFLOW_CHECK,
     *DELIVERY_CHECKS,
+)
+
+#: ``qharness certify-sender``'s checks, in order (a sender that is not ours, graded on arrival).
+SENDER_CHECKS: Final = (
+    "sender.exit",
+    "sender.auth",
+    "sender.contract-valid",
+    "sender.values-unchanged",
+    "sender.complete",
+    "sender.no-duplicates",
+    "sender.retry-after",
 )
 
 

@@ -42,6 +42,7 @@ def _facts(c: Certification) -> list[tuple[str, str]]:
         ("mock", c.mock),
         ("replay", c.replay()),
         ("duration", f"{c.duration:.1f} s"),
+        *c.extra_facts(),
     ]
 
 
@@ -73,6 +74,7 @@ def json_report(c: Certification) -> dict[str, Any]:
         "replay": c.replay(),
         "duration_s": round(c.duration, 3),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **c.extra_json(),
     }
 
 
@@ -80,12 +82,12 @@ def junit_xml(c: Certification) -> bytes:
     """One ``<testsuite>``, a ``<testcase>`` per check, ``<failure>`` carrying the evidence."""
     failures = sum(not check.passed for check in c.checks)
     suites = ET.Element(
-        "testsuites", name="qharness certify", tests=str(len(c.checks)), failures=str(failures)
+        "testsuites", name=f"qharness {c.COMMAND}", tests=str(len(c.checks)), failures=str(failures)
     )
     suite = ET.SubElement(
         suites,
         "testsuite",
-        name="qharness certify",
+        name=f"qharness {c.COMMAND}",
         tests=str(len(c.checks)),
         failures=str(failures),
         errors="0",
@@ -102,7 +104,7 @@ def junit_xml(c: Certification) -> bytes:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"certify.{check.name.split('.')[0]}",
+            classname=f"{c.COMMAND}.{check.name.split('.')[0]}",
             name=check.name,
             time=f"{check.duration:.3f}",
         )
@@ -111,6 +113,9 @@ def junit_xml(c: Certification) -> bytes:
         else:
             failure = ET.SubElement(case, "failure", message=check.evidence[:500], type=check.name)
             failure.text = check.full_evidence()
+    if c.sections():
+        text = "\n\n".join(f"{title}\n{body}" for title, body in c.sections())
+        ET.SubElement(suite, "system-out").text = text
     ET.indent(suites)
     data: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
     return data + b"\n"
@@ -118,7 +123,7 @@ def junit_xml(c: Certification) -> bytes:
 
 def markdown_report(c: Certification) -> str:
     lines = [
-        f"# Certification of {_md(c.activation.destination.name)}: {c.verdict.upper()}",
+        f"# {c.title()} {_md(c.activation.destination.name)}: {c.verdict.upper()}",
         "",
         c.summary,
         "",
@@ -131,6 +136,8 @@ def markdown_report(c: Certification) -> str:
         for ch in c.checks
     ]
     failed = [ch for ch in c.checks if not ch.passed]
+    for title, text in c.sections():
+        lines += ["", f"## {title}", "", "```", text.replace("```", "'''"), "```"]
     if failed:
         lines += ["", "## Failures"]
         for check in failed:
@@ -166,9 +173,9 @@ def html_report(c: Certification) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Certification of {e(c.activation.destination.name)}: {e(c.verdict)}</title>",
+        f"<title>{e(c.title())} {e(c.activation.destination.name)}: {e(c.verdict)}</title>",
         f"<style>{_STYLE}</style></head><body>",
-        f'<h1>Certification of {e(c.activation.destination.name)}: <span class="{verdict_class}">'
+        f'<h1>{e(c.title())} {e(c.activation.destination.name)}: <span class="{verdict_class}">'
         f"{e(c.verdict.upper())}</span></h1>",
         f"<p>{e(c.summary)}</p>",
         "<table>",
@@ -185,6 +192,8 @@ def html_report(c: Certification) -> str:
             f"</td><td>{e(check.evidence)}</td></tr>"
         )
     parts.append("</table>")
+    for title, text in c.sections():
+        parts.append(f"<h2>{e(title)}</h2><pre>{e(text)}</pre>")
     failed = [ch for ch in c.checks if not ch.passed]
     if failed:
         parts.append("<h2>Failures</h2>")

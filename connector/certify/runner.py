@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import orjson
 
@@ -73,6 +73,26 @@ class Certification:
     def replay(self) -> str:
         where = "" if self.activation.source.startswith("bundled") else f" {self.activation.source}"
         return f"qharness certify{where} --seed {self.seed} --examples {self.examples}"
+
+    # Hooks for certifications that say more (``certify-sender``): the reports show these too.
+    #: The ``qharness`` command that made it (JUnit suite and testcase class names).
+    COMMAND: ClassVar[str] = "certify"
+
+    def title(self) -> str:
+        """The reports' heading, before the destination's name."""
+        return "Certification of"
+
+    def extra_facts(self) -> list[tuple[str, str]]:
+        """More (name, value) rows for the reports' facts table."""
+        return []
+
+    def sections(self) -> list[tuple[str, str]]:
+        """More (title, preformatted text) sections, after the checks."""
+        return []
+
+    def extra_json(self) -> dict[str, Any]:
+        """More keys for the JSON report."""
+        return {}
 
 
 def show_profile(profile: Any) -> str:

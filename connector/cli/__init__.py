@@ -14,6 +14,7 @@ import click
 
 from ..errors import HarnessError
 from .certify import certify, contracts_group
+from .certify_sender import certify_sender
 from .core import render, sample_profiles_cmd, validate
 from .mock import mock, runs
 from .send import send, test_destination
@@ -29,6 +30,7 @@ def cli() -> None:
 
 for command in (
     certify,
+    certify_sender,
     render,
     validate,
     sample_profiles_cmd,

@@ -1,0 +1,144 @@
+"""``qharness certify-sender -- COMMAND``: certify a sender that is not ours."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from ..certify.reports import report_kind, write_report
+from ..certify.sender import DEFAULT_PROFILES, DEFAULT_TIMEOUT, load_scenario
+from ..certify.sender import certify_sender as run_certify_sender
+from ..certify.sender.process import check_command
+from ..errors import UsageError
+from ._common import BUNDLED_ACTIVATION, echo_warnings, load_or_bundled
+from .certify import _echo_check
+
+__all__ = ["certify_sender"]
+
+
+def _activation_bytes(path: str | None) -> bytes:
+    if path is None:
+        return resources.files("connector").joinpath("bundled", "activation.toml").read_bytes()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+
+
+@click.command(
+    "certify-sender",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.option(
+    "--activation",
+    "activation_path",
+    type=click.Path(dir_okay=False),
+    help="The activation whose workflow the sender feeds (default: the bundled example).",
+)
+@click.option(
+    "--profiles",
+    type=click.IntRange(1, 1000),
+    default=DEFAULT_PROFILES,
+    show_default=True,
+    help="Generated AEP profiles the sender must deliver, every one.",
+)
+@click.option(
+    "--seed", type=click.IntRange(0), default=None, help="Replay a run (default: random, printed)."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds the sender may run; then it is ended with its process group.",
+)
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A fault scenario of your own (TOML; default: the bundled one).",
+)
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report."
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a report to hand over: Markdown (.md) or HTML (.html), by the suffix.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a JSON report.",
+)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def certify_sender(
+    ctx: click.Context,
+    activation_path: str | None,
+    profiles: int,
+    seed: int | None,
+    timeout: float,
+    scenario_path: Path | None,
+    junit: Path | None,
+    report: Path | None,
+    json_path: Path | None,
+    command: tuple[str, ...],
+) -> None:
+    """Certify your own sender: COMMAND runs once against a faithful mock that plays faults.
+
+    The harness generates AEP profiles, starts a mock of the Qualtrics JSON Event trigger with a
+    workflow for the activation, and runs COMMAND with QHARNESS_TRIGGER_URL, QHARNESS_USERNAME,
+    QHARNESS_API_TOKEN, QHARNESS_PROFILES (a JSON Lines file) and QHARNESS_ACTIVATION (a copy of
+    the activation pointing at the mock) in its environment. While it runs, the mock answers some
+    requests 503 or 429 (Retry-After: 2), drops a connection and loses one answer. What arrived is
+    graded against the harness's own renderer: sender.exit, sender.auth, sender.contract-valid,
+    sender.values-unchanged, sender.complete, sender.no-duplicates, sender.retry-after.
+
+    \b
+    Examples:
+      qharness certify-sender -- python3 examples/senders/well_behaved.py
+      qharness certify-sender -- sh -c \\
+        'qharness send "$QHARNESS_ACTIVATION" "$QHARNESS_PROFILES" --allow-http-loopback'
+
+    Exit 0 if every check passes, 1 if any fails, 2 for a usage or configuration error.
+    """
+    report_format = report_kind(report) if report is not None else None
+    check_command(command)
+    scenario = load_scenario(scenario_path)
+    loaded = load_or_bundled(activation_path)
+    echo_warnings(loaded)
+    raw = _activation_bytes(activation_path)
+    color = sys.stdout.isatty()
+    source = BUNDLED_ACTIVATION if activation_path is None else activation_path
+    if seed is None:
+        seed = secrets.randbelow(2**32)
+    click.echo(f"certifying a sender for {source} (sha256 {loaded.sha256[:16]}), "
+               f"{profiles} profiles, seed {seed}")  # fmt: skip
+    result = run_certify_sender(
+        loaded,
+        raw,
+        command,
+        scenario=scenario,
+        profiles=profiles,
+        seed=seed,
+        timeout=timeout,
+        on_check=lambda check: _echo_check(check, color),
+        say=click.echo,
+    )
+    click.echo(f"seed {result.seed}; replay: {result.replay()}; {result.duration:.1f} s")
+    for path, kind in ((junit, "junit"), (json_path, "json"), (report, report_format)):
+        if path is not None and kind is not None:
+            write_report(result, path, kind)
+            click.echo(f"wrote {kind} report: {path}")
+    summary = result.summary
+    if color:
+        summary = click.style(summary, fg="green" if result.passed else "red", bold=True)
+    click.echo(summary)
+    if not result.passed:
+        ctx.exit(1)
