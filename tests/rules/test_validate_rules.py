@@ -7,11 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from connector.errors import ContractViolation, ViolationDetail
-from connector.validate import MAX_PAYLOAD_BYTES, payload_violations, validator_for
+from connector.validate import (
+    MAX_PAYLOAD_BYTES,
+    ContractValidator,
+    payload_violations,
+    validator_for,
+)
 
 AUDIENCE = "046456e3-18e1-48a6-9bda-d68547861283"
 
@@ -35,6 +40,8 @@ def test_the_limit_is_102400_bytes() -> None:
 
 
 @given(st.integers(0, 300_000))
+@example(102_400)
+@example(102_401)
 def test_a_body_is_too_large_iff_over_102400_bytes(size: int) -> None:
     """A valid document of ``size`` bytes has a violation iff size > 102,400, worded exactly."""
     found = payload_violations(event(), size)
@@ -105,3 +112,42 @@ def test_validators_are_compiled_once_and_named() -> None:
     assert validator.name == "qualtrics-event"
     assert repr(validator) == f"ContractValidator('qualtrics-event', version={validator.version!r})"
     assert validator.version == "1.0.0"
+
+
+def test_check_without_a_source_starts_with_the_contract() -> None:
+    """Without ``source`` the message starts at the contract, with no empty prefix."""
+    with pytest.raises(ContractViolation) as caught:
+        validator_for("qualtrics-event").check({})
+    assert caught.value.source == ""
+    assert str(caught.value).startswith("breaks contract 'qualtrics-event' at $: ")
+
+
+def test_a_pattern_without_a_description_says_only_the_format() -> None:
+    """A patterned key whose schema has no description: no empty parentheses."""
+    errors = validator_for("activation").errors({"destination": {"api_token_env": "1-bad"}})
+    detail = ViolationDetail(
+        "$.destination.api_token_env", "'1-bad' does not match the expected format"
+    )
+    assert detail in errors
+
+
+class _SaysNo:
+    def is_valid(self, document: Any) -> bool:
+        return False
+
+
+def test_a_disagreement_between_validators_is_reported_not_passed() -> None:
+    """If the compiled validator refuses what the detailed one accepts, that is said plainly."""
+    validator = ContractValidator("qualtrics-event")
+    validator._fast = _SaysNo()
+    with pytest.raises(ContractViolation) as caught:
+        validator.check(event())
+    assert caught.value.errors == (ViolationDetail("$", "rejected by the compiled validator only"),)
+
+
+def test_payload_violations_report_a_disagreement_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same plain report when checking a payload."""
+    monkeypatch.setattr(validator_for("qualtrics-event"), "_fast", _SaysNo())
+    assert payload_violations(event(), 10) == [
+        ViolationDetail("$", "rejected by the compiled validator only")
+    ]
