@@ -184,3 +184,12 @@ def test_the_real_clock_is_used_without_now() -> None:
     lockout = Lockout(1, 60.0, 300.0)
     lockout.record_failure("c")
     assert 299.0 < lockout.locked_for("c") <= 300.0
+
+
+def test_basic_with_characters_outside_base64_is_malformed() -> None:
+    """Base64 is decoded strictly: junk inside the value is not skipped into a valid login."""
+    raw = base64.b64encode(b"alice:tok-alice").decode()
+    assert registry(ALICE).authenticate({"Authorization": f"Basic {raw[:4]}!{raw[4:]}"}) == (
+        None,
+        "malformed Basic credentials",
+    )
