@@ -96,6 +96,16 @@ def fuzz(session: nox.Session) -> None:
     session.run("python", "tests/fuzz/fuzz_targets.py", *session.posargs)
 
 
+@nox.session(default=False, venv_backend="none")
+def image(session: nox.Session) -> None:
+    """Build the mock's container image (podman, local Debian base) and check it over 127.0.0.1.
+
+    Needs podman, runc and mmdebstrap (Debian packages); prints size, build time and time to the
+    first HTTP 200. `-- --base python:3.12-slim` builds on the registry's base instead.
+    """
+    session.run("python3", "tests/image/image_check.py", *session.posargs, external=True)
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks: each prints its rate beside a baseline measured in the same run."""
