@@ -211,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         copies = [_make_copy(Path(root), f"w{n}") for n in range(jobs)]
         for module in modules:
             results[module] = _mutate_module(module, list(table[module]), equivalents, copies)
+            counted, killed, score = _score(results[module])
+            print(f"{module}: {killed} of {counted} killed ({score:.0f}%)", flush=True)
     failed = False
     print("\n| module | mutants | killed | survived | equivalent | score |")
     print("|---|---|---|---|---|---|")
