@@ -1,12 +1,13 @@
-"""A faithful mock of the Qualtrics JSON Event trigger, with run history, admin API and UI.
+"""A mock of the Qualtrics JSON Event trigger, with run history, admin API and UI.
 
 ``create_app(config)`` builds the Flask app (trigger, ``/__admin/`` API, browser UI at ``/``);
 ``LiveMock`` serves one on a free 127.0.0.1 port from a thread, which is what the pytest plugin
 and the certification use; ``qharness mock serve`` runs one for local development;
 ``MockAdmin`` is the client for any running mock's admin API. Qualtrics' authentication, limits
-and asynchronous runs are reproduced where public documentation describes them; where it does
-not, the module docstrings say what the mock assumes, and anything Qualtrics does not do is an
-extension, off by default. This package never imports ``connector``.
+and asynchronous runs are reproduced where public documentation describes them and go no further
+by default; every behaviour no public source describes is labelled ``assumed`` or ``extension``
+at ``GET /__admin/behaviours`` (:mod:`mock_qualtrics.behaviours`), and extensions are off unless
+asked for. This package never imports ``connector``.
 
 Names are loaded on first use (PEP 562), so importing a light module such as
 ``mock_qualtrics.incidents`` does not import Flask and waitress.

@@ -1,7 +1,8 @@
 """The admin API under ``/__admin/``: users, workflows, runs, the journal, faults, reset.
 
-Shapes are PRODUCT.md's "Admin shapes"; the OpenAPI document (:mod:`mock_qualtrics.openapi`)
-describes exactly these routes. Validation errors are 400 with a message that names the field.
+The OpenAPI document (:mod:`mock_qualtrics.openapi`) describes exactly these routes, and
+``GET /__admin/behaviours`` lists every behaviour of the mock with its source. The checks that keep
+web pages out (Host, Origin, Content-Type) run before these views, in :mod:`mock_qualtrics.guard`. Validation errors are 400 with a message that names the field.
 The run list's long-poll (``wait_for``/``timeout``) sleeps on the store's commit condition, so it
 answers as soon as the N-th matching run has finished.
 """
@@ -9,15 +10,18 @@ answers as soon as the N-th matching run has finished.
 from __future__ import annotations
 
 import hmac
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 from flask import Blueprint, Response, current_app, request, url_for
 
+from . import exactjson
+from .behaviours import behaviours
 from .envelope import MockError, json_response
 from .faults import parse_fault
+from .guard import admin_lockout
 from .state import current_state
 from .workflows import ValidationError, Workflow
 
@@ -29,10 +33,24 @@ RUN_STATUSES = ("queued", "Succeeded", "Failed")
 
 
 def check_admin_token() -> None:
-    """Require the admin token (Bearer, or Basic with it as password) when one is configured."""
+    """Require the admin token (Bearer, or Basic with it as password) when one is configured.
+
+    A client that sends a wrong token 10 times within 60 s is locked out for 5 minutes (the
+    trigger's lockout numbers, ``LOCKOUT_*``), valid token included: 429 with Retry-After.
+    """
     expected = current_app.config.get("ADMIN_TOKEN")
     if not expected:
         return
+    lockout = admin_lockout()
+    client = request.remote_addr or "unknown"
+    locked = lockout.locked_for(client)
+    if locked:
+        raise MockError(
+            429,
+            "Too many wrong admin tokens from this client: wait, then send the right one",
+            "ADMIN_LOCKED_OUT",
+            headers={"Retry-After": str(max(1, math.ceil(locked)))},
+        )
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     given = ""
@@ -41,6 +59,8 @@ def check_admin_token() -> None:
     elif scheme.lower() == "basic" and request.authorization is not None:
         given = request.authorization.password or ""
     if not hmac.compare_digest(given.encode(), str(expected).encode()):
+        if header:  # a wrong token counts; no token at all is a browser's first, unprompted try
+            lockout.record_failure(client)
         raise MockError(
             401,
             "The admin token is missing or wrong",
@@ -74,6 +94,11 @@ def _int_arg(name: str, default: int, low: int = 0, high: int | None = 2**53) ->
         bound = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise ValidationError(f"{name}: must be {bound}, got {value}")
     return value
+
+
+def _exact_response(body: Any) -> Response:
+    """Run records as JSON, every number in a payload or field written as the sender wrote it."""
+    return Response(exactjson.dumps(body), mimetype="application/json")
 
 
 def _workflow_json(workflow: Workflow) -> dict[str, Any]:
@@ -178,7 +203,7 @@ def list_runs(workflow_id: str) -> Response:
                 timed_out = True  # timed out, or the mock is shutting down
                 break
     runs = state.store.list_runs(workflow_id, status=status, limit=limit, offset=offset)
-    return json_response({"runs": runs, "timed_out": timed_out})
+    return _exact_response({"runs": runs, "timed_out": timed_out})
 
 
 @bp.get("/runs")
@@ -195,7 +220,7 @@ def list_all_runs() -> Response:
         limit=limit,
         offset=_int_arg("offset", 0),
     )
-    return json_response({"runs": runs})
+    return _exact_response({"runs": runs})
 
 
 @bp.get("/runs/<run_id>")
@@ -203,7 +228,7 @@ def get_run(run_id: str) -> Response:
     run = current_state().store.get_run(run_id)
     if run is None:
         raise MockError(404, f"no run {run_id!r}", "NOT_FOUND")
-    return json_response(run)
+    return _exact_response(run)
 
 
 @bp.get("/events")
@@ -221,7 +246,7 @@ def export() -> Response:
 
     def lines() -> Iterator[bytes]:
         for record in store.export():
-            yield orjson.dumps(record) + b"\n"
+            yield exactjson.dumps(record) + b"\n"
 
     return Response(lines(), mimetype="application/x-ndjson")
 
@@ -254,6 +279,12 @@ def list_faults() -> Response:
 def clear_faults() -> Response:
     current_state().faults.clear()
     return Response(status=204)
+
+
+@bp.get("/behaviours")
+def list_behaviours() -> Response:
+    """Every behaviour with its source (documented, assumed, extension), from the live config."""
+    return json_response(behaviours(current_app.config))
 
 
 @bp.get("/openapi.json")

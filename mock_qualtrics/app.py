@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from . import admin, trigger, ui
+from . import admin, guard, trigger, ui
 from .config import DEFAULTS, check_config
 from .envelope import ConnectionDropped, MockError, envelope, json_response
 from .state import init_app
@@ -98,6 +98,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     except BaseException:
         state.store.close()
         raise
+    guard.init_app(app)  # Host allow-list, cross-origin and Content-Type checks, headers
     app.register_blueprint(trigger.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(ui.bp)

@@ -2,7 +2,8 @@
 
 Tokens are compared in constant time (``hmac.compare_digest``) against the SHA-256 digest the
 mock keeps instead of the token. A client (remote address) that fails 10 times within 60 s is
-locked out for 5 minutes on every trigger request, valid credentials included.
+locked out for 5 minutes on every trigger request, valid credentials included: an assumption
+(Qualtrics documents no lockout), configurable with ``[limits] lockout_*``.
 """
 
 from __future__ import annotations

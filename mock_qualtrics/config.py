@@ -17,15 +17,17 @@ from typing import Any
 
 __all__ = ["DEFAULTS", "ConfigError", "check_config", "from_tables", "load_toml"]
 
-#: Defaults, as Qualtrics documents them where it documents a number.
+#: Defaults: Qualtrics' numbers where it documents one; the others are labelled assumptions at
+#: ``GET /__admin/behaviours`` (mock_qualtrics/behaviours.py).
 DEFAULTS: dict[str, Any] = {
     "DATABASE": ":memory:",  # SQLite file, or ":memory:"
     "RUN_DELAY": 0.5,  # seconds between "queued" and "Succeeded"/"Failed"
     "PAYLOAD_STORAGE": "raw",  # raw | redacted | none
     "MAX_BODY_BYTES": 102_400,  # 100 KB -> 413
     "MAX_JSON_DEPTH": 32,  # deeper -> 400
-    "RATE_LIMIT": 3_000,  # accepted requests per user per window -> 429
+    "RATE_LIMIT": 3_000,  # calls per user per window: the bucket drains at this rate -> 429
     "RATE_WINDOW": 60.0,  # seconds
+    "RATE_BURST": 50,  # leaky bucket size per user (assumed: Qualtrics documents no size)
     "DAILY_RUN_LIMIT": 300_000,  # runs per UTC day -> 429
     "LOCKOUT_FAILURES": 10,  # failed authentications per client ...
     "LOCKOUT_WINDOW": 60.0,  # ... within this many seconds ...
@@ -38,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_WAIT_SECONDS": 30,  # the long-poll's maximum timeout
     "WORKFLOWS": (),  # workflows to upsert at start (mappings, as in the TOML file)
     "USERS": (),  # users to upsert at start
-    "ADMIN_TOKEN": None,  # when set, /__admin/ and the UI require it
+    "ADMIN_TOKEN": None,  # when set, /__admin/ and the UI require it  # nosec B105 - no token
     "PUBLIC_HOSTS": (),  # Host names accepted besides loopback (qharness mock serve --public-host)
     # Extensions: behaviours Qualtrics does not have, off unless asked for ([extensions] table).
     "EXTENSION_IDEMPOTENCY_KEYS": False,  # dedup by Idempotency-Key (Qualtrics documents none)

@@ -12,8 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import orjson
-
+from . import exactjson
 from .records import EventRow, Outcome, PendingRun, iso
 
 __all__ = [
@@ -255,8 +254,8 @@ def run_record(row: Sequence[Any]) -> dict[str, Any]:
         "received_at": received,
         "started_at": started,
         "finished_at": finished,
-        "fields": orjson.loads(fields),
+        "fields": exactjson.loads(fields.encode()),
         "error": error,
-        "payload": orjson.loads(payload) if payload is not None else None,
+        "payload": exactjson.loads(payload.encode()) if payload is not None else None,
         "duplicate_of": dup,
     }

@@ -98,7 +98,10 @@ class FieldSpec:
 def extract(fields: Sequence[FieldSpec], document: Any) -> tuple[dict[str, Any], str | None]:
     """The run's ``fields`` (first match per field, unmatched ones left out) and its error.
 
-    The error names every required field that matched nothing, with its JSONPath.
+    The error names every required field that matched nothing, or whose first match is ``null``
+    or ``""``, with its JSONPath. Treating a null or empty value as missing is an assumption:
+    Qualtrics documents no such rule, but a workflow task that needs the value (an email to send
+    a survey to) finds nothing usable in it, so the mock fails the run where it would fail live.
     """
     values: dict[str, Any] = {}
     missing: list[str] = []
@@ -106,6 +109,10 @@ def extract(fields: Sequence[FieldSpec], document: Any) -> tuple[dict[str, Any],
         found, value = spec.first_match(document)
         if found:
             values[spec.name] = value
-        elif spec.required:
-            missing.append(f"required field {spec.name!r} ({spec.jsonpath}) matched nothing")
+        if spec.required:
+            if not found:
+                missing.append(f"required field {spec.name!r} ({spec.jsonpath}) matched nothing")
+            elif value is None or value == "":
+                empty = "null" if value is None else 'an empty string ("")'
+                missing.append(f"required field {spec.name!r} ({spec.jsonpath}) is {empty}")
     return values, ("; ".join(missing) or None)

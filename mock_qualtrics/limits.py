@@ -1,4 +1,8 @@
-"""Qualtrics' limits on a JSON Event: size, content type, nesting, calls per minute, runs per day.
+"""Limits on a JSON Event: size, content type, nesting, calls per minute, runs per day.
+
+Qualtrics documents the size (100 KB), JSON only, 3,000 calls a minute as a leaky bucket and
+300,000 runs a day; the nesting limit and the bucket's size are the mock's assumptions, listed as
+such at ``GET /__admin/behaviours``.
 
 The checks are plain functions and two small counters so that each one is tested alone; the
 trigger blueprint decides their order. Nesting is measured by scanning the body's bytes, never by
@@ -10,9 +14,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import deque
 
-__all__ = ["DailyCounter", "SlidingWindow", "is_json_content_type", "json_depth_exceeds"]
+__all__ = ["DailyCounter", "LeakyBucket", "is_json_content_type", "json_depth_exceeds"]
+
+#: The clock the rate limit reads; a module attribute so that a test can hold time still.
+monotonic = time.monotonic
+#: Retry-After for a call that can never fit (a zero rate or an empty bucket): a day.
+_NEVER = 86_400
 
 _OPEN = frozenset(b"[{")
 _CLOSE = frozenset(b"]}")
@@ -56,32 +64,41 @@ def json_depth_exceeds(body: bytes, limit: int) -> bool:
     return False
 
 
-class SlidingWindow:
-    """At most ``limit`` events per key in any ``window`` seconds."""
+class LeakyBucket:
+    """Qualtrics' documented per-user rate limit: a leaky bucket.
 
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
+    Each accepted call adds one unit to the user's bucket, which drains continuously at
+    ``rate`` units per second (3,000 per 60 s = 50/s by default) and holds at most ``capacity``
+    units (``rate_burst``: Qualtrics documents the leaky bucket and the 3,000/min rate but not the
+    bucket's size, so the default of 50 is an assumption). A call that would overflow the bucket
+    is refused and told how many whole seconds pass before it would fit. Unlike a sliding window,
+    a burst of 3,000 calls in one second is refused after the first ``capacity``, as it is live.
+    """
+
+    def __init__(self, capacity: int, rate: float) -> None:
+        self.capacity = capacity
+        self.rate = rate
         self._lock = threading.Lock()
-        self._times: dict[str, deque[float]] = {}
+        self._level: dict[str, tuple[float, float]] = {}  # key -> (level, at)
 
     def acquire(self, key: str, now: float | None = None) -> int:
-        """Take a slot: 0 on success, else whole seconds (>= 1) until a slot frees."""
-        now = time.monotonic() if now is None else now
+        """Add one call: 0 when it fits, else whole seconds (>= 1) until it would fit."""
+        now = monotonic() if now is None else now
         with self._lock:
-            times = self._times.setdefault(key, deque())
-            while times and times[0] <= now - self.window:
-                times.popleft()
-            if len(times) >= self.limit:
-                if not times:  # limit 0: never frees
-                    return max(1, math.ceil(self.window))
-                return max(1, math.ceil(times[0] + self.window - now))
-            times.append(now)
+            level, at = self._level.get(key, (0.0, now))
+            if self.rate > 0:
+                level = max(0.0, level - (now - at) * self.rate)
+            if level + 1 > self.capacity:
+                self._level[key] = (level, now)
+                if self.rate <= 0 or self.capacity < 1:  # never drains, or never fits
+                    return _NEVER
+                return max(1, math.ceil((level + 1 - self.capacity) / self.rate))
+            self._level[key] = (level + 1, now)
             return 0
 
     def clear(self) -> None:
         with self._lock:
-            self._times.clear()
+            self._level.clear()
 
 
 class DailyCounter:

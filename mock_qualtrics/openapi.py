@@ -138,7 +138,21 @@ _SCHEMAS: dict[str, Any] = {
             "fields": {"type": "object"},
             "error": {"type": ["string", "null"]},
             "payload": {},
-            "duplicate_of": {"type": ["string", "null"]},
+            "duplicate_of": {
+                "type": ["string", "null"],
+                "description": "the id of an earlier run of the same workflow with the same"
+                " Idempotency-Key or body bytes (an extension: Qualtrics has no such field)",
+            },
+        },
+    },
+    "Behaviour": {
+        "type": "object",
+        "required": ["name", "value", "source", "reference"],
+        "properties": {
+            "name": {"type": "string"},
+            "value": {},
+            "source": {"enum": ["documented", "assumed", "extension"]},
+            "reference": {"type": "string"},
         },
     },
     "Event": {
@@ -471,6 +485,16 @@ def _paths() -> dict[str, Any]:
                 "responses": {"204": {"description": "all faults removed"}},
             },
         },
+        "/__admin/behaviours": {
+            "get": {
+                "operationId": "listBehaviours",
+                "description": "Every behaviour of the mock, with its value in this mock's config"
+                " and its source: documented (with the page), assumed, or extension.",
+                "responses": {
+                    "200": _json({"type": "array", "items": _ref("Behaviour")}, "behaviours")
+                },
+            }
+        },
         "/__admin/openapi.json": {
             "get": {
                 "operationId": "openapi",
@@ -479,6 +503,30 @@ def _paths() -> dict[str, Any]:
             },
         },
     }
+
+
+def _guarded(paths: dict[str, Any]) -> dict[str, Any]:
+    """Add the admin surface's guard answers (:mod:`mock_qualtrics.guard`) to every operation."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            responses = operation["responses"]
+            if operation.get("security") != []:
+                responses["401"] = _error("the mock has an admin token and it was not sent")
+                responses["429"] = _error(
+                    "too many wrong admin tokens from this client; see Retry-After"
+                )
+            responses["421"] = _error(
+                "the Host header is not a loopback address, localhost or a --public-host name"
+            )
+            if method in ("post", "patch", "delete"):
+                responses["403"] = _error("a cross-origin Origin or Sec-Fetch-Site")
+            if method in ("post", "patch"):
+                responses["415"] = _error("the Content-Type is not application/json")
+            if method == "delete":
+                responses["400"] = _error("a DELETE takes no body")
+    return paths
 
 
 def document() -> dict[str, Any]:
@@ -492,7 +540,7 @@ def document() -> dict[str, Any]:
             "Qualtrics JSON Event mock. When the mock has an admin token, every "
             "operation but health needs it as a bearer token.",
         },
-        "paths": _paths(),
+        "paths": _guarded(_paths()),
         "components": {
             "schemas": _SCHEMAS,
             "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from . import exactjson
 from .jsonpath_fields import FieldSpec, extract
 
 __all__ = ["FINISHED", "EventRow", "Outcome", "PendingRun", "iso", "redact"]
@@ -86,7 +87,11 @@ class PendingRun:
         values, error = extract(self.fields, self.document)
         stamp = iso(now)
         return Outcome(
-            "Failed" if error else "Succeeded", stamp, stamp, orjson.dumps(values).decode(), error
+            "Failed" if error else "Succeeded",
+            stamp,
+            stamp,
+            exactjson.dumps(values).decode(),
+            error,
         )
 
 

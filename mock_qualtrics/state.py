@@ -21,7 +21,7 @@ from flask import Flask, current_app
 from .auth import Lockout, UserRegistry
 from .faults import FaultPlan
 from .idempotency import IdempotencyKeys
-from .limits import DailyCounter, SlidingWindow
+from .limits import DailyCounter, LeakyBucket
 from .ops import Batch, DeleteWorkflow, Op, SaveUser, SaveWorkflow, Wipe
 from .store import Store, open_store
 from .workflows import User, ValidationError, Workflow, parse_user, parse_workflow, token_digest
@@ -45,7 +45,9 @@ class MockState:
             float(config["LOCKOUT_WINDOW"]),
             float(config["LOCKOUT_SECONDS"]),
         )
-        self.rate = SlidingWindow(int(config["RATE_LIMIT"]), float(config["RATE_WINDOW"]))
+        self.rate = LeakyBucket(
+            int(config["RATE_BURST"]), int(config["RATE_LIMIT"]) / float(config["RATE_WINDOW"])
+        )
         self.keys: IdempotencyKeys | None = None
         if config["EXTENSION_IDEMPOTENCY_KEYS"]:
             self.keys = IdempotencyKeys(float(config["IDEMPOTENCY_TTL"]))

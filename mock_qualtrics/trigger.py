@@ -1,6 +1,6 @@
 """The JSON Event trigger: ``POST /inbound-event/v1/events/json/triggers?urlTokenId=...``.
 
-Order of checks (each rejection is journalled with its outcome):
+Order of checks (assumed: Qualtrics documents none; each rejection is journalled with its outcome):
 
 1. injected faults (before anything else): ``fault``
 2. client locked out after repeated auth failures: 429 ``locked-out``
@@ -10,16 +10,18 @@ Order of checks (each rejection is journalled with its outcome):
    unparsable: 400 ``invalid-json``; nested too deep: 400 ``too-deep``
 6. only with the idempotency-keys extension: an Idempotency-Key seen within 24 h gets 202 with
    the first requestId, ``duplicate``
-7. calls per minute per user, runs per day: 429 ``rate-limited`` with Retry-After
+7. calls per user (a leaky bucket), runs per day: 429 ``rate-limited`` with Retry-After
 8. disabled workflow: 202 ``disabled`` and no run; otherwise 202 ``accepted`` and a queued run.
 
 Qualtrics documents no deduplication, so by default a repeated Idempotency-Key, or a body repeated
 byte for byte, makes a second run like Qualtrics would; the store marks it ``duplicate_of`` the
 earlier run so that a test can count duplicates.
 
-The older URL shape (``/JSON/triggers?...&triggerId=...``) is served by the same view; its
-``triggerId`` is looked up as a ``urlTokenId`` first and then as a workflow id (an assumption: the
-public sources do not say what Qualtrics' ``triggerId`` maps to).
+A ``urlTokenId`` matches only a workflow's ``urlTokenId``, never its id. The older URL shape
+(``/JSON/triggers?...&triggerId=...``) is served by the same view; its ``triggerId`` is looked up
+as a ``urlTokenId`` first and then as a workflow id (an assumption: the public sources do not say
+what Qualtrics' ``triggerId`` maps to). Every assumption here is listed, with its source, at
+``GET /__admin/behaviours`` (:mod:`mock_qualtrics.behaviours`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any, NoReturn
 import orjson
 from flask import Blueprint, Response, request
 
+from . import exactjson
 from .envelope import MockError, envelope
 from .ids import new_id
 from .limits import is_json_content_type, json_depth_exceeds
@@ -103,8 +106,11 @@ class _Attempt:
 def trigger(shape: str) -> Response:
     state = current_state()
     config = state.config
-    token = request.args.get("urlTokenId") or request.args.get("triggerId")
+    url_token = request.args.get("urlTokenId")
+    token = url_token or request.args.get("triggerId")
     workflow = state.resolve_trigger(token)
+    if workflow is not None and url_token and workflow.url_token_id != url_token.lower():
+        workflow = None  # a workflow id is no urlTokenId: only the older triggerId may name one
     key = request.headers.get("Idempotency-Key") or None
     if key is not None:
         key = key[:255]
@@ -163,9 +169,7 @@ def trigger(shape: str) -> Response:
             return attempt.accepted(first)
     wait = state.rate.acquire(user_key)
     if wait:
-        attempt.reject(
-            429, "rate-limited", "Too many requests: 3,000 calls per minute", "RATE_LIMITED", wait
-        )
+        attempt.reject(429, "rate-limited", _rate_message(config), "RATE_LIMITED", wait)
     if not workflow.enabled:
         attempt.commit(Journal(attempt.row(202, "disabled")))
         return attempt.accepted()
@@ -203,8 +207,21 @@ def trigger(shape: str) -> Response:
     return attempt.accepted()  # only now: the run and its journal row are committed
 
 
+def _rate_message(config: Any) -> str:
+    """The 429 message, with the numbers this mock is configured with."""
+    limit, window, burst = config["RATE_LIMIT"], config["RATE_WINDOW"], config["RATE_BURST"]
+    return (
+        f"Too many requests: at most {limit:,} calls per {float(window):g} s per user"
+        f" (a leaky bucket of {burst:,} calls draining at {limit / float(window):g}/s)"
+    )
+
+
 def _read_json(attempt: _Attempt, config: Any) -> tuple[Any, bytes]:
-    """The parsed body and its bytes, or a rejection (413, 415, 400)."""
+    """The parsed body and its bytes, or a rejection (413, 415, 400).
+
+    The bytes are what a run stores as its payload; the parsed document (numbers kept as their
+    text, see :mod:`mock_qualtrics.exactjson`) is what its fields are extracted from.
+    """
     limit = int(config["MAX_BODY_BYTES"])
     length = request.content_length
     if length is not None and length > limit:
@@ -224,7 +241,7 @@ def _read_json(attempt: _Attempt, config: Any) -> tuple[Any, bytes]:
     if json_depth_exceeds(body, depth):
         attempt.reject(400, "too-deep", f"JSON nested deeper than {depth} levels", "JSON_TOO_DEEP")
     try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        document = exactjson.loads(body)  # any valid JSON, numbers kept exactly as sent
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         attempt.reject(400, "invalid-json", "The body is not valid JSON", "INVALID_JSON")
     return document, body

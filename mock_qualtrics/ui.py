@@ -2,19 +2,26 @@
 
 Server-rendered Jinja templates (autoescaped, no JavaScript needed), read-only. The views mirror
 Qualtrics' run history: "Successfully started with tasks run" lists Succeeded runs and "Failed to
-start after triggered" lists Failed ones; "All runs" adds a status filter. When an admin token is
-configured the UI asks for it (HTTP Basic, any user name, the token as password).
+start after triggered" lists Failed ones; "All runs" adds a status filter. Runs whose workflow
+was deleted stay listed under "Deleted Workflow", as in Qualtrics. What Qualtrics does not have
+(the ``duplicate_of`` marker, the stored payload, the event journal) is labelled an extension
+where it shows. When an admin token is configured the UI asks for it (HTTP Basic, any user name,
+the token as password).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import orjson
 from flask import Blueprint, abort, render_template, request
 
+from . import exactjson
 from .admin import RUN_STATUSES, check_admin_token
 from .state import current_state
 
-__all__ = ["VIEWS", "bp"]
+__all__ = ["VIEWS", "DeletedWorkflow", "bp"]
 
 bp = Blueprint("ui", __name__, template_folder="templates")
 
@@ -32,19 +39,36 @@ def _guard() -> None:
     check_admin_token()
 
 
+@dataclass(frozen=True, slots=True)
+class DeletedWorkflow:
+    """What the UI shows for runs whose workflow is gone: Qualtrics names it "Deleted Workflow"."""
+
+    id: str
+    name: str = "Deleted Workflow"
+    owner: str = ""
+    enabled: bool = False
+    fields: tuple[Any, ...] = ()
+    deleted: bool = True
+
+
 @bp.get("/")
 def index() -> str:
     state = current_state()
     counts = state.store.run_counts()
-    return render_template("index.html", workflows=state.workflows(), counts=counts)
+    workflows = state.workflows()
+    known = {wf.id for wf in workflows}
+    deleted = [DeletedWorkflow(wid) for wid in sorted(counts) if wid not in known]
+    return render_template("index.html", workflows=workflows, deleted=deleted, counts=counts)
 
 
 @bp.get("/workflows/<workflow_id>")
 def workflow(workflow_id: str) -> str:
     state = current_state()
-    wf = state.workflow(workflow_id)
+    wf: Any = state.workflow(workflow_id)
     if wf is None:
-        abort(404, f"no workflow {workflow_id!r}")
+        if workflow_id not in state.store.run_counts():
+            abort(404, "no workflow with this id")
+        wf = DeletedWorkflow(workflow_id)  # its runs are kept, as Qualtrics keeps them
     view = request.args.get("view", "succeeded")
     if view not in VIEWS:
         view = "succeeded"
@@ -76,14 +100,16 @@ def run(run_id: str) -> str:
     state = current_state()
     record = state.store.get_run(run_id)
     if record is None:
-        abort(404, f"no run {run_id!r}")
+        abort(404, "no run with this id")
     wf = state.workflow(record["workflow_id"])
     payload = (
         None
         if record["payload"] is None
-        else orjson.dumps(record["payload"], option=orjson.OPT_INDENT_2).decode()
+        else exactjson.dumps(record["payload"], option=orjson.OPT_INDENT_2).decode()
     )
-    return render_template("run.html", run=record, wf=wf, payload=payload)
+    # Values as JSON text written by exactjson: Jinja's tojson would round 1.50 to 1.5.
+    fields = {name: exactjson.dumps(value).decode() for name, value in record["fields"].items()}
+    return render_template("run.html", run=record, wf=wf, payload=payload, fields=fields)
 
 
 @bp.get("/events")

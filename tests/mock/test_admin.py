@@ -245,7 +245,7 @@ def test_fault_validation(client: Any) -> None:
 def test_reset(trigger: TriggerActions, client: Any) -> None:
     trigger.post(headers={"Idempotency-Key": "k"})
     client.post("/__admin/faults", json={"status": 500})
-    assert client.post("/__admin/reset").status_code == 200
+    assert client.post("/__admin/reset", json={}).status_code == 200
     assert trigger.runs() == []
     assert trigger.events() == []
     assert trigger.post(headers={"Idempotency-Key": "k"}).status_code == 202  # fault gone

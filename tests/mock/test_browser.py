@@ -1,10 +1,13 @@
-"""The UI in a real headless Chromium (Debian's chromium, driven by Playwright)."""
+"""The UI in a real headless Chromium (Debian's chromium, driven by Playwright), and a page
+from another origin trying to change the mock."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -80,3 +83,73 @@ def test_run_history_views_and_detail(live: LiveMock, page: Any) -> None:
     assert page.locator("h1").inner_text() == "Run details"
     assert "dave@example.com" in page.locator("#fields").inner_text()
     assert "Succeeded" in page.locator("#run").inner_text()
+
+
+EVIL_PAGE = """<!doctype html><html><head><title>evil</title></head><body>
+<form id="f" method="POST" action="{mock}/__admin/reset" enctype="text/plain">
+<input name='{{"everything": true, "x": "' value='"}}'></form>
+<script>
+const reset = "{mock}/__admin/reset";
+const body = JSON.stringify({{everything: true}});
+Promise.allSettled([
+  fetch(reset, {{method: "POST", mode: "no-cors", headers: {{"Content-Type": "text/plain"}}, body}}),
+  fetch(reset, {{method: "POST", headers: {{"Content-Type": "application/json"}}, body}}),
+]).then(() => document.getElementById("f").submit());
+</script></body></html>"""
+
+
+@pytest.fixture
+def evil_site(live: LiveMock) -> Iterator[str]:
+    """A page on another 127.0.0.1 port that tries to wipe the mock as soon as it loads."""
+    page = EVIL_PAGE.format(mock=live.url).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_a_page_from_another_origin_cannot_reset_the_mock(live: LiveMock, evil_site: str) -> None:
+    """Auto-submitted form and fetch()es to /__admin/reset from another port: nothing is reset."""
+    sync_playwright = _browser_or_skip()
+    url = f"{live.url}/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
+    with httpx.Client() as c:
+        c.post(
+            url,
+            json={"identityMap": {"Email": [{"id": "a@example.com"}]}},
+            headers={"X-API-TOKEN": TOKEN},
+        )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-sync"]
+        )
+        page = browser.new_context().new_page()
+        answers: list[int] = []
+        page.on(
+            "response",
+            lambda r: answers.append(r.status) if r.url.endswith("/__admin/reset") else None,
+        )
+        page.goto(evil_site)
+        page.wait_for_url(f"{live.url}/__admin/reset", timeout=15_000)  # the form was submitted
+        page.wait_for_load_state()
+        browser.close()
+    assert 403 in answers  # the requests reached the mock and were refused
+    assert 200 not in answers
+    with httpx.Client(base_url=live.url) as c:
+        runs = c.get(f"/__admin/workflows/{WF}/runs", params={"wait_for": 1, "timeout": 5})
+        assert len(runs.json()["runs"]) == 1
+        assert c.get(f"/__admin/workflows/{WF}").status_code == 200

@@ -75,7 +75,7 @@ def test_every_rule_over_http(live: LiveMock, admin: httpx.Client) -> None:
 
 def test_limits_and_lockout_over_http() -> None:
     with (
-        LiveMock(base_config(RATE_LIMIT=2, LOCKOUT_FAILURES=2)) as live,
+        LiveMock(base_config(RATE_LIMIT=2, RATE_BURST=2, LOCKOUT_FAILURES=2)) as live,
         httpx.Client(base_url=live.url) as admin,
     ):
         assert [post(admin).status_code for _ in range(3)] == [202, 202, 429]

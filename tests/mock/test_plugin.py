@@ -83,7 +83,9 @@ def test_fixture_is_faithful_by_default(mock_qualtrics: MockQualtrics) -> None:
     assert second["duplicate_of"] == first["id"]
 
 
-@pytest.mark.mock_qualtrics(limits={"rate_limit": 1}, extensions={"idempotency_keys": True})
+@pytest.mark.mock_qualtrics(
+    limits={"rate_limit": 1, "rate_burst": 1}, extensions={"idempotency_keys": True}
+)
 def test_marker_configures_the_fixture(mock_qualtrics: MockQualtrics) -> None:
     """The marker takes the mock config file's tables: here a limit and the extension."""
     mock_qualtrics.add_user("u", "t")

@@ -156,13 +156,16 @@ def test_nesting_limit(trigger: TriggerActions) -> None:
 
 
 def test_rate_limit_with_retry_after(make_app: Any) -> None:
-    """Over RATE_LIMIT accepted calls in the window: 429 with whole-second Retry-After >= 1."""
-    app = make_app(RATE_LIMIT=3, RATE_WINDOW=60)
+    """A call that overflows the bucket: 429, whole-second Retry-After, the configured numbers."""
+    app = make_app(RATE_LIMIT=3, RATE_WINDOW=60, RATE_BURST=3)
     t = TriggerActions(app.test_client())
     assert [t.post().status_code for _ in range(3)] == [202] * 3
     r = t.post()
     assert r.status_code == 429
-    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert 1 <= int(r.headers["Retry-After"]) <= 20  # one call drains in 60 / 3 s
+    message = r.get_json()["meta"]["error"]["errorMessage"]
+    assert "at most 3 calls per 60 s" in message
+    assert "bucket of 3 calls" in message
     assert t.events()[0]["outcome"] == "rate-limited"
     assert len(t.runs(wait_for=3, timeout=5)) == 3
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from mock_helpers import WF, TriggerActions
+from mock_helpers import WF, TriggerActions, base_config
+
+from mock_qualtrics import create_app
+from mock_qualtrics.state import current_state
 
 
 def test_index_lists_workflows(client: Any) -> None:
@@ -46,3 +50,59 @@ def test_everything_is_escaped(trigger: TriggerActions, client: Any) -> None:
         html = client.get(page).get_data(as_text=True)
         assert evil not in html
         assert "&lt;script&gt;" in html
+
+
+def test_runs_of_a_deleted_workflow_stay_listed(tmp_path: Any) -> None:
+    """A workflow gone from the store (runs kept in the SQLite file): "Deleted Workflow" in the UI."""
+    db = str(tmp_path / "mock.db")
+    first = create_app(base_config(DATABASE=db))
+    t = TriggerActions(first.test_client())
+    t.post()
+    (run,) = t.runs(wait_for=1, timeout=5)
+    current_state(first).store.close()
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM workflows WHERE id=?", (WF,))
+    conn.close()
+    again = create_app(base_config(DATABASE=db, WORKFLOWS=()))
+    try:
+        client = again.test_client()
+        index = client.get("/").get_data(as_text=True)
+        assert "Deleted Workflow" in index
+        assert f"/workflows/{WF}" in index
+        page = client.get(f"/workflows/{WF}")
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert "Deleted Workflow: Run history" in text
+        assert run["id"] in text
+        detail = client.get(f"/runs/{run['id']}").get_data(as_text=True)
+        assert "Deleted Workflow" in detail
+        assert client.get("/workflows/never-existed").status_code == 404
+    finally:
+        current_state(again).store.close()
+
+
+def test_duplicate_runs_are_marked_and_link_to_the_first(
+    trigger: TriggerActions, client: Any
+) -> None:
+    """The same body twice makes two runs; the second's duplicate_of is a marker linking back."""
+    trigger.post()
+    trigger.post()
+    second, first = trigger.runs(wait_for=2, timeout=5)
+    assert second["duplicate_of"] == first["id"]
+    text = client.get(f"/workflows/{WF}").get_data(as_text=True)
+    assert f'href="/runs/{first["id"]}" title="same Idempotency-Key or body' in text
+    assert text.count("duplicate of ") == 1
+    assert "(extension)" in text
+    detail = client.get(f"/runs/{second['id']}").get_data(as_text=True)
+    assert 'id="duplicate-of"' in detail
+
+
+def test_a_deleted_workflow_keeps_its_runs_in_the_ui(trigger: TriggerActions, client: Any) -> None:
+    """DELETE /__admin/workflows/{id}: its runs list under "Deleted Workflow"."""
+    trigger.post()
+    (run,) = trigger.runs(wait_for=1, timeout=5)
+    assert client.delete(f"/__admin/workflows/{WF}").status_code == 204
+    assert "Deleted Workflow" in client.get("/").get_data(as_text=True)
+    page = client.get(f"/workflows/{WF}").get_data(as_text=True)
+    assert "Deleted Workflow: Run history" in page
+    assert run["id"] in page
