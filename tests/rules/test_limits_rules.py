@@ -8,6 +8,7 @@ the nesting limit is the mock's assumption, passed in here.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -15,7 +16,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_qualtrics import limits
-from mock_qualtrics.limits import DailyCounter, is_json_content_type, json_depth_exceeds
+from mock_qualtrics.limits import (
+    DailyCounter,
+    LeakyBucket,
+    is_json_content_type,
+    json_depth_exceeds,
+)
 
 DAY = 86_400
 
@@ -147,3 +153,69 @@ def test_clear_resets_the_count(clock: Clock) -> None:
     counter.acquire()
     counter.clear()
     assert counter.acquire() == 0
+
+
+@given(st.integers(1, 60), st.integers(1, 100))
+def test_a_bucket_takes_exactly_capacity_calls_at_once(capacity: int, rate: int) -> None:
+    """At one instant, ``capacity`` calls fit; the next waits ceil(1 / rate) s, at least 1."""
+    bucket = LeakyBucket(capacity, float(rate))
+    assert [bucket.acquire("u", now=5.0) for _ in range(capacity)] == [0] * capacity
+    assert bucket.acquire("u", now=5.0) == max(1, math.ceil(1 / rate))
+
+
+@given(st.integers(1, 50), st.integers(1, 60), st.integers(0, 40))
+def test_the_bucket_drains_at_rate_per_second(capacity: int, rate: int, seconds: int) -> None:
+    """A full bucket, ``seconds`` later, holds exactly min(capacity, rate * seconds) more calls."""
+    bucket = LeakyBucket(capacity, float(rate))
+    for _ in range(capacity):
+        bucket.acquire("u", now=0.0)
+    free = min(capacity, rate * seconds)
+    assert [bucket.acquire("u", now=float(seconds)) for _ in range(free)] == [0] * free
+    assert bucket.acquire("u", now=float(seconds)) >= 1
+
+
+def test_a_refused_call_does_not_fill_the_bucket() -> None:
+    """Refusals are not counted: once drained by one call's worth, one call fits again."""
+    bucket = LeakyBucket(2, 0.5)
+    bucket.acquire("u", now=0.0)
+    bucket.acquire("u", now=0.0)
+    assert [bucket.acquire("u", now=0.0) for _ in range(5)] == [2] * 5
+    assert bucket.acquire("u", now=2.0) == 0
+    assert bucket.acquire("u", now=2.0) == 2
+
+
+def test_retry_after_counts_the_overflow() -> None:
+    """Retry-After is the whole seconds until the level is one below capacity: ceil, >= 1."""
+    bucket = LeakyBucket(1, 0.25)
+    bucket.acquire("u", now=0.0)
+    assert bucket.acquire("u", now=0.0) == 4
+    assert bucket.acquire("u", now=3.5) == 1  # 0.125 units over: 0.5 s, rounded up to 1
+
+
+@pytest.mark.parametrize(("capacity", "rate"), [(5, 0.0), (0, 50.0)])
+def test_a_bucket_that_never_drains_or_never_fits_says_a_day(capacity: int, rate: float) -> None:
+    """A zero rate (once full) or zero capacity: Retry-After 86,400, a day."""
+    bucket = LeakyBucket(capacity, rate)
+    for _ in range(capacity):
+        assert bucket.acquire("u", now=0.0) == 0
+    assert bucket.acquire("u", now=1000.0) == 86_400
+
+
+def test_buckets_are_per_key_and_clear_empties_them() -> None:
+    """One user's bucket never fills another's; ``clear`` empties all."""
+    bucket = LeakyBucket(1, 1.0)
+    assert bucket.acquire("a", now=0.0) == 0
+    assert bucket.acquire("b", now=0.0) == 0
+    assert bucket.acquire("a", now=0.0) == 1
+    bucket.clear()
+    assert bucket.acquire("a", now=0.0) == 0
+
+
+def test_the_module_clock_is_read_without_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``now``, the bucket reads ``limits.monotonic`` (which a test can hold still)."""
+    monkeypatch.setattr(limits, "monotonic", lambda: 100.0)
+    bucket = LeakyBucket(1, 1.0)
+    assert bucket.acquire("u") == 0
+    assert bucket.acquire("u") == 1
+    monkeypatch.setattr(limits, "monotonic", lambda: 101.0)
+    assert bucket.acquire("u") == 0
