@@ -90,7 +90,7 @@ class _Offsets:
 
 
 def _skipped_nodes(tree: ast.Module) -> set[int]:
-    """Docstrings, annotations, ``__all__``, f-strings: editing them tests nothing."""
+    """Docstrings, annotations, ``__all__``, f-strings, decorators: editing them tests nothing."""
     skip: set[int] = set()
 
     def mark(node: ast.AST | None) -> None:
@@ -113,6 +113,9 @@ def _skipped_nodes(tree: ast.Module) -> set[int]:
             mark(node.annotation)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             mark(node.returns)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            for decorator in node.decorator_list:  # @dataclass(slots=True): layout, not a rule
+                mark(decorator)
         if isinstance(node, ast.JoinedStr):
             mark(node)
         if isinstance(node, ast.Assign | ast.AnnAssign):

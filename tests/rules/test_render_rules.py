@@ -216,3 +216,31 @@ def test_missing_identity_names_the_namespaces(renderer: Renderer) -> None:
     assert result == Exclusion(
         "missing-identity", "$.identityMap: none of the mapped namespaces (Email, ECID)"
     )
+
+
+def test_event_id_is_the_first_32_hex_of_the_sha256_of_the_keys(renderer: Renderer) -> None:
+    """The Idempotency-Key: sha256 of the dedup keys joined by newlines, 32 hex characters."""
+    import hashlib
+
+    result = renderer.render(profile())
+    assert isinstance(result, Payload)
+    expected = hashlib.sha256("\n".join(result.dedup_keys).encode()).hexdigest()[:32]
+    assert result.event_id == expected
+    two = Payload({}, b"", "x", ("a", "b"))
+    assert two.event_id == hashlib.sha256(b"a\nb").hexdigest()[:32]
+
+
+def test_render_without_a_source_names_only_the_contract(activation: Activation) -> None:
+    """Without ``source`` the violation starts at the contract, with no empty prefix."""
+
+    class Broken(Renderer):
+        def build(self, profile: Any) -> Payload | Exclusion | None:
+            result = super().build(profile)
+            assert isinstance(result, Payload)
+            del result.document["identityMap"]
+            return result
+
+    with pytest.raises(ContractViolation) as caught:
+        Broken(activation).render(profile())
+    assert caught.value.source == ""
+    assert str(caught.value).startswith("breaks contract 'qualtrics-event' at ")
