@@ -231,3 +231,130 @@ def test_the_file_digest_is_of_the_bytes_as_read() -> None:
 
     data = b"\xef\xbb\xbf" + toml()
     assert parse_activation(data, source="a.toml").sha256 == hashlib.sha256(data).hexdigest()
+
+
+def _error(text: str) -> str:
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(text.encode(), source="a.toml")
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('url = "https', 'url = "ftp', "a.toml: destination.url: 'ftp://iad1.qualtrics.com/"),
+        ('api_token_env = "QUALTRICS_API_TOKEN"', 'api_token_env = "1-X"',
+         "a.toml: destination.api_token_env: '1-X' is not an environment variable name (letters, digits, _)"),
+        ('username = "u"', 'username = ""', "a.toml: destination.username: must not be empty"),
+        ('username = "u"', "username = 5", "a.toml: destination.username: expected a string, got int 5"),
+        ('marketing_actions = ["emailTargeting"]', "marketing_actions = 1",
+         "a.toml: destination.marketing_actions: expected an array, got int 1"),
+        ('target = "email"', 'target = "phone"',
+         "a.toml: identities[0].target: 'phone' is not one of 'email', 'external_id'"),
+    ],
+)  # fmt: skip
+def test_schema_errors_name_the_key_and_say_what_is_expected(
+    old: str, new: str, message: str
+) -> None:
+    """Each kind of schema error: the key path in TOML terms and a plain description."""
+    assert _error(HEAD.replace(old, new, 1)).startswith(message)
+
+
+def test_url_pattern_error_says_absolute_url() -> None:
+    """A URL that is not http(s) is described as such."""
+    assert _error(HEAD.replace('url = "https', 'url = "ftp', 1)).endswith(
+        "is not an absolute http(s) URL"
+    )
+
+
+def test_a_bad_workflow_jsonpath_is_described() -> None:
+    """A workflow field JSONPath not starting with $ says so."""
+    text = HEAD + '\n[workflow]\nfields = [{ name = "x", jsonpath = "a.b" }]\n'
+    assert (
+        _error(text)
+        == "a.toml: workflow.fields[0].jsonpath: 'a.b' is not a JSONPath starting with $"
+    )
+
+
+def test_a_bad_dotted_path_is_described() -> None:
+    """An attribute source that is not a dotted path gets the example."""
+    text = HEAD + '\n[[attributes]]\nsource = "a..b"\ntarget = "x"\n'
+    assert _error(text) == (
+        "a.toml: attributes[0].source: 'a..b' is not a dotted path such as person.name.firstName"
+    )
+
+
+def test_no_audiences_needs_at_least_one() -> None:
+    """An empty audiences list: needs at least 1 entry."""
+    text = HEAD.replace(f'[[audiences]]\nid = "{AUDIENCE}"\nname = "Buyers"\n', "audiences = []\n")
+    text = text.replace("audiences = []\n", "")
+    text = "audiences = []\n" + text
+    assert _error(text) == "a.toml: audiences: needs at least 1 entry"
+
+
+def test_errors_come_in_reading_order_with_a_count() -> None:
+    """Several problems: the first in file order is shown, with how many more."""
+    text = HEAD.replace('username = "u"', 'username = ""').replace(
+        'target = "email"', 'target = "x"'
+    )
+    assert _error(text) == "a.toml: destination.username: must not be empty (and 1 more problem)"
+    text = text.replace('api_token_env = "QUALTRICS_API_TOKEN"', 'api_token_env = ""')
+    assert _error(text).endswith("(and 2 more problems)")
+
+
+def test_a_missing_table_is_named_in_reading_order() -> None:
+    """Missing destination and identities: destination first, as a reader meets it."""
+    text = f'[[audiences]]\nid = "{AUDIENCE}"\n'
+    assert _error(text) == "a.toml: destination: required key is missing (and 1 more problem)"
+
+
+def test_an_unknown_key_lists_the_allowed_ones() -> None:
+    """A typo'd key: unknown, with the keys allowed there."""
+    text = HEAD + '\n[consent]\npath = "a.b"\nallow = ["y"]\nallwo = 1\n'
+    assert _error(text) == "a.toml: consent.allwo: unknown key (allowed here: allow, path)"
+
+
+def test_a_duplicate_identity_namespace_is_named() -> None:
+    """The same identityMap namespace twice."""
+    text = HEAD + '\n[[identities]]\nsource = "Email"\ntarget = "external_id"\n'
+    assert _error(text) == (
+        "a.toml: identities[1].source: identityMap namespace 'Email' appears twice (also at identities[0])"
+    )
+
+
+@pytest.mark.parametrize(
+    ("second", "clash"),
+    [("f0", "is the same target as 'f0'"), ("f0.x", "conflicts with 'f0'")],
+)
+def test_target_clashes_are_worded_by_kind(second: str, clash: str) -> None:
+    """The same target twice, or a value and an object at one path."""
+    text = HEAD + attributes(1) + f'\n[[attributes]]\nsource = "a.z"\ntarget = "{second}"\n'
+    assert _error(text) == (
+        f"a.toml: attributes[1].target: '{second}' {clash} (attributes[0].target): "
+        "one payload path cannot hold both a value and an object"
+    )
+
+
+@pytest.mark.parametrize(
+    ("jsonpath", "feeds"),
+    [
+        ("$['f0']", "attributes: a.f0 -> f0"),
+        ('$["f0"]', "attributes: a.f0 -> f0"),
+        ("$.f0.deeper", "attributes: a.f0 -> f0"),
+        ("$.f0[0]", "attributes: a.f0 -> f0"),
+        ("$.f01", None),
+        ("$.identityMap.Email", "identities: Email -> email"),
+        ("$.identityMap['Email'][0].id", "identities: Email -> email"),
+        ("$.identityMap.Phone[0].id", None),
+        ("$.segmentMembership.ups", None),
+    ],
+)
+def test_declared_fields_find_the_mapping_behind_them(jsonpath: str, feeds: str | None) -> None:
+    """Dot or bracket notation, the path itself or under it: the feeding mapping is found."""
+    text = (
+        HEAD
+        + attributes(1)
+        + f'\n[workflow]\nfields = [{{ name = "x", jsonpath = {json.dumps(jsonpath)} }}]\n'
+    )
+    activation = parse_activation(text.encode(), source="a.toml")
+    assert activation.workflow_fields[0].feeds_from == feeds
