@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from connector.activation import load_activation
-from connector.delivery import deliver
+from connector.delivery import DeliveryOptions, deliver
 from connector.render import Payload, Renderer
 from connector.sample import sample_profiles
 
@@ -112,16 +112,22 @@ def main() -> None:
                         profiles,
                         token=TOKEN,
                         state_dir=Path(state),
-                        url=url,
-                        username=USER,
-                        allow_http_loopback=True,
-                        rate_limit=None,
-                        max_in_flight=in_flight,
+                        options=DeliveryOptions(
+                            url=url,
+                            username=USER,
+                            allow_http_loopback=True,
+                            rate_limit=None,
+                            max_in_flight=in_flight,
+                        ),
                     )
                     elapsed = time.perf_counter() - started
                 assert report.delivered == len(bodies), report.as_dict()
                 rate = report.delivered / elapsed
-                verdict = "ok" if rate >= 500 and rate >= 0.4 * baseline else "BELOW TARGET"
+                verdict = (
+                    "ok"
+                    if rate >= 500 and rate >= 0.4 * baseline
+                    else "below target (informational)"
+                )
                 print(
                     f"max_in_flight={in_flight:>2}: connector {rate:7.0f} events/s (durable) | "
                     f"bare httpx loop {baseline:7.0f} events/s | ratio {rate / baseline:5.2f} | {verdict}"

@@ -20,6 +20,7 @@ import orjson
 
 import contracts
 
+from .. import exactjson
 from ..activation import THIRD_PARTY_ACTION, Activation
 from .checks import CHECK_NAMES, DELIVERY_CHECKS, PROPERTY_CHECKS, WORKFLOW_CHECK, CheckResult
 from .delivery_stage import DeliveryPlan, run_delivery
@@ -108,7 +109,10 @@ def show_profile(profile: Any) -> str:
         return value
 
     try:
-        return orjson.dumps(shorten(profile), option=orjson.OPT_INDENT_2).decode()
+        shown = orjson.dumps(
+            shorten(profile), option=orjson.OPT_INDENT_2, default=exactjson.fragment
+        )
+        return shown.decode()
     except TypeError:
         return repr(profile)
 
@@ -119,9 +123,9 @@ def _stage_one(activation: Activation) -> list[CheckResult]:
         "activation.load",
         True,
         f"{activation.source}: {len(activation.identities)} identity and "
-        f"{len(activation.attributes)} "
-        f"attribute mappings, {len(activation.audiences)} audience(s), "
-        f"{len(activation.workflow_fields)} workflow fields ({kind}); "
+        f"{_count(len(activation.attributes), 'attribute mapping')}, "
+        f"{_count(len(activation.audiences), 'audience')}, "
+        f"{_count(len(activation.workflow_fields), 'workflow field')} ({kind}); "
         f"sha256 {activation.sha256[:12]}",
         details="\n".join(f"warning: {w}" for w in activation.warnings),
     )
@@ -307,3 +311,8 @@ def certify(
         n for n in CHECK_NAMES if delivery or n not in DELIVERY_CHECKS
     ]
     return certification
+
+
+def _count(n: int, noun: str, plural: str = "") -> str:
+    """``1 audience``, ``2 audiences`` (evidence lines are read by people)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"

@@ -4,7 +4,8 @@ The client follows no redirect (a 3xx is a permanent failure: a redirected POST 
 profile and the token somewhere else), uses the spec's timeouts, and reads at most
 ``MAX_RESPONSE_BYTES`` of any answer, so a misbehaving endpoint cannot exhaust memory. An attempt
 never raises for HTTP or network trouble: it returns an ``Attempt`` that ``policy.classify``
-judges. Exceptions are reduced to their class name, because httpx exceptions may carry the URL.
+judges. Exceptions are reduced to a few words (``why.transport_reason``), because httpx exceptions may
+carry the URL.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Final
 import httpx
 
 from .auth import QualtricsBasicAuth
+from .why import transport_reason
 
 __all__ = ["MAX_RESPONSE_BYTES", "TIMEOUT", "Attempt", "make_client", "post_event"]
 
@@ -27,10 +29,15 @@ USER_AGENT: Final = "qualtrics-harness"
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """What one POST produced: a status code (``None`` on a network error) and timing."""
+    """What one POST produced: a status code (``None`` on a network error) and timing.
+
+    ``outcome_unknown``: the request may have reached the destination but no answer came back
+    (a read timeout, or the connection dropped after sending), so a run may exist.
+    """
 
     status_code: int | None
     error: str | None = None
+    outcome_unknown: bool = False
     retry_after: str | None = None
     elapsed: float = 0.0
     body: bytes = field(default=b"", repr=False)
@@ -79,5 +86,12 @@ def post_event(client: httpx.Client, url: str, body: bytes, idempotency_key: str
             )
     except httpx.TransportError as exc:
         return Attempt(
-            status_code=None, error=type(exc).__name__, elapsed=time.perf_counter() - started
+            status_code=None,
+            error=transport_reason(exc),
+            outcome_unknown=not isinstance(exc, _NEVER_SENT),
+            elapsed=time.perf_counter() - started,
         )
+
+
+#: Failures that happen before any byte of the request leaves: the outcome is known (no run).
+_NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)

@@ -14,7 +14,14 @@ import respx
 from delivery_helpers import TOKEN, TRIGGER, URL_TOKEN_ID, fast_backoff, profile, profiles
 
 from connector.activation import Activation
-from connector.delivery import Backoff, DeliveryReport, Outbox, deliver, destination_key
+from connector.delivery import (
+    Backoff,
+    DeliveryOptions,
+    DeliveryReport,
+    Outbox,
+    deliver,
+    destination_key,
+)
 from connector.errors import AuthRejected, ContractViolation, StateError, UrlGuardError
 from connector.profiles import ProfileLine
 from connector.render import Renderer
@@ -29,6 +36,12 @@ REPORT_KEYS = [
     "latency_ms",
     "activation_rate",
     "alerts",
+    "unknown_outcome_resends",
+    "dropped",
+    "input_errors",
+    "lines",
+    "outbox",
+    "last_error",
 ]
 
 
@@ -37,7 +50,9 @@ def run(
 ) -> DeliveryReport:
     options.setdefault("backoff", fast_backoff())
     options.setdefault("rate_limit", None)
-    return deliver(activation, items, token=TOKEN, state_dir=state_dir, **options)
+    return deliver(
+        activation, items, token=TOKEN, state_dir=state_dir, options=DeliveryOptions(**options)
+    )
 
 
 def outbox_counts(activation: Activation, state_dir: Path) -> dict[str, int]:
@@ -297,9 +312,10 @@ def test_exclusions_failures_and_skip_rate(
     data = report.as_dict()
     assert data["profiles_received"] == 6
     assert data["identities_activated"] == 1
-    assert data["excluded"] == {"hashed-email": 1, "invalid-profile": 1, "missing-identity": 1}
+    assert data["excluded"] == {"hashed-email": 1, "missing-identity": 1}
+    assert data["input_errors"] == 1
     assert data["failed"] == {"contract-violation": 1}
-    assert report.skip_rate == pytest.approx(0.5)
+    assert report.skip_rate == pytest.approx(2 / 6)
     assert alerts == ["start", "failure"]  # 50% is not over the default alert threshold
 
 
@@ -367,7 +383,10 @@ def test_no_secret_in_reprs_reports_or_the_outbox(
 
     trigger.mock(side_effect=[httpx.Response(503), httpx.Response(400)] + [httpx.Response(202)] * 9)
     sender = Sender(
-        activation, token=TOKEN, state_dir=state_dir, backoff=fast_backoff(), rate_limit=None
+        activation,
+        token=TOKEN,
+        state_dir=state_dir,
+        options=DeliveryOptions(backoff=fast_backoff(), rate_limit=None),
     )
     sender.run(profiles(10))
     texts = [
