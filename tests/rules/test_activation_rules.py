@@ -308,10 +308,15 @@ def test_a_missing_table_is_named_in_reading_order() -> None:
     assert _error(text) == "a.toml: destination: required key is missing (and 1 more problem)"
 
 
-def test_an_unknown_key_lists_the_allowed_ones() -> None:
-    """A typo'd key: unknown, with the keys allowed there."""
-    text = HEAD + '\n[consent]\npath = "a.b"\nallow = ["y"]\nallwo = 1\n'
-    assert _error(text) == "a.toml: consent.allwo: unknown key (allowed here: allow, path)"
+def test_an_unknown_key_suggests_or_lists_the_allowed_ones() -> None:
+    """A near miss gets a suggestion; anything else lists the keys allowed there."""
+    text = HEAD + '\n[consent]\npath = "a.b"\nallow = ["y"]\n'
+    assert (
+        _error(text + "allwo = 1\n") == "a.toml: consent.allwo: unknown key; did you mean 'allow'?"
+    )
+    assert (
+        _error(text + "zzz = 1\n") == "a.toml: consent.zzz: unknown key (allowed here: allow, path)"
+    )
 
 
 def test_a_duplicate_identity_namespace_is_named() -> None:

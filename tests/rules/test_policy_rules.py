@@ -17,7 +17,7 @@ from connector.delivery.policy import Backoff, Verdict, classify, parse_retry_af
 
 #: The default clamp of a Retry-After wait (the connector's documented bounds).
 RETRY_AFTER_MIN = 1.0
-RETRY_AFTER_MAX = 3600.0
+RETRY_AFTER_MAX = 86_400.0
 
 
 class Extreme(random.Random):
@@ -34,7 +34,7 @@ class Extreme(random.Random):
 
 
 def test_defaults_are_the_documented_ones() -> None:
-    """Exponential from 0.5 s, capped at 60 s; a Retry-After is clamped to [1 s, 1 h]."""
+    """Exponential from 0.5 s, capped at 60 s; a Retry-After is clamped to [1 s, 24 h]."""
     backoff = Backoff()
     assert (backoff.base, backoff.cap) == (0.5, 60.0)
     assert (backoff.retry_after_min, backoff.retry_after_max) == (RETRY_AFTER_MIN, RETRY_AFTER_MAX)
@@ -80,7 +80,7 @@ def test_jitter_can_be_zero_without_retry_after() -> None:
 def test_retry_after_and_jitter_the_larger_wins_then_clamped(
     attempt: int, retry_after: float, top: bool
 ) -> None:
-    """With Retry-After the wait is exactly min(1 h, max(1 s, Retry-After, jittered))."""
+    """With Retry-After the wait is exactly min(24 h, max(1 s, Retry-After, jittered))."""
     jittered = min(60.0, 0.5 * 2.0 ** (attempt - 1)) if top else 0.0
     delay = Backoff(rng=Extreme(top)).delay(attempt, retry_after)
     assert delay == min(RETRY_AFTER_MAX, max(RETRY_AFTER_MIN, retry_after, jittered))
@@ -150,7 +150,7 @@ def test_blank_or_non_ascii_digits_are_unusable(value: str) -> None:
 
 def test_verdict_values_are_the_names_reports_use() -> None:
     """Each verdict's value is the word written to the outbox and the reports."""
-    assert [v.value for v in Verdict] == ["delivered", "transient", "permanent", "auth"]
+    assert [v.value for v in Verdict] == ["delivered", "transient", "permanent", "auth", "dropped"]
 
 
 def test_the_random_source_stays_out_of_the_repr() -> None:

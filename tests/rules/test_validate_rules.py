@@ -111,7 +111,7 @@ def test_validators_are_compiled_once_and_named() -> None:
     assert validator is validator_for("qualtrics-event")
     assert validator.name == "qualtrics-event"
     assert repr(validator) == f"ContractValidator('qualtrics-event', version={validator.version!r})"
-    assert validator.version == "1.0.0"
+    assert validator.version == "2.0.0"
 
 
 def test_check_without_a_source_starts_with_the_contract() -> None:
