@@ -130,3 +130,10 @@ def bench(session: nox.Session) -> None:
     for script in sorted(os.listdir("benchmarks")):
         if script.endswith(".py") and not script.startswith("_"):
             session.run("python", f"benchmarks/{script}", *session.posargs)
+
+
+@nox.session(default=False)
+def mutate(session: nox.Session) -> None:
+    """Mutation testing of the rule modules, each against its own tests (tests/mutation/)."""
+    session.install(".", *_group("test"))
+    session.run("python", "tests/mutation/run.py", *session.posargs)

@@ -27,6 +27,8 @@ class TokenBucket:
     ) -> None:
         if rate is not None and rate <= 0:
             raise ValueError(f"rate must be positive or None, got {rate!r}")
+        if burst is not None and burst < 1.0:  # it could never hold a token: acquire() would hang
+            raise ValueError(f"burst must be at least 1, got {burst!r}")
         self.rate = rate
         self.burst = burst if burst is not None else (max(1.0, min(rate, 10.0)) if rate else 1.0)
         self._tokens = self.burst

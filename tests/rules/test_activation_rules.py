@@ -1,0 +1,365 @@
+"""Activation rules the example tests leave open: workflow fields (declared and derived), the
+10-field warning, consent, JSON or TOML by suffix, a BOM, and every destination/audience field.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connector.activation import (
+    MAX_MANUAL_FIELDS,
+    Audience,
+    Consent,
+    Destination,
+    WorkflowField,
+    parse_activation,
+)
+from connector.errors import ActivationError
+
+AUDIENCE = "046456e3-18e1-48a6-9bda-d68547861283"
+URL = "https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId=secret-id"
+HEAD = f"""
+[destination]
+name = "CSAT"
+url = "{URL}"
+username = "u"
+api_token_env = "QUALTRICS_API_TOKEN"
+description = "Post-purchase survey"
+marketing_actions = ["emailTargeting"]
+
+[[audiences]]
+id = "{AUDIENCE}"
+name = "Buyers"
+
+[[identities]]
+source = "Email"
+target = "email"
+"""
+
+
+def toml(extra: str = "") -> bytes:
+    return (HEAD + extra).encode()
+
+
+def attributes(n: int) -> str:
+    return "".join(f'\n[[attributes]]\nsource = "a.f{i}"\ntarget = "f{i}"\n' for i in range(n))
+
+
+def test_destination_and_audience_fields_are_parsed_whole() -> None:
+    """Every destination and audience key arrives in the Activation, unchanged."""
+    activation = parse_activation(toml(), source="a.toml")
+    assert activation.destination == Destination(
+        name="CSAT",
+        url=URL,
+        username="u",
+        api_token_env="QUALTRICS_API_TOKEN",
+        description="Post-purchase survey",
+        marketing_actions=("emailTargeting",),
+    )
+    assert activation.audiences == (Audience(AUDIENCE, "Buyers"),)
+    assert activation.audience_ids == (AUDIENCE,)
+    assert activation.source == "a.toml"
+    assert "secret-id" not in repr(activation.destination)
+    assert "urlTokenId=***" in repr(activation.destination)
+
+
+def test_optional_fields_default_empty() -> None:
+    """Without description, marketing actions, audience name or consent: empty values."""
+    text = HEAD.replace('description = "Post-purchase survey"\n', "")
+    text = text.replace('marketing_actions = ["emailTargeting"]\n', "").replace(
+        'name = "Buyers"\n', ""
+    )
+    activation = parse_activation(text.encode(), source="a.toml")
+    assert (activation.destination.description, activation.destination.marketing_actions) == (
+        "",
+        (),
+    )
+    assert activation.audiences == (Audience(AUDIENCE, ""),)
+    assert activation.consent is None
+    assert activation.warnings == ()
+
+
+def test_consent_is_parsed() -> None:
+    """[consent] gives its path and allowed values, in order."""
+    activation = parse_activation(
+        toml('\n[consent]\npath = "consents.marketing.email.val"\nallow = ["y", "p"]\n'),
+        source="a.toml",
+    )
+    assert activation.consent == Consent("consents.marketing.email.val", ("y", "p"))
+
+
+@given(st.integers(0, 14))
+def test_more_than_ten_fields_warns_exactly_above_ten(extra: int) -> None:
+    """1 identity + n attributes derive 1+n fields; a warning appears iff that is over 10."""
+    activation = parse_activation(toml(attributes(extra)), source="a.toml")
+    count = 1 + extra
+    assert len(activation.workflow_fields) == count
+    warning = (
+        f"a.toml: {count} workflow fields; a Qualtrics workflow defines at most 10 by hand "
+        "(the rest need event capture)"
+    )
+    assert (warning in activation.warnings) is (count > MAX_MANUAL_FIELDS)
+    assert MAX_MANUAL_FIELDS == 10
+
+
+def test_derived_fields_name_their_mapping_and_path() -> None:
+    """Each derived field: the target as name, its JSONPath, optional, and where it comes from."""
+    activation = parse_activation(
+        toml('\n[[identities]]\nsource = "ECID"\ntarget = "external_id"\n' + attributes(1)),
+        source="a.toml",
+    )
+    assert activation.fields_derived is True
+    assert activation.workflow_fields == (
+        WorkflowField("email", "$.identityMap.Email[0].id", False, "identities: Email -> email"),
+        WorkflowField(
+            "external_id", "$.identityMap.ECID[0].id", False, "identities: ECID -> external_id"
+        ),
+        WorkflowField("f0", "$.f0", False, "attributes: a.f0 -> f0"),
+    )
+
+
+def test_derived_identity_names_are_made_unique() -> None:
+    """Three namespaces onto ``external_id`` give external_id, external_id_2, external_id_3."""
+    extra = "".join(
+        f'\n[[identities]]\nsource = "{ns}"\ntarget = "external_id"\n'
+        for ns in ("ECID", "CRM", "Loyalty-ID")
+    )
+    activation = parse_activation(toml(extra), source="a.toml")
+    assert [f.name for f in activation.workflow_fields] == [
+        "email",
+        "external_id",
+        "external_id_2",
+        "external_id_3",
+    ]
+    assert activation.workflow_fields[3].jsonpath == "$.identityMap['Loyalty-ID'][0].id"
+
+
+def test_declared_fields_keep_their_properties() -> None:
+    """Declared fields keep name, JSONPath and ``required``; each names the mapping that feeds it."""
+    activation = parse_activation(
+        toml(
+            attributes(1) + "\n[workflow]\nfields = [\n"
+            '  { name = "mail", jsonpath = "$.identityMap.Email[0].id", required = true },\n'
+            '  { name = "first", jsonpath = "$.f0" },\n'
+            '  { name = "other", jsonpath = "$.nowhere" },\n'
+            "]\n"
+        ),
+        source="a.toml",
+    )
+    assert activation.fields_derived is False
+    assert activation.workflow_fields == (
+        WorkflowField("mail", "$.identityMap.Email[0].id", True, "identities: Email -> email"),
+        WorkflowField("first", "$.f0", False, "attributes: a.f0 -> f0"),
+        WorkflowField("other", "$.nowhere", False, None),
+    )
+
+
+def test_a_duplicate_declared_field_name_is_refused() -> None:
+    """Two workflow fields with one name: refused, pointing at the second."""
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(
+            toml(
+                '\n[workflow]\nfields = [\n  { name = "x", jsonpath = "$.a" },\n'
+                '  { name = "x", jsonpath = "$.b" },\n]\n'
+            ),
+            source="a.toml",
+        )
+    assert caught.value.key_path == "workflow.fields[1].name"
+    assert str(caught.value) == "a.toml: workflow.fields[1].name: field name 'x' appears twice"
+
+
+def test_a_duplicate_audience_names_both_places() -> None:
+    """An audience listed twice is refused at the second, naming the first."""
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(toml(f'\n[[audiences]]\nid = "{AUDIENCE}"\n'), source="a.toml")
+    assert str(caught.value) == (
+        f"a.toml: audiences[1].id: audience '{AUDIENCE}' appears twice (also at audiences[0])"
+    )
+
+
+def _as_json() -> bytes:
+    import tomllib
+
+    return json.dumps(tomllib.loads(HEAD)).encode()
+
+
+@pytest.mark.parametrize("source", ["a.json", "A.JSON", "a", "<stdin>"])
+def test_json_is_read_by_suffix_or_by_content(source: str) -> None:
+    """A .json file, or one without a .toml suffix starting with ``{``, is JSON."""
+    assert parse_activation(_as_json(), source=source).destination.name == "CSAT"
+
+
+def test_a_toml_suffix_is_toml_even_if_it_starts_with_a_brace() -> None:
+    """``.toml`` decides: a JSON body there is a TOML error, named as such."""
+    with pytest.raises(ActivationError, match=r"^a\.TOML: invalid TOML: "):
+        parse_activation(_as_json(), source="a.TOML")
+
+
+def test_a_json_suffix_is_json_even_if_it_looks_like_toml() -> None:
+    """``.json`` decides: a TOML body there is a JSON error with line and column."""
+    with pytest.raises(ActivationError, match=r"^a\.json: invalid JSON: .* \(line 2, column 2\)$"):
+        parse_activation(toml(), source="a.json")
+
+
+@pytest.mark.parametrize("source", ["a.toml", "a.json"])
+def test_a_utf8_bom_is_ignored(source: str) -> None:
+    """A leading UTF-8 BOM (as Windows editors write) is skipped, in TOML and JSON alike."""
+    data = toml() if source.endswith(".toml") else _as_json()
+    activation = parse_activation(b"\xef\xbb\xbf" + data, source=source)
+    assert activation.destination.name == "CSAT"
+
+
+def test_a_bom_before_json_without_a_suffix_is_json() -> None:
+    """Content sniffing happens after the BOM is removed."""
+    assert parse_activation(b"\xef\xbb\xbf" + _as_json(), source="-").destination.name == "CSAT"
+
+
+def test_not_utf8_names_the_byte() -> None:
+    """Bytes that are not UTF-8: the offset and the byte."""
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(b"name = 1\n\xff", source="a.toml")
+    assert str(caught.value) == "a.toml: not UTF-8 text (byte 9: b'\\xff')"
+
+
+def test_the_file_digest_is_of_the_bytes_as_read() -> None:
+    """``sha256`` is the digest of the exact bytes (BOM included), for reports."""
+    import hashlib
+
+    data = b"\xef\xbb\xbf" + toml()
+    assert parse_activation(data, source="a.toml").sha256 == hashlib.sha256(data).hexdigest()
+
+
+def _error(text: str) -> str:
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(text.encode(), source="a.toml")
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('url = "https', 'url = "ftp', "a.toml: destination.url: 'ftp://iad1.qualtrics.com/"),
+        ('api_token_env = "QUALTRICS_API_TOKEN"', 'api_token_env = "1-X"',
+         "a.toml: destination.api_token_env: '1-X' is not an environment variable name (letters, digits, _)"),
+        ('username = "u"', 'username = ""', "a.toml: destination.username: must not be empty"),
+        ('username = "u"', "username = 5", "a.toml: destination.username: expected a string, got int 5"),
+        ('marketing_actions = ["emailTargeting"]', "marketing_actions = 1",
+         "a.toml: destination.marketing_actions: expected an array, got int 1"),
+        ('target = "email"', 'target = "phone"',
+         "a.toml: identities[0].target: 'phone' is not one of 'email', 'external_id'"),
+    ],
+)  # fmt: skip
+def test_schema_errors_name_the_key_and_say_what_is_expected(
+    old: str, new: str, message: str
+) -> None:
+    """Each kind of schema error: the key path in TOML terms and a plain description."""
+    assert _error(HEAD.replace(old, new, 1)).startswith(message)
+
+
+def test_url_pattern_error_says_absolute_url() -> None:
+    """A URL that is not http(s) is described as such."""
+    assert _error(HEAD.replace('url = "https', 'url = "ftp', 1)).endswith(
+        "is not an absolute http(s) URL"
+    )
+
+
+def test_a_bad_workflow_jsonpath_is_described() -> None:
+    """A workflow field JSONPath not starting with $ says so."""
+    text = HEAD + '\n[workflow]\nfields = [{ name = "x", jsonpath = "a.b" }]\n'
+    assert (
+        _error(text)
+        == "a.toml: workflow.fields[0].jsonpath: 'a.b' is not a JSONPath starting with $"
+    )
+
+
+def test_a_bad_dotted_path_is_described() -> None:
+    """An attribute source that is not a dotted path gets the example."""
+    text = HEAD + '\n[[attributes]]\nsource = "a..b"\ntarget = "x"\n'
+    assert _error(text) == (
+        "a.toml: attributes[0].source: 'a..b' is not a dotted path such as person.name.firstName"
+    )
+
+
+def test_no_audiences_needs_at_least_one() -> None:
+    """An empty audiences list: needs at least 1 entry."""
+    text = HEAD.replace(f'[[audiences]]\nid = "{AUDIENCE}"\nname = "Buyers"\n', "audiences = []\n")
+    text = text.replace("audiences = []\n", "")
+    text = "audiences = []\n" + text
+    assert _error(text) == "a.toml: audiences: needs at least 1 entry"
+
+
+def test_errors_come_in_reading_order_with_a_count() -> None:
+    """Several problems: the first in file order is shown, with how many more."""
+    text = HEAD.replace('username = "u"', 'username = ""').replace(
+        'target = "email"', 'target = "x"'
+    )
+    assert _error(text) == "a.toml: destination.username: must not be empty (and 1 more problem)"
+    text = text.replace('api_token_env = "QUALTRICS_API_TOKEN"', 'api_token_env = ""')
+    assert _error(text).endswith("(and 2 more problems)")
+
+
+def test_a_missing_table_is_named_in_reading_order() -> None:
+    """Missing destination and identities: destination first, as a reader meets it."""
+    text = f'[[audiences]]\nid = "{AUDIENCE}"\n'
+    assert _error(text) == "a.toml: destination: required key is missing (and 1 more problem)"
+
+
+def test_an_unknown_key_suggests_or_lists_the_allowed_ones() -> None:
+    """A near miss gets a suggestion; anything else lists the keys allowed there."""
+    text = HEAD + '\n[consent]\npath = "a.b"\nallow = ["y"]\n'
+    assert (
+        _error(text + "allwo = 1\n") == "a.toml: consent.allwo: unknown key; did you mean 'allow'?"
+    )
+    assert (
+        _error(text + "zzz = 1\n") == "a.toml: consent.zzz: unknown key (allowed here: allow, path)"
+    )
+
+
+def test_a_duplicate_identity_namespace_is_named() -> None:
+    """The same identityMap namespace twice."""
+    text = HEAD + '\n[[identities]]\nsource = "Email"\ntarget = "external_id"\n'
+    assert _error(text) == (
+        "a.toml: identities[1].source: identityMap namespace 'Email' appears twice (also at identities[0])"
+    )
+
+
+@pytest.mark.parametrize(
+    ("second", "clash"),
+    [("f0", "is the same target as 'f0'"), ("f0.x", "conflicts with 'f0'")],
+)
+def test_target_clashes_are_worded_by_kind(second: str, clash: str) -> None:
+    """The same target twice, or a value and an object at one path."""
+    text = HEAD + attributes(1) + f'\n[[attributes]]\nsource = "a.z"\ntarget = "{second}"\n'
+    assert _error(text) == (
+        f"a.toml: attributes[1].target: '{second}' {clash} (attributes[0].target): "
+        "one payload path cannot hold both a value and an object"
+    )
+
+
+@pytest.mark.parametrize(
+    ("jsonpath", "feeds"),
+    [
+        ("$['f0']", "attributes: a.f0 -> f0"),
+        ('$["f0"]', "attributes: a.f0 -> f0"),
+        ("$.f0.deeper", "attributes: a.f0 -> f0"),
+        ("$.f0[0]", "attributes: a.f0 -> f0"),
+        ("$.f01", None),
+        ("$.identityMap.Email", "identities: Email -> email"),
+        ("$.identityMap['Email'][0].id", "identities: Email -> email"),
+        ("$.identityMap.Phone[0].id", None),
+        ("$.segmentMembership.ups", None),
+    ],
+)
+def test_declared_fields_find_the_mapping_behind_them(jsonpath: str, feeds: str | None) -> None:
+    """Dot or bracket notation, the path itself or under it: the feeding mapping is found."""
+    text = (
+        HEAD
+        + attributes(1)
+        + f'\n[workflow]\nfields = [{{ name = "x", jsonpath = {json.dumps(jsonpath)} }}]\n'
+    )
+    activation = parse_activation(text.encode(), source="a.toml")
+    assert activation.workflow_fields[0].feeds_from == feeds
