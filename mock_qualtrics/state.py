@@ -66,7 +66,7 @@ class MockState:
         for username, digest in self.store.load_users():
             self.users.put(User(username, digest))
         for body in self.store.load_workflows():
-            self._remember(parse_workflow(body, max_fields=10**6))
+            self._remember(Workflow.from_record(body))
         self._deleted = self.store.load_deleted_workflows()
         if self.keys is not None:
             now = time.time()

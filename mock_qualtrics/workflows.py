@@ -64,6 +64,22 @@ class Workflow:
             "fields": [f.as_dict() for f in self.fields],
         }
 
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Workflow:
+        """The workflow the store saved as :meth:`as_dict` (already validated when saved)."""
+        return cls(
+            id=record["id"],
+            name=record["name"],
+            owner=record["owner"],
+            url_token_id=record["urlTokenId"],
+            enabled=record["enabled"],
+            auth_required=record["auth_required"],
+            fields=tuple(
+                FieldSpec(f["name"], f["jsonpath"], f.get("required", False))
+                for f in record["fields"]
+            ),
+        )
+
 
 def _string(data: Mapping[str, Any], key: str, *, where: str = "") -> str:
     value = data.get(key)
@@ -110,7 +126,7 @@ def _fields(raw: Any, max_fields: int) -> tuple[FieldSpec, ...]:
     return tuple(specs)
 
 
-_WORKFLOW_KEYS = {"id", "name", "owner", "url_token_id", "urlTokenId", "enabled", "auth_required"}
+_WORKFLOW_KEYS = {"id", "name", "owner", "url_token_id", "enabled", "auth_required"}
 
 
 def parse_workflow(
@@ -123,8 +139,8 @@ def parse_workflow(
     if unknown:
         raise ValidationError(f"{sorted(unknown)[0]}: unknown key")
     if existing is not None:
-        if "id" in data or "url_token_id" in data or "urlTokenId" in data:
-            raise ValidationError("id: id and urlTokenId cannot be changed")
+        if "id" in data or "url_token_id" in data:
+            raise ValidationError("id: id and url_token_id cannot be changed")
         merged: dict[str, Any] = {
             "name": existing.name,
             "owner": existing.owner,
@@ -146,7 +162,7 @@ def parse_workflow(
         wf_id = "WF_" + token_hex(8)
     elif not isinstance(wf_id, str) or not _ID.match(wf_id):
         raise ValidationError("id: 1-64 characters of A-Z a-z 0-9 _ . -")
-    token = data.get("url_token_id", data.get("urlTokenId"))
+    token = data.get("url_token_id")
     if token is None:
         token = str(uuid.uuid4())
     elif not isinstance(token, str) or not _UUID.match(token):
