@@ -25,7 +25,7 @@ from ..delivery import DeliveryReport, deliver
 from ..errors import AuthRejected
 from ..render import Payload, Renderer
 from ..sample import sample_profiles
-from .checks import CheckResult
+from .checks import CheckResult, register
 
 __all__ = ["DeliveryPlan", "run_delivery"]
 
@@ -168,6 +168,11 @@ def _timed(
     return CheckResult(name, passed, evidence, time.perf_counter() - started, details)
 
 
+@register(
+    "delivery.one-run-per-event",
+    stage="delivery",
+    title="Every event delivered makes exactly one Succeeded run",
+)
 def _one_run_per_event(session: _Session, plan: DeliveryPlan, note: str) -> CheckResult:
     started = time.perf_counter()
     name = "delivery.one-run-per-event"
@@ -199,6 +204,11 @@ def _one_run_per_event(session: _Session, plan: DeliveryPlan, note: str) -> Chec
     )  # fmt: skip
 
 
+@register(
+    "delivery.wrong-credentials",
+    stage="delivery",
+    title="Wrong credentials stop delivery with a clear error and no run",
+)
 def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
     started = time.perf_counter()
     name = "delivery.wrong-credentials"
@@ -235,6 +245,9 @@ def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
     )
 
 
+@register(
+    "delivery.retries", stage="delivery", title="429 and 5xx answers are retried without loss"
+)
 def _retries(session: _Session, plan: DeliveryPlan) -> CheckResult:
     started = time.perf_counter()
     name = "delivery.retries"
