@@ -71,11 +71,16 @@ def security(session: nox.Session) -> None:
     session.run(
         "bandit", "-q", "-c", "pyproject.toml", "-r", "connector", "mock_qualtrics", "contracts"
     )
+    # pip-audit's own output (a line per pin it could not audit) is kept quiet; its JSON goes to
+    # .ci/audit_latest.py, which audits those pins another way and prints one line per problem
+    # and a one-line summary (exit 1 on any known vulnerability).
+    findings = os.path.join(session.create_tmp(), "pip-audit.json")
     session.run(
-        "pip-audit", "--progress-spinner", "off", "--disable-pip", "--no-deps", "-r", requirements
-    )
-    # Where PyPI's per-version pages are not served, pip-audit skips a pin instead of auditing it.
-    session.run("python", ".ci/audit_latest.py", requirements)
+        "pip-audit", "--progress-spinner", "off", "--disable-pip", "--no-deps", "-r", requirements,
+        "--format", "json", "--output", findings,
+        silent=True, success_codes=[0, 1],
+    )  # fmt: skip
+    session.run("python", ".ci/audit_latest.py", requirements, "--pip-audit-json", findings)
 
 
 @nox.session(default=False)
@@ -108,8 +113,12 @@ def image(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: each prints its rate beside a baseline measured in the same run."""
+    """Benchmarks: each prints its rate beside a baseline measured in the same run.
+
+    The figures are informational: a shared machine makes timings noisy, so a benchmark below
+    its target never fails this session (tests never assert timings either)."""
     session.install(".", *_group("test"), *_group("bench"))
+    session.log("benchmark figures are informational: a result below target does not fail")
     # WireMock, a column of mock_throughput.py, if npm can fetch it (else that column is skipped).
     if shutil.which("npm") and shutil.which("java"):
         node = os.path.join(session.virtualenv.location, "wiremock")

@@ -121,7 +121,11 @@ def main() -> None:
                     elapsed = time.perf_counter() - started
                 assert report.delivered == len(bodies), report.as_dict()
                 rate = report.delivered / elapsed
-                verdict = "ok" if rate >= 500 and rate >= 0.4 * baseline else "BELOW TARGET"
+                verdict = (
+                    "ok"
+                    if rate >= 500 and rate >= 0.4 * baseline
+                    else "below target (informational)"
+                )
                 print(
                     f"max_in_flight={in_flight:>2}: connector {rate:7.0f} events/s (durable) | "
                     f"bare httpx loop {baseline:7.0f} events/s | ratio {rate / baseline:5.2f} | {verdict}"

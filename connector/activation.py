@@ -24,6 +24,7 @@ import jsonpath
 from .errors import ActivationError, GovernanceError
 from .paths import json_path, split_path
 from .redact import redact_url
+from .suggest import did_you_mean
 from .validate import validator_for
 
 __all__ = [
@@ -218,15 +219,42 @@ def _schema_error(document: Any, source: str) -> ActivationError:
         jsonschema.Draft7Validator(validator_for("activation").schema).iter_errors(document),
         key=_reading_order,
     )
-    built = _first_schema_error(errors[0], source)
-    if len(errors) > 1:
-        more = len(errors) - 1
+    built, explained = _typo(errors, source) or (_first_schema_error(errors[0], source), 1)
+    if len(errors) > explained:
+        more = len(errors) - explained
         built = ActivationError(
             f"{built.problem} (and {more} more problem{'s' if more > 1 else ''})",
             file=source,
             key_path=built.key_path,
         )
     return built
+
+
+def _typo(errors: list[Any], source: str) -> tuple[ActivationError, int] | None:
+    """An unknown key close to an allowed one is a probable typo, reported first; the "missing"
+    key it should have been is the same mistake, not another one. ``(error, errors explained)``."""
+    for error in errors:
+        if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+            continue
+        allowed = sorted(error.schema.get("properties", {}))
+        for extra in sorted(set(error.instance) - set(allowed)):
+            guess = did_you_mean(extra, allowed)
+            if guess is None:
+                continue
+            missing = [
+                other
+                for other in errors
+                if other.validator == "required"
+                and list(other.absolute_path) == list(error.absolute_path)
+                and guess in other.validator_value
+                and guess not in error.instance
+            ]
+            problem = f"unknown key; did you mean {guess!r}?"
+            if missing:
+                problem += f" ({guess!r} is required and missing)"
+            key_path = _key_path([*error.absolute_path, extra])
+            return ActivationError(problem, file=source, key_path=key_path), 1 + len(missing)
+    return None
 
 
 def _first_schema_error(error: Any, source: str) -> ActivationError:
@@ -369,8 +397,9 @@ def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> lis
         targets[keys] = index
         bad = [key for key in keys if not _CAMEL_CASE.match(key)]
         if bad:
+            parts = f" ({', '.join(map(repr, bad))})" if bad != [mapping.target] else ""
             warnings.append(
-                f"{source}: {where}: {mapping.target!r} is not camelCase ({', '.join(map(repr, bad))}); "
+                f"{source}: {where}: {mapping.target!r} is not camelCase{parts}; "
                 "Adobe encourages camelCase attribute names"
             )
     return warnings

@@ -19,6 +19,7 @@ import contracts
 
 from .errors import ContractViolation, ViolationDetail
 from .paths import json_path
+from .suggest import did_you_mean
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -99,6 +100,17 @@ def _describe(error: jsonschema.ValidationError) -> str:
         described = error.schema.get("description") if isinstance(error.schema, dict) else None
         what = f" ({described})" if described else ""
         return f"{error.instance!r} does not match the expected format{what}"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = (
+            sorted(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+        )
+        unknown = [key for key in error.instance if key not in allowed]
+        if unknown and allowed:
+            guesses = [(key, did_you_mean(key, allowed)) for key in unknown]
+            return "; ".join(
+                f"{key!r}: unknown key" + (f"; did you mean {guess!r}?" if guess else "")
+                for key, guess in guesses
+            )
     return error.message
 
 

@@ -120,9 +120,9 @@ def _load(activation: Activation) -> CheckResult:
         "activation.load",
         True,
         f"{activation.source}: {len(activation.identities)} identity and "
-        f"{len(activation.attributes)} "
-        f"attribute mappings, {len(activation.audiences)} audience(s), "
-        f"{len(activation.workflow_fields)} workflow fields ({kind}); "
+        f"{_count(len(activation.attributes), 'attribute mapping')}, "
+        f"{_count(len(activation.audiences), 'audience')}, "
+        f"{_count(len(activation.workflow_fields), 'workflow field')} ({kind}); "
         f"sha256 {activation.sha256[:12]}",
         details="\n".join(f"warning: {w}" for w in activation.warnings),
     )
@@ -364,3 +364,8 @@ def certify(
     stages = CERTIFY_STAGES if delivery else CERTIFY_STAGES[:-1]
     assert [c.name for c in certification.checks] == list(names(*stages))  # noqa: S101
     return certification
+
+
+def _count(n: int, noun: str, plural: str = "") -> str:
+    """``1 audience``, ``2 audiences`` (evidence lines are read by people)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"

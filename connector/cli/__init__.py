@@ -13,34 +13,64 @@ import sys
 import click
 
 from ..errors import HarnessError
-from .certify import certify, contracts_group
-from .certify_sender import certify_sender
-from .core import render, sample_profiles_cmd, validate
-from .mock import mock, runs
-from .send import send, test_destination
+from .examples import epilog
+from .lazy import LazyCommand, LazyGroup
 
-__all__ = ["cli", "main"]
+__all__ = ["COMMANDS", "cli", "main"]
+
+#: Every command, imported only when it runs (``-V`` and ``--help`` import none of them).
+COMMANDS: dict[str, LazyCommand] = {
+    "certify": LazyCommand(
+        "connector.cli.certify:certify",
+        "Certify ACTIVATION (default: the bundled example) against the Qualtrics contract.",
+    ),
+    "certify-sender": LazyCommand(
+        "connector.cli.certify_sender:certify_sender",
+        "Certify your own sender: COMMAND runs once against a faithful mock that plays faults.",
+    ),
+    "render": LazyCommand(
+        "connector.cli.core:render",
+        "Render PROFILES (JSON Lines, or - for stdin) into Qualtrics payloads.",
+    ),
+    "validate": LazyCommand(
+        "connector.cli.core:validate",
+        "Check PAYLOAD files (one JSON document, or JSON Lines; - for stdin) against a contract.",
+    ),
+    "sample-profiles": LazyCommand(
+        "connector.cli.core:sample_profiles_cmd",
+        "AEP-format sample profiles for ACTIVATION as JSON Lines (like Adobe's sample-profile API).",
+    ),
+    "send": LazyCommand(
+        "connector.cli.send:send",
+        "Stream PROFILES (JSON Lines, or - for stdin, as lines arrive) to ACTIVATION's workflow.",
+    ),
+    "test-destination": LazyCommand(
+        "connector.cli.send:test_destination",
+        "Send a few profiles once each and print the result like Adobe's destination-testing API.",
+    ),
+    "outbox": LazyCommand(
+        "connector.cli.outbox:outbox",
+        "Show or repair send's outbox: counts, dead letters, retry or purge them.",
+    ),
+    "mock": LazyCommand("connector.cli.mock:mock", "Run the Qualtrics mock."),
+    "runs": LazyCommand("connector.cli.mock:runs", "Show a mock's run history, newest first."),
+    "contracts": LazyCommand(
+        "connector.cli.certify:contracts_group", "Work with the JSON Schema contracts."
+    ),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="qualtrics-harness", prog_name="qharness")
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    epilog=epilog(""),
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(
+    None, "-V", "--version", package_name="qualtrics-harness", prog_name="qharness"
+)
 def cli() -> None:
     """Contract-test and mock the AEP "Qualtrics Automations" destination."""
-
-
-for command in (
-    certify,
-    certify_sender,
-    render,
-    validate,
-    sample_profiles_cmd,
-    send,
-    test_destination,
-    mock,
-    runs,
-    contracts_group,
-):
-    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str] | None) -> int:
     try:
-        code = cli.main(args=argv, prog_name="qharness", standalone_mode=False)
+        # NO_COLOR (https://no-color.org): any non-empty value turns every colour off.
+        color = False if os.environ.get("NO_COLOR") else None
+        code = cli.main(args=argv, prog_name="qharness", standalone_mode=False, color=color)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130

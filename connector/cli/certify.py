@@ -14,6 +14,7 @@ from ..certify import certify as run_certification
 from ..certify.reports import report_kind, write_report
 from ..contracts_diff import diff_schemas, load_schema
 from ._common import ADMIN_TOKEN_ENV, BUNDLED_ACTIVATION, echo_warnings, load_or_bundled
+from .certify_checks import MockTidy, check_mock, check_output_paths
 
 __all__ = ["certify", "contracts_group"]
 
@@ -65,6 +66,11 @@ def _echo_check(result: CheckResult, color: bool) -> None:
         f"its admin token, if it has one, is read from ${ADMIN_TOKEN_ENV}."
     ),
 )
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="With --mock: leave the workflows certification created in the mock (default: delete).",
+)
 @click.pass_context
 def certify(
     ctx: click.Context,
@@ -75,6 +81,7 @@ def certify(
     report: Path | None,
     json_path: Path | None,
     mock_url: str | None,
+    keep: bool,
 ) -> None:
     """Certify ACTIVATION (default: the bundled example) against the Qualtrics contract.
 
@@ -90,6 +97,11 @@ def certify(
     report_format = report_kind(report) if report is not None else None
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)
+    check_output_paths((("--junit", junit), ("--report", report), ("--json", json_path)))
+    admin_token = (os.environ.get(ADMIN_TOKEN_ENV) or None) if mock_url else None
+    tidy = MockTidy(check_mock(mock_url, admin_token)) if mock_url and not keep else None
+    if mock_url and keep:
+        check_mock(mock_url, admin_token).close()
     color = sys.stdout.isatty()
     source = BUNDLED_ACTIVATION if activation is None else activation
     if seed is None:
@@ -98,14 +110,18 @@ def certify(
         f"certifying {source} (sha256 {loaded.sha256[:16]}), {examples} examples, seed {seed}, "
         f"mock: {mock_url or 'embedded'}"
     )
-    result = run_certification(
-        loaded,
-        examples=examples,
-        seed=seed,
-        mock_url=mock_url,
-        mock_admin_token=(os.environ.get(ADMIN_TOKEN_ENV) or None) if mock_url else None,
-        on_check=lambda check: _echo_check(check, color),
-    )
+    try:
+        result = run_certification(
+            loaded,
+            examples=examples,
+            seed=seed,
+            mock_url=mock_url,
+            mock_admin_token=admin_token,
+            on_check=lambda check: _echo_check(check, color),
+        )
+    finally:
+        if tidy is not None:
+            click.echo(tidy.tidy())
     click.echo(f"seed {result.seed}; replay: {result.replay()}; {result.duration:.1f} s")
     for path, kind in ((junit, "junit"), (json_path, "json"), (report, report_format)):
         if path is not None and kind is not None:

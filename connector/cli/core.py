@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import click
 import orjson
@@ -76,13 +79,14 @@ def validate(ctx: click.Context, payloads: tuple[str, ...], contract: str) -> No
     """Check PAYLOAD files (one JSON document, or JSON Lines; - for stdin) against a contract.
 
     Every violation is printed with its JSON path. Event payloads are also held to Qualtrics'
-    102,400-byte limit on the body as sent. Exit 1 if any document is invalid.
+    102,400-byte limit on the body as sent. With --contract activation a file may be TOML, as
+    activation files usually are. Exit 1 if any document is invalid.
     """
     invalid = 0
     for name in payloads:
-        for where, raw in _documents(name):
+        for where, raw in _documents(name, contract):
             try:
-                document = parse_line(raw)
+                document = _parse_document(raw, name, contract)
             except ValueError as exc:
                 invalid += 1
                 click.echo(f"{where}: $: {exc}")
@@ -99,18 +103,40 @@ def validate(ctx: click.Context, payloads: tuple[str, ...], contract: str) -> No
             else:
                 click.echo(f"{where}: valid ({contract} {contracts.version(contract)})")
     if invalid:
-        click.echo(f"{invalid} invalid document(s)", err=True)
+        click.echo(f"{invalid} invalid document{'' if invalid == 1 else 's'}", err=True)
         ctx.exit(1)
 
 
-def _documents(name: str) -> list[tuple[str, bytes]]:
-    """A file's documents: the whole file if it is one JSON value, else each non-blank line."""
+def _parse_document(raw: bytes, name: str, contract: str) -> Any:
+    """JSON; for the activation contract, TOML too (a ``.toml`` file, or anything not JSON)."""
+    if contract != "activation" or name.lower().endswith(".json"):
+        return parse_line(raw)
+    if not name.lower().endswith(".toml"):
+        try:
+            return parse_line(raw)
+        except ValueError:
+            pass
+    try:
+        return tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 (byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"not TOML: {exc}") from None
+
+
+def _documents(name: str, contract: str = "") -> list[tuple[str, bytes]]:
+    """A file's documents: the whole file if it is one JSON value (or a TOML activation), else
+    each non-blank line."""
     label = "<stdin>" if name == "-" else name
     try:
         data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as exc:
         raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from None
     body = data.strip()
+    if contract == "activation" and not name.lower().endswith(".json"):
+        with contextlib.suppress(ValueError):
+            _parse_document(body, name, contract)
+            return [(label, body)]
     try:
         parse_line(body)
     except ValueError:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any, Final
 
 import click
 import httpx
@@ -23,23 +22,25 @@ import orjson
 from ..activation import Activation
 from ..delivery.auth import QualtricsBasicAuth
 from ..delivery.client import make_client, post_event
-from ..delivery.monitor import Alert, DeliveryReport
+from ..delivery.monitor import DeliveryReport
 from ..delivery.secrets import scrub, secret_values
 from ..delivery.sender import Sender
 from ..delivery.urlguard import check_url
+from ..delivery.why import status_reason
 from ..errors import AuthRejected, ContractViolation, SecretError
 from ..profiles import ProfileLine, open_input, read_profiles
 from ..redact import redact_url
 from ..render import Exclusion, Payload, Renderer
 from ..sample import MAX_SAMPLES, sample_profiles
 from ._common import echo_warnings, load_or_bundled
+from .input_lines import CheckedLines, input_size
+from .outbox import dead_letter_hint
+from .progress import SendProgress
 
 __all__ = ["DEFAULT_STATE_DIR", "read_token", "send", "test_destination"]
 
 #: Where ``send`` keeps its outbox unless ``--state`` says otherwise (relative to the cwd).
 DEFAULT_STATE_DIR: Final = ".qharness-state"
-#: Plain (non-terminal) progress lines come at most this often, in seconds.
-PLAIN_PROGRESS_EVERY: Final = 10.0
 
 
 def read_token(activation: Activation) -> str:
@@ -101,6 +102,11 @@ def read_token(activation: Activation) -> str:
     is_flag=True,
     help="Allow plain http, only to 127.0.0.1, ::1 or localhost (the mock).",
 )
+@click.option(
+    "--accept-input-errors",
+    is_flag=True,
+    help="Lines that are not JSON objects are reported but do not fail the run (exit 0).",
+)
 @click.pass_context
 def send(
     ctx: click.Context,
@@ -113,19 +119,24 @@ def send(
     rate: float,
     max_in_flight: int,
     allow_http_loopback: bool,
+    accept_input_errors: bool,
 ) -> None:
     """Stream PROFILES (JSON Lines, or - for stdin, as lines arrive) to ACTIVATION's workflow.
 
     Each event is written to the outbox in --state before it is sent and kept until the
     destination answers 2xx; a later run resumes what is pending, and input already delivered
-    is skipped. Exit 0 when everything read was delivered or excluded; 1 when an event failed,
-    was dead-lettered or is still pending, on 401/403, or over --max-skip-rate; 2 on usage errors.
+    is skipped. A line that is not a JSON object gets its own stderr line. Exit 0 when everything
+    read was delivered or excluded; 1 when an event failed or is still pending, a dead letter
+    (of this run or an earlier one) waits in the outbox, a line was not a JSON object (unless
+    --accept-input-errors), on 401/403, or over --max-skip-rate; 2 on usage errors, and when no
+    line of PROFILES is a JSON object (the input is not JSON Lines).
     """
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)
     check_url(loaded.destination.url, allow_http_loopback=allow_http_loopback)
     token = read_token(loaded)
-    progress = _Progress(sys.stderr)
+    stream = open_input(profiles)
+    progress = SendProgress(sys.stderr, input_size(stream))
     sender = Sender(
         loaded,
         token=token,
@@ -138,14 +149,16 @@ def send(
         on_alert=progress.alert,
         on_progress=progress.update,
     )
-    stream = open_input(profiles)
+    sender.report.accept_input_errors = accept_input_errors
+    lines = CheckedLines(read_profiles(stream), stream, on_error=progress.note)
+    lines.on_position = progress.read_to
     rejected: AuthRejected | None = None
     try:
-        sender.run(read_profiles(stream))
+        sender.run(lines)
     except AuthRejected as exc:
         rejected = exc
     finally:
-        progress.clear()
+        progress.finish()
         if stream is not sys.stdin.buffer:
             stream.close()
     report = sender.report
@@ -154,8 +167,22 @@ def send(
     click.echo(f"send: {report.summary()}")
     if rejected is not None:
         raise rejected
+    lines.raise_if_not_json_lines(profiles)
+    if report.dead_lettered:
+        for line in dead_letter_hint(report.dead_lettered, state_dir):
+            click.echo(line, err=True)
+    if report.ledger.input_errors and not accept_input_errors:
+        click.echo(
+            f"send: {_lines(report.ledger.input_errors)} not a JSON object (listed above); "
+            "fix them, or pass --accept-input-errors to let such lines pass",
+            err=True,
+        )
     if not report.ok:
         ctx.exit(1)
+
+
+def _lines(count: int) -> str:
+    return "1 input line is" if count == 1 else f"{count} input lines are"
 
 
 def _write_report(path: Path, report: DeliveryReport) -> None:
@@ -163,42 +190,6 @@ def _write_report(path: Path, report: DeliveryReport) -> None:
         path.write_bytes(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
     except OSError as exc:
         click.echo(f"error: {path}: cannot write the report: {exc.strerror or exc}", err=True)
-
-
-class _Progress:
-    """A live line on a terminal; on anything else, a plain line every few seconds."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._live = stream.isatty()
-        self._last = time.monotonic()
-        self._shown = False
-
-    def update(self, report: DeliveryReport) -> None:
-        line = (
-            f"{report.profiles_received} received, {report.identities_activated} delivered, "
-            f"{report.excluded.total()} excluded, {report.duplicates_skipped} duplicates, "
-            f"{report.retries} retries"
-        )
-        if self._live:
-            self._stream.write(f"\r\x1b[2K{line}")
-            self._stream.flush()
-            self._shown = True
-        elif time.monotonic() - self._last >= PLAIN_PROGRESS_EVERY:
-            self._last = time.monotonic()
-            self._stream.write(f"progress: {line}\n")
-            self._stream.flush()
-
-    def alert(self, alert: Alert) -> None:
-        self.clear()
-        self._stream.write(f"{alert}\n")
-        self._stream.flush()
-
-    def clear(self) -> None:
-        if self._shown:
-            self._stream.write("\r\x1b[2K")
-            self._stream.flush()
-            self._shown = False
 
 
 @click.command("test-destination")
@@ -237,35 +228,50 @@ def test_destination(
     url = check_url(loaded.destination.url, allow_http_loopback=allow_http_loopback)
     token = read_token(loaded)
     inputs = list(_test_inputs(loaded, profiles, count, seed))
+    label = "sample" if profiles is None else "line"  # one numbering style per run
     renderer = Renderer(loaded)
     results: list[dict[str, Any]] = []
+    failures: list[str] = []
     all_ok = True
     with make_client(
         QualtricsBasicAuth(loaded.destination.username, token), max_connections=1
     ) as client:
         for number, profile in inputs:
+            where = f"{label} {number}"
             try:
-                rendered = renderer.render(profile, source=f"profile {number}")
+                rendered = renderer.render(profile)
             except ContractViolation as exc:
                 all_ok = False
-                click.echo(f"profile {number}: contract-violation: {exc}", err=True)
+                click.echo(f"{where}: contract-violation: {exc}", err=True)
                 continue
             if isinstance(rendered, Exclusion):
-                click.echo(f"profile {number}: {rendered}", err=True)
+                click.echo(f"{where}: {rendered}", err=True)
                 continue
             if rendered is None:
                 click.echo(
-                    f"profile {number}: no change (no activated audience realized or exited)",
-                    err=True,
+                    f"{where}: no change (no activated audience realized or exited)", err=True
                 )
                 continue
             call = _http_call(client, url, rendered, token)
-            all_ok = all_ok and 200 <= call["response"]["code"] < 300
+            code = call["response"]["code"]
+            if not 200 <= code < 300:
+                all_ok = False
+                failures.append(f"{where}: {_call_failure(call, loaded)}")
+                click.echo(failures[-1], err=True)
             results.append(
                 {"aggregationKey": _aggregation_key(loaded, rendered), "httpCalls": [call]}
             )
     document = {"results": results, "inputProfiles": [profile for _, profile in inputs]}
     sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    if failures:
+        calls = len(results)
+        click.echo(
+            f"test-destination: {len(failures)} of {calls} call{'' if calls == 1 else 's'} "
+            f"failed; first: {failures[0]}",
+            err=True,
+        )
+    elif not results:
+        click.echo("test-destination: no profile was sent (see the lines above)", err=True)
     if not all_ok or not results:
         ctx.exit(1)
 
@@ -283,6 +289,20 @@ def _test_inputs(
                 click.echo(f"line {line.number}: invalid-profile: $: {line.error}", err=True)
                 continue
             yield line.number, line.profile
+
+
+def _call_failure(call: dict[str, Any], activation: Activation) -> str:
+    """One line for a call that did not answer 2xx: the status in words and what to do."""
+    code = call["response"]["code"]
+    if code == 0:
+        return f"{call['response']['body']}: is the destination reachable?"
+    hint = {
+        401: f"wrong user name or API token (check ${activation.destination.api_token_env} "
+        f"and destination.username in {activation.source})",
+        403: "the token's user does not own this workflow",
+        404: "no workflow has this URL's urlTokenId (check destination.url)",
+    }.get(code, "see the response body in the output")
+    return f"{status_reason(code)}: {hint}"
 
 
 def _aggregation_key(activation: Activation, payload: Payload) -> dict[str, Any]:

@@ -4,7 +4,8 @@ The client follows no redirect (a 3xx is a permanent failure: a redirected POST 
 profile and the token somewhere else), uses the spec's timeouts, and reads at most
 ``MAX_RESPONSE_BYTES`` of any answer, so a misbehaving endpoint cannot exhaust memory. An attempt
 never raises for HTTP or network trouble: it returns an ``Attempt`` that ``policy.classify``
-judges. Exceptions are reduced to their class name, because httpx exceptions may carry the URL.
+judges. Exceptions are reduced to a few words (``why.transport_reason``), because httpx exceptions may
+carry the URL.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Final
 import httpx
 
 from .auth import QualtricsBasicAuth
+from .why import transport_reason
 
 __all__ = ["MAX_RESPONSE_BYTES", "TIMEOUT", "Attempt", "make_client", "post_event"]
 
@@ -79,5 +81,5 @@ def post_event(client: httpx.Client, url: str, body: bytes, idempotency_key: str
             )
     except httpx.TransportError as exc:
         return Attempt(
-            status_code=None, error=type(exc).__name__, elapsed=time.perf_counter() - started
+            status_code=None, error=transport_reason(exc), elapsed=time.perf_counter() - started
         )

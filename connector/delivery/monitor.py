@@ -1,7 +1,8 @@
 """The run's report and alerts, shaped like AEP's dataflow monitoring.
 
 Counts: profiles received, identities activated (events delivered), excluded by reason, failed by
-reason, duplicates skipped, retries; latency p50/p99 of the requests that delivered an event (the
+reason, duplicates skipped, retries, and each input line's fate (``ledger``, so that the summary
+adds up); latency p50/p99 of the requests that delivered an event (the
 HTTP round trip, in milliseconds); the activation rate (activated / received). Skip rate is
 excluded / received; a duplicate is not a skip. Alerts mirror AEP's (flow run start, success,
 failure, activation skip rate exceeded): each goes to the ``on_alert`` callback (stderr in the
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from .ledger import InputLedger
+
 __all__ = ["DEFAULT_SKIP_ALERT", "Alert", "DeliveryReport", "percentile"]
 
 #: Skip rate above which an alert is raised when ``--max-skip-rate`` is not given.
@@ -26,7 +29,8 @@ DEFAULT_SKIP_ALERT: Final = 0.5
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One alert: ``kind`` is ``start``, ``success``, ``failure`` or ``skip-rate``."""
+    """One alert: ``kind`` is ``start``, ``success``, ``failure``, ``skip-rate`` or
+    ``unreachable`` (every attempt so far failed to connect, nothing delivered yet)."""
 
     kind: str
     message: str
@@ -65,6 +69,12 @@ class DeliveryReport:
     #: Set when the destination answered 401/403 and the run stopped.
     stopped_by: int | None = None
     max_skip_rate: float | None = None
+    #: Where each input line ended up; the summary's arithmetic (see ``ledger``).
+    ledger: InputLedger = field(default_factory=InputLedger)
+    #: Why the last failed attempt failed (``connection refused``, ``http 503 ...``).
+    last_error: str | None = None
+    #: ``--accept-input-errors``: lines that are not JSON objects do not fail the run.
+    accept_input_errors: bool = False
     on_alert: Callable[[Alert], None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -84,12 +94,15 @@ class DeliveryReport:
 
     @property
     def ok(self) -> bool:
-        """Everything read was delivered or excluded, nothing failed or was left pending."""
+        """Everything read was delivered or excluded, nothing failed or was left pending, and
+        no dead letter (of this run or an earlier one) waits in the outbox."""
         return (
             not self.failed
             and self.pending == 0
+            and self.dead_lettered == 0
             and self.stopped_by is None
             and not self.skip_rate_breached
+            and (self.accept_input_errors or self.ledger.input_errors == 0)
         )
 
     def alert(self, kind: str, message: str) -> None:
@@ -115,14 +128,46 @@ class DeliveryReport:
             self.alert("failure", self.summary())
 
     def summary(self) -> str:
-        """One line for people: what was delivered, kept, dead-lettered, excluded and skipped."""
-        failed = ", ".join(f"{reason} {count}" for reason, count in sorted(self.failed.items()))
-        return (
-            f"{self.profiles_received} received, {self.identities_activated} delivered, "
-            f"{self.excluded.total()} excluded, {self.duplicates_skipped} duplicates skipped, "
-            f"{self.retries} retries, {self.pending} pending, {self.dead_lettered} dead-lettered"
-            + (f"; failed: {failed}" if failed else "")
+        """One line for people that adds up: ``N received = a delivered + b excluded + ...``
+        (every input line in one term), then retries, earlier runs' events, the outbox."""
+        ledger = self.ledger
+        terms = [f"{ledger.delivered} delivered"] + [
+            f"{count} {label}"
+            for count, label in (
+                (ledger.already_delivered, "already delivered"),
+                (self.excluded.total(), "excluded"),
+                (self.failed.get("contract-violation", 0), "failed the contract"),
+                (ledger.pending, "pending"),
+                (ledger.dead, "dead-lettered"),
+                (ledger.already_dead, "already dead-lettered"),
+                (ledger.input_errors, _plural(ledger.input_errors, "input error")),
+                (ledger.unchanged, "no change"),
+            )
+            if count
+        ]
+        parts = [f"{self.profiles_received} received = " + " + ".join(terms)]
+        if self.retries:
+            parts.append(_plural(self.retries, "retry", "retries", count=True))
+        if ledger.earlier_delivered or ledger.earlier_dead:
+            parts.append(
+                f"earlier runs' events: {ledger.earlier_delivered} delivered, "
+                f"{ledger.earlier_dead} dead-lettered"
+            )
+        if self.pending or self.dead_lettered:
+            parts.append(
+                f"outbox: {self.pending} pending, "
+                f"{_plural(self.dead_lettered, 'dead letter', count=True)}"
+            )
+        if self.last_error is not None and self.pending:
+            parts.append(f"last error: {self.last_error}")
+        failed = ", ".join(
+            f"{reason} {count}"
+            for reason, count in sorted(self.failed.items())
+            if reason != "contract-violation"
         )
+        if failed:
+            parts.append(f"failed: {failed}")
+        return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON report (PRODUCT.md's keys, in that order)."""
@@ -147,4 +192,14 @@ class DeliveryReport:
                 else None
             ),
             "alerts": alerts,
+            "input_errors": self.ledger.input_errors,
+            "lines": self.ledger.as_dict(),
+            "outbox": {"pending": self.pending, "dead_letters": self.dead_lettered},
+            "last_error": self.last_error,
         }
+
+
+def _plural(n: int, one: str, many: str = "", *, count: bool = False) -> str:
+    """``input error``/``input errors`` by ``n`` (with ``count``: ``1 retry``, ``2 retries``)."""
+    word = one if n == 1 else (many or f"{one}s")
+    return f"{n} {word}" if count else word

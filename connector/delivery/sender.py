@@ -37,6 +37,7 @@ import httpx
 from ..activation import Activation
 from ..errors import AuthRejected, ContractViolation
 from ..profiles import ProfileLine
+from ..redact import redact_url
 from ..render import Exclusion, Payload, Renderer
 from .auth import QualtricsBasicAuth
 from .client import Attempt, make_client, post_event
@@ -46,6 +47,7 @@ from .policy import Backoff, Verdict, classify, parse_retry_after
 from .ratelimit import TokenBucket
 from .secrets import scrub, secret_values
 from .urlguard import check_url
+from .why import CONNECTION_REASONS, status_reason
 
 __all__ = ["Sender", "deliver"]
 
@@ -53,11 +55,15 @@ __all__ = ["Sender", "deliver"]
 MAX_AHEAD: Final = 2000
 #: How often the progress callback is called at most, in seconds.
 PROGRESS_EVERY: Final = 0.5
+#: Failed attempts of one event, all connection errors and nothing delivered yet, after which
+#: the run says at once that the destination cannot be reached (instead of retrying silently).
+UNREACHABLE_AFTER: Final = 3
 
 
 @dataclass(frozen=True, slots=True)
 class _Input:
-    """One rendered input item: kind is ``payload``, ``excluded``, ``failed`` or ``unchanged``."""
+    """One rendered input item: kind is ``payload``, ``excluded``, ``failed``, ``unchanged`` or
+    ``input-error`` (a line that is not a JSON object)."""
 
     kind: str
     payload: Payload | None = None
@@ -142,6 +148,7 @@ class Sender:
         self._tries: dict[str, _Tries] = {}
         self._slotted: set[str] = set()
         self._in_flight = 0
+        self._only_connection_errors = True
         # Shared with the other threads.
         self._inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._slots = threading.Semaphore(MAX_AHEAD)
@@ -172,6 +179,7 @@ class Sender:
                 pool.shutdown(wait=True, cancel_futures=True)
                 client.close()
                 self._persist_leftovers(outbox)
+                report.ledger.close()
                 counts = outbox.counts()
                 report.pending, report.dead_lettered = counts["pending"], counts["dead"]
         report.finish()
@@ -266,12 +274,22 @@ class Sender:
                 report.excluded[item.reason] += 1
             elif item.kind == "failed":
                 report.failed[item.reason] += 1
+            elif item.kind == "input-error":
+                report.ledger.input_errors += 1
+            elif item.kind == "unchanged":
+                report.ledger.unchanged += 1
             self._slots.release()
         stored, duplicates = outbox.add(fresh)
-        for _ in duplicates:
+        for duplicate in duplicates:
             report.duplicates_skipped += 1
+            state = outbox.state_of(duplicate.event_id)
+            if state == "pending":
+                report.ledger.track(duplicate.event_id)
+            else:
+                report.ledger.seen_before(state)
             self._slots.release()
         for event in stored:
+            report.ledger.track(event.event_id)
             self._enqueue(event, slotted=True)
 
     def _settle(self, outbox: Outbox, results: list[_Result]) -> None:
@@ -289,6 +307,7 @@ class Sender:
                 Verdict.TRANSIENT if attempt.status_code is None else classify(attempt.status_code)
             )
             if verdict is Verdict.DELIVERED:
+                self.report.ledger.settled(event.event_id, delivered=True)
                 delivered.append(event.event_id)
                 self.report.latencies.append(attempt.elapsed)
                 self.report.identities_activated += 1
@@ -296,6 +315,7 @@ class Sender:
             elif verdict is Verdict.PERMANENT:
                 code = attempt.status_code
                 dead.append((event.event_id, self._dead_reason(attempt), code))
+                self.report.ledger.settled(event.event_id, delivered=False)
                 self.report.failed[f"http-{code}"] += 1
                 finished.append(event)
             elif verdict is Verdict.AUTH:
@@ -311,12 +331,38 @@ class Sender:
 
     def _retry_later(self, event: StoredEvent, attempt: Attempt, now: float) -> None:
         tries = self._tries[event.event_id]
+        self._say_why(attempt, tries.attempts)
         delay = self._backoff.delay(tries.attempts, parse_retry_after(attempt.retry_after))
         if now + delay - tries.first > self._max_retry_time:
             self.report.failed["retry-time-exceeded"] += 1
             self._hold(event.identity)
             return
         heapq.heappush(self._timers, (now + delay, event.seq, event.identity))
+
+    def _say_why(self, attempt: Attempt, attempts: int) -> None:
+        """Keep the last error for the report; when every attempt so far failed to connect and
+        nothing was delivered, alert once, at once, instead of retrying in silence."""
+        report = self.report
+        reason = (
+            status_reason(attempt.status_code)
+            if attempt.status_code is not None
+            else attempt.error or "no answer"
+        )
+        report.last_error = reason
+        self._only_connection_errors &= reason in CONNECTION_REASONS
+        if (
+            self._only_connection_errors
+            and attempts == UNREACHABLE_AFTER
+            and report.identities_activated == 0
+        ):
+            self._only_connection_errors = False  # said once
+            until = time.strftime("%H:%M:%S", time.localtime(time.time() + self._max_retry_time))
+            report.alert(
+                "unreachable",
+                f"cannot reach {redact_url(self._url)}: {reason}; retrying each event until "
+                f"about {until} (--max-retry-time {self._max_retry_time:g} s), then it stays "
+                "pending for the next run",
+            )
 
     def _dead_reason(self, attempt: Attempt) -> str:
         code = attempt.status_code
@@ -379,16 +425,13 @@ class Sender:
 
     def _persist_leftovers(self, outbox: Outbox) -> None:
         """On an early stop, write what the reader already rendered, so no read line is lost."""
-        leftovers: list[NewEvent] = []
+        leftovers: list[_Input] = []
         with contextlib.suppress(queue.Empty):
             while True:
                 message = self._inbox.get_nowait()
                 if isinstance(message, _Input):
-                    if message.payload is not None:
-                        payload = message.payload
-                        leftovers.append(NewEvent(payload.event_id, payload.identity, payload.body))
-                    self._slots.release()
-        outbox.add(leftovers)
+                    leftovers.append(message)
+        self._accept(outbox, leftovers)  # counted and stored; the next run sends them
         self._slots.release()  # wakes a reader waiting for a slot, so that it sees the stop
 
 
@@ -398,8 +441,10 @@ def _render(renderer: Renderer, item: Any) -> _Input:
     if isinstance(item, ProfileLine):
         source = f"line {item.number}"
         if item.error is not None:
-            return _Input("excluded", reason="invalid-profile")
+            return _Input("input-error", reason="invalid-profile")
         profile = item.profile
+    if not isinstance(profile, dict):
+        return _Input("input-error", reason="invalid-profile")
     try:
         result = renderer.render(profile, source=source)
     except ContractViolation:

@@ -132,8 +132,8 @@ def test_declared_workflow_fields_know_their_feeder() -> None:
         ),
         (
             toml().replace(b"[[identities]]", b"[[identities_]]"),
-            "identities",
-            "required key is missing",
+            "identities_",  # a probable typo is named as one, not as the key it hides
+            "unknown key; did you mean 'identities'? ('identities' is required and missing)",
         ),
         (toml(destination_extra='api_token = "s3cr3t"'), "destination.api_token", "unknown key"),
         (

@@ -26,6 +26,11 @@ REPORT_KEYS = {
     "latency_ms",
     "activation_rate",
     "alerts",
+    # input errors apart from exclusions, each line's fate, the outbox after the run, and why
+    "input_errors",
+    "lines",
+    "outbox",
+    "last_error",
 }
 
 
@@ -127,10 +132,11 @@ def test_send_reads_stdin(
             str(report_path),
         ]
     )
-    assert code == 0
+    assert code == 1  # an input error fails the run unless --accept-input-errors
     report = orjson.loads(report_path.read_bytes())
     assert report["profiles_received"] == 4
-    assert report["excluded"] == {"invalid-profile": 1}
+    assert report["excluded"] == {}
+    assert report["input_errors"] == 1
     assert trigger.call_count == 3
 
 

@@ -29,6 +29,10 @@ REPORT_KEYS = [
     "latency_ms",
     "activation_rate",
     "alerts",
+    "input_errors",
+    "lines",
+    "outbox",
+    "last_error",
 ]
 
 
@@ -297,9 +301,10 @@ def test_exclusions_failures_and_skip_rate(
     data = report.as_dict()
     assert data["profiles_received"] == 6
     assert data["identities_activated"] == 1
-    assert data["excluded"] == {"hashed-email": 1, "invalid-profile": 1, "missing-identity": 1}
+    assert data["excluded"] == {"hashed-email": 1, "missing-identity": 1}
+    assert data["input_errors"] == 1
     assert data["failed"] == {"contract-violation": 1}
-    assert report.skip_rate == pytest.approx(0.5)
+    assert report.skip_rate == pytest.approx(2 / 6)
     assert alerts == ["start", "failure"]  # 50% is not over the default alert threshold
 
 
