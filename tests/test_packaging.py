@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -73,3 +74,14 @@ def test_installed_wheel_finds_the_example_from_another_directory(
         check=True,
     )
     assert result.stdout == EXAMPLE.read_bytes()
+
+
+def test_the_image_build_context_holds_what_the_wheel_force_includes() -> None:
+    """The Containerfile builds the wheel too: each force-included file is copied and not ignored."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    forced = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    containerfile = (ROOT / "Containerfile").read_text(encoding="utf-8")
+    ignore = (ROOT / ".containerignore").read_text(encoding="utf-8").splitlines()
+    for source in forced:
+        assert f"COPY {source} ./{source}" in containerfile, source
+        assert f"!{source}" in ignore, source
