@@ -44,7 +44,47 @@ def _message(error: SchemaError, prefix: str = "") -> str:
         known = schema.get("properties", {})
         extra = sorted(k for k in error.instance if k not in known)
         return f"{_where([extra[0]], where)}: unknown key"
-    return f"{where or 'body'}: {error.message}"
+    return f"{where or 'body'}: {_describe(error)}"
+
+
+_TYPES = {
+    "object": "a JSON object",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+}
+
+
+def _describe(error: SchemaError) -> str:
+    """The rule broken, in words; never the value itself for strings (it may be a token)."""
+    rule: Any = error.validator_value
+    value: Any = error.instance
+    shown = (
+        f", got {value!r}" if isinstance(value, int | float) and not isinstance(value, bool) else ""
+    )
+    match error.validator:
+        case "type":
+            kinds = [rule] if isinstance(rule, str) else list(rule)
+            return "must be " + " or ".join(_TYPES.get(k, k) for k in kinds)
+        case "minLength":
+            return "must not be empty" if rule == 1 else f"must be at least {rule} characters"
+        case "maxLength":
+            return f"must be at most {rule} characters"
+        case "pattern":
+            return "must not be blank" if rule == r"\S" else f"must match {rule}"
+        case "maxItems":
+            return f"at most {rule} items, got {len(value)}"
+        case "minimum":
+            return f"must be at least {rule}{shown}"
+        case "maximum":
+            return f"must be at most {rule}{shown}"
+        case "enum":
+            return "must be one of " + ", ".join(str(v) for v in rule)
+        case "const":
+            return f"must be {rule!r}"
+    return f"breaks the schema's {error.validator!r} rule"
 
 
 class AdminSchema:
@@ -87,7 +127,7 @@ class AdminSchema:
             value = _typed(name, raw, schema.get("type"))
             error = best_match(validator.iter_errors(value))
             if error is not None:
-                raise ValidationError(f"{name}: {error.message}")
+                raise ValidationError(f"{name}: {_describe(error)}")
             values[name] = value
         return values
 

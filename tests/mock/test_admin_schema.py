@@ -98,3 +98,23 @@ def test_run_schema_is_the_run_record_contract() -> None:
     assert run["properties"]["requestId"] == contract["properties"]["requestId"]
     assert run["properties"]["received_at"] == {"$ref": "#/components/schemas/Timestamp"}
     assert schemas["Timestamp"] == contract["definitions"]["timestamp"]
+
+
+def test_a_token_is_never_echoed_in_a_400(client: Any) -> None:
+    """Messages say the rule broken, never the string that broke it (it may be a token)."""
+    secret = "tok-" + "s" * 300
+    message = _error(client.post("/__admin/users", json={"username": "u", "api_token": secret}))
+    assert message == "api_token: must be at most 200 characters"
+    message = _error(client.post("/__admin/users", json={"username": "u", "api_token": 7}))
+    assert message == "api_token: must be a string"
+
+
+def test_the_config_file_is_checked_against_the_same_schemas(make_app: Any) -> None:
+    """A workflows table breaks the same rule the same way as a body, its index in front."""
+    from mock_qualtrics.workflows import ValidationError
+
+    many = [{"name": f"a{i}", "jsonpath": "$.a"} for i in range(3)]
+    with pytest.raises(ValidationError, match=r"^workflows\[0\]\.fields: at most 2 items, got 3$"):
+        make_app(MAX_FIELDS=2, WORKFLOWS=[{"name": "n", "owner": USER, "fields": many}])
+    with pytest.raises(ValidationError, match=r"^users\[0\]\.extra: unknown key$"):
+        make_app(USERS=[{"username": "u", "api_token": "t", "extra": 1}])
