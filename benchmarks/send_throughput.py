@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from connector.activation import load_activation
-from connector.delivery import deliver
+from connector.delivery import DeliveryOptions, deliver
 from connector.render import Payload, Renderer
 from connector.sample import sample_profiles
 
@@ -112,11 +112,13 @@ def main() -> None:
                         profiles,
                         token=TOKEN,
                         state_dir=Path(state),
-                        url=url,
-                        username=USER,
-                        allow_http_loopback=True,
-                        rate_limit=None,
-                        max_in_flight=in_flight,
+                        options=DeliveryOptions(
+                            url=url,
+                            username=USER,
+                            allow_http_loopback=True,
+                            rate_limit=None,
+                            max_in_flight=in_flight,
+                        ),
                     )
                     elapsed = time.perf_counter() - started
                 assert report.delivered == len(bodies), report.as_dict()

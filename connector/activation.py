@@ -41,8 +41,10 @@ __all__ = [
 
 #: Payload keys the renderer fills itself; a mapping may not target them.
 RESERVED_TARGETS: Final = frozenset({"identityMap", "segmentMembership"})
-#: Labels that forbid sending a field to a third party (C12: no export at all).
-EXPORT_BLOCKING_LABELS: Final = frozenset({"C2", "C12"})
+#: C2: no export to a third party (blocks with ``exportToThirdParty``); C12: no export at all.
+NO_THIRD_PARTY_LABEL: Final = "C2"
+NO_EXPORT_LABEL: Final = "C12"
+EXPORT_BLOCKING_LABELS: Final = frozenset({NO_THIRD_PARTY_LABEL, NO_EXPORT_LABEL})
 THIRD_PARTY_ACTION: Final = "exportToThirdParty"
 #: A Qualtrics workflow defines at most this many JSON Event fields by hand.
 MAX_MANUAL_FIELDS: Final = 10
@@ -373,7 +375,8 @@ def _unique(values: list[str], table: str, key: str, what: str, source: str) -> 
 
 def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> list[str]:
     warnings: list[str] = []
-    targets: dict[tuple[str, ...], int] = {}
+    targets: dict[tuple[str, ...], int] = {}  # target key path -> its mapping's index
+    extended: dict[tuple[str, ...], int] = {}  # proper prefix -> first mapping extending it
     for index, mapping in enumerate(attributes):
         where = f"attributes[{index}].target"
         keys = mapping.target_keys
@@ -384,23 +387,30 @@ def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> lis
                 file=source,
                 key_path=where,
             )
-        for other, other_index in targets.items():
-            shorter, longer = sorted((keys, other), key=len)
-            if longer[: len(shorter)] == shorter:
-                clash = "is the same target as" if keys == other else "conflicts with"
-                raise ActivationError(
-                    f"{mapping.target!r} {clash} {'.'.join(other)!r} (attributes[{other_index}].target): "
-                    "one payload path cannot hold both a value and an object",
-                    file=source,
-                    key_path=where,
-                )
+        # A clash is an earlier target equal to this one, a prefix of it, or extending it:
+        # looked up by key path (each target's prefixes are indexed), so n targets cost
+        # O(n * depth), not O(n^2).
+        other = next((keys[:n] for n in range(1, len(keys) + 1) if keys[:n] in targets), None)
+        if other is None and keys in extended:
+            other = attributes[extended[keys]].target_keys
+        if other is not None:
+            other_index = targets.get(other, extended.get(keys, -1))
+            clash = "is the same target as" if keys == other else "conflicts with"
+            raise ActivationError(
+                f"{mapping.target!r} {clash} {'.'.join(other)!r} (attributes[{other_index}].target): "
+                "one payload path cannot hold both a value and an object",
+                file=source,
+                key_path=where,
+            )
         targets[keys] = index
+        for n in range(1, len(keys)):
+            extended.setdefault(keys[:n], index)
         bad = [key for key in keys if not _CAMEL_CASE.match(key)]
         if bad:
             parts = f" ({', '.join(map(repr, bad))})" if bad != [mapping.target] else ""
             warnings.append(
                 f"{source}: {where}: {mapping.target!r} is not camelCase{parts}; "
-                "Adobe encourages camelCase attribute names"
+                "Qualtrics' JSON Event docs recommend camelCase field names"
             )
     return warnings
 
@@ -408,25 +418,35 @@ def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> lis
 def _check_governance(
     attributes: tuple[AttributeMapping, ...], destination: Destination, source: str
 ) -> None:
-    if THIRD_PARTY_ACTION not in destination.marketing_actions:
+    """C12 (no export at all) blocks whatever the marketing actions; C2 (no export to a third
+    party) blocks when the destination declares ``exportToThirdParty``. AEP's data-usage labels:
+    https://experienceleague.adobe.com/en/docs/experience-platform/data-governance/labels/reference
+    """
+    third_party = THIRD_PARTY_ACTION in destination.marketing_actions
+    clashes: list[tuple[int, AttributeMapping, list[str]]] = []
+    for index, mapping in enumerate(attributes):
+        blocking = [label for label in mapping.labels if label == NO_EXPORT_LABEL]
+        if third_party:
+            blocking += [label for label in mapping.labels if label == NO_THIRD_PARTY_LABEL]
+        if blocking:
+            clashes.append((index, mapping, sorted(set(blocking))))
+    if not clashes:
         return
-    clashes = [
-        (
-            index,
-            f"{m.source} ({', '.join(sorted(EXPORT_BLOCKING_LABELS & set(m.labels)))})",
-            m.source,
-        )
-        for index, m in enumerate(attributes)
-        if EXPORT_BLOCKING_LABELS & set(m.labels)
-    ]
-    if clashes:
-        raise GovernanceError(
-            f"governance: marketing action {THIRD_PARTY_ACTION!r} is not allowed for "
-            f"{', '.join(text for _, text, _ in clashes)}; remove the mapping or the marketing action",
-            file=source,
-            key_path=f"attributes[{clashes[0][0]}].labels",
-            fields=[field for _, _, field in clashes],
-        )
+    named = ", ".join(f"{m.source} ({', '.join(labels)})" for _, m, labels in clashes)
+    if any(NO_EXPORT_LABEL in labels for _, _, labels in clashes):
+        why = f"{NO_EXPORT_LABEL} forbids any export"
+        if third_party:
+            why += f" and {NO_THIRD_PARTY_LABEL} forbids {THIRD_PARTY_ACTION!r}"
+        fix = "remove the mapping"
+    else:
+        why = f"marketing action {THIRD_PARTY_ACTION!r} is not allowed"
+        fix = "remove the mapping or the marketing action"
+    raise GovernanceError(
+        f"governance: {why}: {named}; {fix}",
+        file=source,
+        key_path=f"attributes[{clashes[0][0]}].labels",
+        fields=[m.source for _, m, _ in clashes],
+    )
 
 
 def identity_jsonpath(namespace: str) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ActivationError",
@@ -114,8 +115,10 @@ class DeliveryError(HarnessError):
 class AuthRejected(DeliveryError):
     """The destination answered 401 or 403: sending stopped and every event was kept."""
 
-    def __init__(self, status_code: int) -> None:
+    def __init__(self, status_code: int, *, report: Any = None) -> None:
         self.status_code = status_code
+        #: The run's ``DeliveryReport`` up to the stop (``None`` when raised outside a run).
+        self.report = report
         meaning = (
             "unauthorized (wrong user name or API token)"
             if status_code == 401

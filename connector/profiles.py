@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
-
+from . import exactjson
 from .errors import UsageError
 
 __all__ = ["ProfileLine", "open_input", "parse_line", "read_profiles"]
@@ -30,33 +29,12 @@ class ProfileLine:
 
 
 def parse_line(raw: bytes) -> Any:
-    """One JSON document; raises ``ValueError`` with a readable message."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        pass
-    # orjson refuses integers beyond 64 bits, which are still JSON; stdlib also words errors better.
-    import json
+    """One JSON document, every number kept exact; raises ``ValueError`` with a readable message.
 
-    try:
-        document = json.loads(raw, parse_constant=_reject_constant)
-        # stdlib accepts escaped lone surrogates ("\\ud800"), which no UTF-8 body can carry.
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
-        return document
-    except UnicodeEncodeError:
-        raise ValueError(
-            "not JSON this harness accepts: a string holds a lone UTF-16 surrogate"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON: {exc.msg} (column {exc.colno})") from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 (byte {exc.start})") from None
-    except RecursionError:
-        raise ValueError("not JSON this harness accepts: nested too deeply") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    Numbers that no machine type would write back the same (``123456789012345678901234567890``,
+    ``1e400``, ``1.50``) come back as ``exactjson.ExactNumber``, so the payload carries them as sent.
+    """
+    return exactjson.loads(raw)
 
 
 def read_profiles(stream: IO[bytes]) -> Iterator[ProfileLine]:

@@ -16,8 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-import orjson
-
+from . import exactjson
 from .activation import Activation
 from .errors import ContractViolation
 from .paths import MISSING, get_path, json_path, set_path, split_path
@@ -63,13 +62,8 @@ def is_hashed_email(value: str) -> bool:
 
 
 def dumps(document: Any) -> bytes:
-    """The body as sent: compact UTF-8 JSON (orjson; stdlib only for integers beyond 64 bits)."""
-    try:
-        return orjson.dumps(document)
-    except orjson.JSONEncodeError:
-        import json
-
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    """The body as sent: compact UTF-8 JSON, every number exactly as it arrived (``exactjson``)."""
+    return exactjson.dumps(document)
 
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs 3x, on the path of every profile

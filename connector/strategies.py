@@ -22,7 +22,8 @@ sources written ``attributes.X``, the Destination SDK form ``{"attributes": {"X"
 connector must survive: unicode, right-to-left and emoji names, very long values (some push the
 payload over Qualtrics' 102,400 bytes), SHA-256 hashed and invalid emails, missing identities,
 unmapped identity namespaces, attributes and audiences (to prove nothing leaks), ``existing``,
-``exited`` and ``realized`` statuses, both timestamp formats AEP uses
+``exited`` and ``realized`` statuses, any JSON number (``1e400``, ``1.50``, 1,000-digit integers,
+each of which must arrive as written), both timestamp formats AEP uses
 (``2021-06-30T18:40:07.591378Z`` and ``2021-10-26T17:41:55.947+0000``) and consent values that are
 allowed and not. With ``adversarial=False`` every profile is one that should be sent.
 
@@ -40,10 +41,19 @@ from typing import Any, Final
 
 from hypothesis import strategies as st
 
+from . import exactjson
 from .activation import Activation
 from .paths import set_path, split_path
 
-__all__ = ["emails", "identity_ids", "payloads", "profiles", "text_values", "timestamps"]
+__all__ = [
+    "emails",
+    "identity_ids",
+    "number_texts",
+    "payloads",
+    "profiles",
+    "text_values",
+    "timestamps",
+]
 
 #: Fragments adversarial strings are assembled from: plain, accented, RTL, CJK, emoji, controls.
 _FRAGMENTS: Final = (
@@ -194,8 +204,36 @@ def _attribute_values(adversarial: bool) -> st.SearchStrategy[Any]:
         text_values(long=True),
         st.integers(-(2**63), 2**63 - 1),
         st.floats(allow_nan=False, allow_infinity=False),
+        number_texts().map(exactjson.loads),  # as the profile parser hands them over
         st.booleans(),
         st.none(),
+    )
+
+
+def _number_text(
+    negative: bool, whole: int, fraction: str | None, exponent: tuple[str, str, int] | None
+) -> str:
+    text = ("-" if negative else "") + str(whole)
+    if fraction is not None:
+        text += "." + fraction
+    if exponent is not None:
+        text += f"{exponent[0]}{exponent[1]}{exponent[2]}"
+    return text
+
+
+def number_texts() -> st.SearchStrategy[str]:
+    """Any JSON number as text: ``-0``, ``1.50``, ``1e400``, ``5E-324``, 1,000-digit integers.
+
+    Each must arrive byte-exact; parse one with ``connector.profiles.parse_line`` to get the
+    value a profile would hold. Shrinks towards ``0``.
+    """
+    return st.builds(
+        _number_text,
+        st.booleans(),
+        st.one_of(st.integers(0, 2**64 + 1), st.integers(0, 10**1000)),
+        st.none() | st.text("0123456789", min_size=1, max_size=24),
+        st.none()
+        | st.tuples(st.sampled_from("eE"), st.sampled_from(("", "+", "-")), st.integers(0, 500)),
     )
 
 

@@ -4,6 +4,12 @@ jsonschema-rs answers "is this valid?" about a hundred times faster than jsonsch
 because every payload is checked before it may be sent. When the answer is no (rare, and the
 moment a person reads the result), jsonschema produces every error with its JSON path. Both are
 compiled once per contract.
+
+Documents may hold ``exactjson.ExactNumber`` (a number kept as its text), which neither validator
+knows. jsonschema-rs only looks at the values a keyword constrains, and answers "invalid" (or
+raises) where it meets one; for a schema without negation (``not``, ``oneOf``, ``if``) a "valid"
+is therefore trustworthy, and only a "no" is checked again on ``exactjson.plain`` stand-ins. That
+keeps the hot path one call.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import jsonschema_rs
 
 import contracts
 
+from . import exactjson
 from .errors import ContractViolation, ViolationDetail
 from .paths import json_path
 from .suggest import did_you_mean
@@ -40,6 +47,7 @@ class ContractValidator:
         self.schema = contracts.load(name)
         self.version = contracts.version(name)
         self._fast = jsonschema_rs.validator_for(self.schema)
+        self._trust_valid = not _uses_negation(self.schema)
 
     def __repr__(self) -> str:
         return f"ContractValidator({self.name!r}, version={self.version!r})"
@@ -50,10 +58,20 @@ class ContractValidator:
         return validator
 
     def is_valid(self, document: Any) -> bool:
-        return bool(self._fast.is_valid(document))
+        if self._trust_valid:
+            try:
+                if self._fast.is_valid(document):
+                    return True
+            except ValueError:  # "Unsupported type": an ExactNumber where a keyword looked
+                pass
+            else:
+                if not exactjson.contains_exact(document):
+                    return False
+        return bool(self._fast.is_valid(exactjson.plain(document)))
 
     def errors(self, document: Any) -> list[ViolationDetail]:
         """Every violation, ordered by location, each with its JSON path."""
+        document = exactjson.plain(document)
         found = sorted(self._detailed.iter_errors(document), key=lambda e: list(map(str, e.path)))
         return [
             ViolationDetail(json_path(error.absolute_path), _describe(error)) for error in found
@@ -86,6 +104,17 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
 
 _extend: Any = jsonschema.validators.extend  # untyped in types-jsonschema
 _EcmaDraft7Validator = _extend(jsonschema.Draft7Validator, {"pattern": _ecma_pattern})
+
+
+def _uses_negation(schema: Any) -> bool:
+    """Whether a keyword could turn an unrecognised value's "invalid" into a "valid"."""
+    if isinstance(schema, dict):
+        return any(k in schema for k in ("not", "oneOf", "if")) or any(
+            _uses_negation(v) for v in schema.values()
+        )
+    if isinstance(schema, list):
+        return any(_uses_negation(v) for v in schema)
+    return False
 
 
 def _opaque() -> list[ViolationDetail]:

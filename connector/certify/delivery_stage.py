@@ -1,9 +1,10 @@
 """The delivery checks: the real connector, over real HTTP, into a mock's workflow.
 
 Certification creates its own user (random API token: no real token is ever needed) and, per
-check, a workflow whose JSON Event fields are the activation's workflow fields. Profiles go through
-``connector.delivery.deliver`` (outbox, auth, retries) exactly as ``qharness send`` would send
-them; the mock's run history and event journal are the evidence.
+check, a workflow whose JSON Event fields are the activation's workflow fields. Profiles go
+through ``connector.delivery.deliver`` (outbox, auth, retries) exactly as ``qharness send`` would
+send them; the mock's run history and event journal are the evidence. The mock is meant to be
+faithful (no deduplication), so a lost response shows what it does live: a second run.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import jsonpath
 
 from mock_qualtrics.client import MockAdmin
 
+from .. import exactjson
 from ..activation import Activation
-from ..delivery import DeliveryReport, deliver
+from ..delivery import DeliveryOptions, DeliveryReport, deliver
 from ..errors import AuthRejected
 from ..render import Payload, Renderer
 from ..sample import sample_profiles
@@ -33,6 +35,8 @@ __all__ = ["DeliveryPlan", "run_delivery"]
 MAX_FIELDS: Final = 10
 #: Injected before the retry check's delivery: a 429 with Retry-After (costs ~1 s), then a 503.
 RETRY_FAULTS: Final = ({"status": 429, "retry_after": 1, "count": 1}, {"status": 503, "count": 1})
+#: Injected before the one-run check: the mock processes one request, then drops the connection.
+LOST_RESPONSE: Final = {"drop_connection": True, "count": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +99,18 @@ class _Session:
         self, workflow: dict[str, Any], profiles: Sequence[Any], *, token: str | None = None
     ) -> DeliveryReport:
         with tempfile.TemporaryDirectory(prefix="qharness-certify-") as state:
+            options = DeliveryOptions(
+                url=str(workflow["trigger_url"]),
+                username=self.username,
+                allow_http_loopback=True,
+                max_retry_time=30.0,
+            )
             return deliver(
                 self.activation,
                 profiles,
                 token=token or self.token,
                 state_dir=Path(state),
-                url=str(workflow["trigger_url"]),
-                username=self.username,
-                allow_http_loopback=True,
-                max_retry_time=30.0,
+                options=options,
             )
 
 
@@ -112,9 +119,17 @@ def _check_runs(
     workflow_id: str,
     events: dict[str, dict[str, Any]],
     fields: list[dict[str, Any]],
-) -> list[str]:
-    """Problems with the runs: each event exactly one Succeeded run, every field extracted."""
+    *,
+    explained: int = 0,
+) -> tuple[list[str], int]:
+    """Problems with the runs, and how many duplicate runs there were.
+
+    Each event needs a Succeeded run with every field extracted; a second run of one event is
+    a problem unless ``explained`` (resends after a lost response) covers it.
+    """
     runs = admin.wait_for_runs(workflow_id, len(events))
+    if explained:  # the resends' runs may still be finishing
+        runs = admin.wait_for_runs(workflow_id, len(events) + explained, timeout=3)
     journal = admin.events(workflow_id)
     key_of = {
         e["requestId"]: e.get("idempotency_key") for e in journal if e.get("outcome") == "accepted"
@@ -132,12 +147,14 @@ def _check_runs(
             )
             continue
         by_event.setdefault(key, []).append(run)
+    duplicates = 0
     for event_id, document in events.items():
         found = by_event.get(event_id, [])
-        if len(found) != 1:
-            problems.append(f"event {event_id}: {len(found)} runs (expected exactly 1)")
+        if not found:
+            problems.append(f"event {event_id}: no run (lost)")
             continue
-        run = found[0]
+        duplicates += len(found) - 1
+        run = found[-1]  # newest first: the last is the first run
         if run.get("status") != "Succeeded":
             failed.setdefault(f"{run.get('status')}: {run.get('error')}", []).append(event_id)
             continue
@@ -149,17 +166,47 @@ def _check_runs(
                     f"event {event_id}: field {item['name']!r} ({item['jsonpath']}) "
                     "was not extracted"
                 )
-            elif matches and extracted[item["name"]] != matches[0]:
+            elif matches and not _same_value(extracted[item["name"]], matches[0]):
                 problems.append(
                     f"event {event_id}: field {item['name']!r} extracted as "
                     f"{extracted[item['name']]!r:.60}, "
                     f"expected {matches[0]!r:.60}"
                 )
+    if duplicates > explained:
+        problems.insert(
+            0,
+            f"{duplicates} duplicate run(s), only {explained} explained by a resend after a "
+            "lost response: the connector sent an event twice without cause",
+        )
     # One line per distinct run error, not per event: "16 of 16 runs Failed: required field ...".
     for error, event_ids in failed.items():
         shown = ", ".join(event_ids[:3]) + (", ..." if len(event_ids) > 3 else "")
         problems.insert(0, f"{len(event_ids)} of {len(events)} runs {error} (events {shown})")
-    return problems
+    return problems, duplicates
+
+
+def _same_value(extracted: Any, expected: Any) -> bool:
+    """A field value as the admin API reports it, against the payload's.
+
+    The admin client parses with the standard JSON parser, which keeps integers exact but reads
+    ``1.50`` as ``1.5`` and ``1e400`` as infinity; a number is therefore compared as its text when
+    the parse kept it, and as the nearest float otherwise. The mock's own tests prove it keeps the
+    text byte-exact.
+    """
+    if isinstance(expected, list) and isinstance(extracted, list):
+        return len(expected) == len(extracted) and all(
+            _same_value(x, e) for x, e in zip(extracted, expected, strict=True)
+        )
+    if isinstance(expected, dict) and isinstance(extracted, dict):
+        return expected.keys() == extracted.keys() and all(
+            _same_value(extracted[k], expected[k]) for k in expected
+        )
+    wanted = exactjson.number_text(expected)
+    if wanted is None or isinstance(extracted, bool):
+        return bool(extracted == expected)
+    if exactjson.number_text(extracted) == wanted:
+        return True
+    return isinstance(extracted, float) and float(expected) == extracted
 
 
 def _timed(
@@ -174,11 +221,18 @@ def _timed(
     title="Every event delivered makes exactly one Succeeded run",
 )
 def _one_run_per_event(session: _Session, plan: DeliveryPlan, note: str) -> CheckResult:
+    """Every event arrives; a second run is allowed only where a response was lost.
+
+    The mock is faithful (no deduplication, like Qualtrics) and loses one response after
+    processing the request. The connector cannot know the run exists, so it resends: at-least-once
+    delivery makes a duplicate run there, which is reported as evidence, not as a failure.
+    """
     started = time.perf_counter()
     name = "delivery.one-run-per-event"
     profiles = [*plan.profiles, *sample_profiles(session.activation, 4, seed=plan.seed)]
     events = _expected_events(session.activation, profiles)
     workflow = session.workflow("one run per event")
+    session.admin.inject_fault(**LOST_RESPONSE, workflow_id=str(workflow["id"]))
     report = session.deliver(workflow, profiles)
     problems = []
     if report.delivered != len(events) or report.pending or report.dead_lettered:
@@ -187,7 +241,11 @@ def _one_run_per_event(session: _Session, plan: DeliveryPlan, note: str) -> Chec
             f"pending {report.pending}, "
             f"dead-lettered {report.dead_lettered} ({dict(report.failed)})"
         )
-    problems += _check_runs(session.admin, str(workflow["id"]), events, session.fields)
+    resends = report.unknown_outcome_resends
+    found, duplicates = _check_runs(
+        session.admin, str(workflow["id"]), events, session.fields, explained=resends
+    )
+    problems += found
     if problems:
         return _timed(
             name,
@@ -199,8 +257,10 @@ def _one_run_per_event(session: _Session, plan: DeliveryPlan, note: str) -> Chec
     extracted = sum(1 for f in session.fields)
     return _timed(
         name, started, True,
-        f"{len(events)} events sent, {len(events)} runs Succeeded, one each, "
-        f"every field extracted ({extracted} workflow fields){note}",
+        f"{len(events)} events sent, each with a Succeeded run, "
+        f"every field extracted ({extracted} workflow fields){note}; "
+        f"1 response lost after processing: {resends} resend(s) of unknown outcome made "
+        f"{duplicates} duplicate run(s) (at-least-once; Qualtrics does not deduplicate)",
     )  # fmt: skip
 
 
@@ -274,7 +334,7 @@ def _retries(session: _Session, plan: DeliveryPlan) -> CheckResult:
             f"{len(events)} events; delivered {report.delivered}, pending {report.pending}, "
             f"dead-lettered {report.dead_lettered}: events lost"
         )
-    problems += _check_runs(session.admin, workflow_id, events, session.fields)
+    problems += _check_runs(session.admin, workflow_id, events, session.fields)[0]
     if problems:
         return _timed(name, started, False, problems[0], "\n".join(problems[1:]))
     return _timed(

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import orjson
-
+from .. import exactjson
 from ..activation import Activation
 from ..paths import MISSING, get_path, json_path, set_path, split_path
 from ..render import (
@@ -170,8 +169,8 @@ def _judge_payload(result: Payload, expected: Expected, verdicts: Verdicts) -> N
         )
     # Judge the bytes as sent, not the renderer's document: they are what Qualtrics receives.
     try:
-        sent = orjson.loads(result.body)
-    except orjson.JSONDecodeError as exc:
+        sent = exactjson.loads(result.body)
+    except ValueError as exc:
         verdicts.fail("property.contract-valid", f"the body as sent is not JSON: {exc}")
         return
     validator = validator_for("qualtrics-event")
@@ -251,11 +250,16 @@ def _differences(
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal and of the same JSON type (``1 == True`` and ``1 == 1.0`` in Python, not in JSON)."""
+    """Equal and of the same JSON type (``1 == True`` and ``1 == 1.0`` in Python, not in JSON).
+
+    Numbers are compared as the text they are written as, so ``1.50`` arriving as ``1.5`` or a
+    30-digit integer arriving as ``1.2345678901234568e+29`` is a change.
+    """
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return type(a) is type(b) and a == b
+    number = exactjson.number_text(a)
+    if number is not None or exactjson.number_text(b) is not None:
+        return number == exactjson.number_text(b)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):

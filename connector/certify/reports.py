@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from .. import exactjson
 from ..errors import UsageError
 from .runner import Certification
 
@@ -215,13 +216,21 @@ def report_kind(path: Path) -> str:
     raise UsageError(f"--report {str(path)!r}: the file name must end in .md or .html")
 
 
+def _json_default(value: Any) -> Any:
+    """Exact numbers as their JSON text (a shrunk profile may hold one); anything else its repr."""
+    try:
+        return exactjson.fragment(value)
+    except TypeError:
+        return repr(value)
+
+
 def write_report(c: Certification, path: Path, kind: str) -> None:
     """Write a ``junit``, ``json``, ``markdown`` or ``html`` report to ``path``."""
     if kind == "junit":
         data = junit_xml(c)
     elif kind == "json":
         options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
-        data = orjson.dumps(json_report(c), option=options, default=repr) + b"\n"
+        data = orjson.dumps(json_report(c), option=options, default=_json_default) + b"\n"
     elif kind == "html":
         data = html_report(c).encode()
     else:

@@ -20,6 +20,7 @@ import orjson
 
 import contracts
 
+from .. import exactjson
 from ..activation import THIRD_PARTY_ACTION, Activation
 from .checks import CERTIFY_STAGES, CheckResult, names, register, registered
 from .delivery_stage import DeliveryPlan, run_delivery
@@ -108,7 +109,10 @@ def show_profile(profile: Any) -> str:
         return value
 
     try:
-        return orjson.dumps(shorten(profile), option=orjson.OPT_INDENT_2).decode()
+        shown = orjson.dumps(
+            shorten(profile), option=orjson.OPT_INDENT_2, default=exactjson.fragment
+        )
+        return shown.decode()
     except TypeError:
         return repr(profile)
 

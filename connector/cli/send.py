@@ -19,10 +19,13 @@ import click
 import httpx
 import orjson
 
+from .. import exactjson
 from ..activation import Activation
 from ..delivery.auth import QualtricsBasicAuth
 from ..delivery.client import make_client, post_event
 from ..delivery.monitor import DeliveryReport
+from ..delivery.options import RETRY_POLICIES, DeliveryOptions
+from ..delivery.policy import AEP_RETRY_WAITS
 from ..delivery.secrets import scrub, secret_values
 from ..delivery.sender import Sender
 from ..delivery.urlguard import check_url
@@ -41,6 +44,8 @@ __all__ = ["DEFAULT_STATE_DIR", "read_token", "send", "test_destination"]
 
 #: Where ``send`` keeps its outbox unless ``--state`` says otherwise (relative to the cwd).
 DEFAULT_STATE_DIR: Final = ".qharness-state"
+#: Overrides the ``aep`` retry policy's waits (seconds, comma-separated), for tests and demos.
+AEP_WAITS_ENV: Final = "QHARNESS_AEP_RETRY_WAITS"
 
 
 def read_token(activation: Activation) -> str:
@@ -98,6 +103,15 @@ def read_token(activation: Activation) -> str:
     help="Requests in flight at once.",
 )
 @click.option(
+    "--retry-policy",
+    type=click.Choice(RETRY_POLICIES),
+    default="harness",
+    show_default=True,
+    help="harness: backoff, dead letters, stop on 401/403. aep: Adobe's best effort for this "
+    "destination (403, 408, 409, 429, 500, 502, 503, 504 retried twice, after 15 s and 30 s, "
+    "then dropped; anything else dropped at once).",
+)
+@click.option(
     "--allow-http-loopback",
     is_flag=True,
     help="Allow plain http, only to 127.0.0.1, ::1 or localhost (the mock).",
@@ -118,6 +132,7 @@ def send(
     max_retry_time: float,
     rate: float,
     max_in_flight: int,
+    retry_policy: str,
     allow_http_loopback: bool,
     accept_input_errors: bool,
 ) -> None:
@@ -125,11 +140,13 @@ def send(
 
     Each event is written to the outbox in --state before it is sent and kept until the
     destination answers 2xx; a later run resumes what is pending, and input already delivered
-    is skipped. A line that is not a JSON object gets its own stderr line. Exit 0 when everything
-    read was delivered or excluded; 1 when an event failed or is still pending, a dead letter
-    (of this run or an earlier one) waits in the outbox, a line was not a JSON object (unless
-    --accept-input-errors), on 401/403, or over --max-skip-rate; 2 on usage errors, and when no
-    line of PROFILES is a JSON object (the input is not JSON Lines).
+    is skipped. Delivery is at-least-once: an event whose answer never came back (in flight at
+    a kill, or the response lost) is resent and may start a second workflow run; the summary
+    counts such resends. A line that is not a JSON object gets its own stderr line. Exit 0 when
+    everything read was delivered or excluded; 1 when an event failed, was dropped or is still
+    pending, a dead letter (of this run or an earlier one) waits in the outbox, a line was not a
+    JSON object (unless --accept-input-errors), on 401/403, or over --max-skip-rate; 2 on usage
+    errors, and when no line of PROFILES is a JSON object (the input is not JSON Lines).
     """
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)
@@ -137,18 +154,18 @@ def send(
     token = read_token(loaded)
     stream = open_input(profiles)
     progress = SendProgress(sys.stderr, input_size(stream))
-    sender = Sender(
-        loaded,
-        token=token,
-        state_dir=state_dir,
+    options = DeliveryOptions(
         allow_http_loopback=allow_http_loopback,
         rate_limit=rate or None,
         max_in_flight=max_in_flight,
         max_retry_time=max_retry_time,
+        retry_policy=retry_policy,
+        aep_retry_waits=_aep_waits() if retry_policy == "aep" else AEP_RETRY_WAITS,
         max_skip_rate=max_skip_rate,
         on_alert=progress.alert,
         on_progress=progress.update,
     )
+    sender = Sender(loaded, token=token, state_dir=state_dir, options=options)
     sender.report.accept_input_errors = accept_input_errors
     lines = CheckedLines(read_profiles(stream), stream, on_error=progress.note)
     lines.on_position = progress.read_to
@@ -183,6 +200,25 @@ def send(
 
 def _lines(count: int) -> str:
     return "1 input line is" if count == 1 else f"{count} input lines are"
+
+
+def _aep_waits() -> tuple[float, ...]:
+    """Adobe's 15 s and 30 s, or ``$QHARNESS_AEP_RETRY_WAITS`` (seconds, comma-separated).
+
+    The variable exists so that tests and demos can play Adobe's policy without waiting 45 s.
+    """
+    text = os.environ.get(AEP_WAITS_ENV, "").strip()
+    if not text:
+        return AEP_RETRY_WAITS
+    try:
+        waits = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        waits = ()
+    if not waits or any(not 0 <= wait <= 86_400 for wait in waits):
+        raise click.UsageError(
+            f"{AEP_WAITS_ENV}={text!r}: expected seconds separated by commas, such as 15,30"
+        )
+    return waits
 
 
 def _write_report(path: Path, report: DeliveryReport) -> None:
@@ -262,7 +298,9 @@ def test_destination(
                 {"aggregationKey": _aggregation_key(loaded, rendered), "httpCalls": [call]}
             )
     document = {"results": results, "inputProfiles": [profile for _, profile in inputs]}
-    sys.stdout.buffer.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.buffer.write(
+        orjson.dumps(document, option=orjson.OPT_INDENT_2, default=exactjson.fragment) + b"\n"
+    )
     if failures:
         calls = len(results)
         click.echo(

@@ -29,10 +29,15 @@ USER_AGENT: Final = "qualtrics-harness"
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """What one POST produced: a status code (``None`` on a network error) and timing."""
+    """What one POST produced: a status code (``None`` on a network error) and timing.
+
+    ``outcome_unknown``: the request may have reached the destination but no answer came back
+    (a read timeout, or the connection dropped after sending), so a run may exist.
+    """
 
     status_code: int | None
     error: str | None = None
+    outcome_unknown: bool = False
     retry_after: str | None = None
     elapsed: float = 0.0
     body: bytes = field(default=b"", repr=False)
@@ -81,5 +86,12 @@ def post_event(client: httpx.Client, url: str, body: bytes, idempotency_key: str
             )
     except httpx.TransportError as exc:
         return Attempt(
-            status_code=None, error=transport_reason(exc), elapsed=time.perf_counter() - started
+            status_code=None,
+            error=transport_reason(exc),
+            outcome_unknown=not isinstance(exc, _NEVER_SENT),
+            elapsed=time.perf_counter() - started,
         )
+
+
+#: Failures that happen before any byte of the request leaves: the outcome is known (no run).
+_NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)

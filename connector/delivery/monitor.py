@@ -53,7 +53,12 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
 
 @dataclass(slots=True)
 class DeliveryReport:
-    """Counters for one run; ``as_dict()`` is the JSON report. Thread-safe to update."""
+    """Counters for one run; ``as_dict()`` is the JSON report.
+
+    Thread-safe: update through ``add``/``tally``/``latency`` (one lock), and read a consistent
+    copy through ``as_dict``. The sender updates it from its coordinator thread while a progress
+    callback or another thread may read it.
+    """
 
     profiles_received: int = 0
     identities_activated: int = 0
@@ -61,6 +66,11 @@ class DeliveryReport:
     failed: Counter[str] = field(default_factory=Counter)
     duplicates_skipped: int = 0
     retries: int = 0
+    #: Resends of an event whose earlier request got no answer (in flight at a kill, or the
+    #: response lost): each may start a second workflow run, as Qualtrics does not deduplicate.
+    unknown_outcome_resends: int = 0
+    #: ``--retry-policy aep`` only: events given up, by reason, as AEP would drop them.
+    dropped: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list, repr=False)
     alerts: list[Alert] = field(default_factory=list)
     #: Outbox totals after the run (``pending`` includes events kept for the next run).
@@ -98,12 +108,29 @@ class DeliveryReport:
         no dead letter (of this run or an earlier one) waits in the outbox."""
         return (
             not self.failed
+            and not self.dropped
             and self.pending == 0
             and self.dead_lettered == 0
             and self.stopped_by is None
             and not self.skip_rate_breached
             and (self.accept_input_errors or self.ledger.input_errors == 0)
         )
+
+    def add(self, counter: str, amount: int = 1) -> None:
+        """Increase the integer counter named ``counter`` (``retries``, ...) under the lock."""
+        with self._lock:
+            setattr(self, counter, getattr(self, counter) + amount)
+
+    def tally(self, counter: str, reason: str, amount: int = 1) -> None:
+        """Count ``reason`` in the ``excluded``, ``failed`` or ``dropped`` breakdown."""
+        with self._lock:
+            breakdown: Counter[str] = getattr(self, counter)
+            breakdown[reason] += amount
+
+    def latency(self, seconds: float) -> None:
+        """One delivered request's round trip."""
+        with self._lock:
+            self.latencies.append(seconds)
 
     def alert(self, kind: str, message: str) -> None:
         """Record an alert and hand it to ``on_alert``."""
@@ -129,74 +156,82 @@ class DeliveryReport:
 
     def summary(self) -> str:
         """One line for people that adds up: ``N received = a delivered + b excluded + ...``
-        (every input line in one term), then retries, earlier runs' events, the outbox."""
+        (every input line in one term), then retries, resends, earlier runs' events, the outbox."""
         ledger = self.ledger
-        terms = [f"{ledger.delivered} delivered"] + [
-            f"{count} {label}"
-            for count, label in (
-                (ledger.already_delivered, "already delivered"),
-                (self.excluded.total(), "excluded"),
-                (self.failed.get("contract-violation", 0), "failed the contract"),
-                (ledger.pending, "pending"),
-                (ledger.dead, "dead-lettered"),
-                (ledger.already_dead, "already dead-lettered"),
-                (ledger.input_errors, _plural(ledger.input_errors, "input error")),
-                (ledger.unchanged, "no change"),
+        with self._lock:
+            terms = [f"{ledger.delivered} delivered"] + [
+                f"{count} {label}"
+                for count, label in (
+                    (ledger.already_delivered, "already delivered"),
+                    (self.excluded.total(), "excluded"),
+                    (self.failed.get("contract-violation", 0), "failed the contract"),
+                    (ledger.pending, "pending"),
+                    (ledger.dead, "dead-lettered"),
+                    (ledger.already_dead, "already dead-lettered"),
+                    (ledger.input_errors, _plural(ledger.input_errors, "input error")),
+                    (ledger.unchanged, "no change"),
+                )
+                if count
+            ]
+            parts = [f"{self.profiles_received} received = " + " + ".join(terms)]
+            if self.retries:
+                parts.append(_plural(self.retries, "retry", "retries", count=True))
+            if self.unknown_outcome_resends:
+                parts.append(f"{self.unknown_outcome_resends} resent after an unknown outcome")
+            if ledger.earlier_delivered or ledger.earlier_dead:
+                parts.append(
+                    f"earlier runs' events: {ledger.earlier_delivered} delivered, "
+                    f"{ledger.earlier_dead} dead-lettered"
+                )
+            if self.pending or self.dead_lettered:
+                parts.append(
+                    f"outbox: {self.pending} pending, "
+                    f"{_plural(self.dead_lettered, 'dead letter', count=True)}"
+                )
+            if self.last_error is not None and self.pending:
+                parts.append(f"last error: {self.last_error}")
+            failed = ", ".join(
+                f"{reason} {count}"
+                for reason, count in sorted(self.failed.items())
+                if reason != "contract-violation"
             )
-            if count
-        ]
-        parts = [f"{self.profiles_received} received = " + " + ".join(terms)]
-        if self.retries:
-            parts.append(_plural(self.retries, "retry", "retries", count=True))
-        if ledger.earlier_delivered or ledger.earlier_dead:
-            parts.append(
-                f"earlier runs' events: {ledger.earlier_delivered} delivered, "
-                f"{ledger.earlier_dead} dead-lettered"
-            )
-        if self.pending or self.dead_lettered:
-            parts.append(
-                f"outbox: {self.pending} pending, "
-                f"{_plural(self.dead_lettered, 'dead letter', count=True)}"
-            )
-        if self.last_error is not None and self.pending:
-            parts.append(f"last error: {self.last_error}")
-        failed = ", ".join(
-            f"{reason} {count}"
-            for reason, count in sorted(self.failed.items())
-            if reason != "contract-violation"
-        )
-        if failed:
-            parts.append(f"failed: {failed}")
+            if failed:
+                parts.append(f"failed: {failed}")
+            dropped = ", ".join(f"{reason} {n}" for reason, n in sorted(self.dropped.items()))
+            if dropped:
+                parts.append(f"dropped (aep policy): {dropped}")
         return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON report (PRODUCT.md's keys, in that order)."""
+        """The JSON report (the spec's keys, in that order, then this harness's additions)."""
         with self._lock:
             ordered = sorted(self.latencies)
             alerts = [alert.as_dict() for alert in self.alerts]
-        p50, p99 = percentile(ordered, 0.50), percentile(ordered, 0.99)
-        return {
-            "profiles_received": self.profiles_received,
-            "identities_activated": self.identities_activated,
-            "excluded": dict(sorted(self.excluded.items())),
-            "failed": dict(sorted(self.failed.items())),
-            "duplicates_skipped": self.duplicates_skipped,
-            "retries": self.retries,
-            "latency_ms": {
-                "p50": None if p50 is None else round(p50 * 1000, 3),
-                "p99": None if p99 is None else round(p99 * 1000, 3),
-            },
-            "activation_rate": (
-                round(self.identities_activated / self.profiles_received, 6)
-                if self.profiles_received
-                else None
-            ),
-            "alerts": alerts,
-            "input_errors": self.ledger.input_errors,
-            "lines": self.ledger.as_dict(),
-            "outbox": {"pending": self.pending, "dead_letters": self.dead_lettered},
-            "last_error": self.last_error,
-        }
+            p50, p99 = percentile(ordered, 0.50), percentile(ordered, 0.99)
+            return {
+                "profiles_received": self.profiles_received,
+                "identities_activated": self.identities_activated,
+                "excluded": dict(sorted(self.excluded.items())),
+                "failed": dict(sorted(self.failed.items())),
+                "duplicates_skipped": self.duplicates_skipped,
+                "retries": self.retries,
+                "latency_ms": {
+                    "p50": None if p50 is None else round(p50 * 1000, 3),
+                    "p99": None if p99 is None else round(p99 * 1000, 3),
+                },
+                "activation_rate": (
+                    round(self.identities_activated / self.profiles_received, 6)
+                    if self.profiles_received
+                    else None
+                ),
+                "alerts": alerts,
+                "unknown_outcome_resends": self.unknown_outcome_resends,
+                "dropped": dict(sorted(self.dropped.items())),
+                "input_errors": self.ledger.input_errors,
+                "lines": self.ledger.as_dict(),
+                "outbox": {"pending": self.pending, "dead_letters": self.dead_lettered},
+                "last_error": self.last_error,
+            }
 
 
 def _plural(n: int, one: str, many: str = "", *, count: bool = False) -> str:

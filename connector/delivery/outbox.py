@@ -4,9 +4,16 @@ One SQLite file per destination inside the state directory, in WAL mode with
 ``synchronous=FULL``: a commit has reached the disk when it returns, so ``kill -9`` at any moment
 loses nothing. An event goes ``pending`` -> ``delivered`` (after a 2xx; its body is then dropped,
 only the id is kept for dedup) or ``pending`` -> ``dead`` (a permanent failure, with its reason
-in ``dead_letters``). A crash between a 2xx and its commit re-sends the event on the next run
-with the same ``Idempotency-Key``, which the receiver deduplicates. Writes are grouped: a batch of
-new events, and a batch of outcomes, each commit in one transaction.
+in ``dead_letters``). Delivery is therefore at-least-once. Before an event's
+request leaves, the event is marked ``in_doubt`` (one transaction per batch of dispatches); a
+definite answer clears the mark. An event still in doubt on the next attempt (it was in flight at
+a kill, or its response was lost) may already have started a workflow run: Qualtrics documents no
+deduplication, so its resend can start a second one, and the sender counts each such resend.
+Writes are grouped: a batch of new events, of dispatches, and of outcomes, each commit in one
+transaction.
+
+Profile data is personal data: the state directory is made ``0700`` and every file in it ``0600``
+(outbox, its WAL and shared-memory files, the lock), when created and again when reused.
 
 The state directory is guarded by an OS file lock (``filelock``, ``flock`` on POSIX), which the
 kernel releases when the holder dies, so a killed sender never leaves a stale lock. The outbox
@@ -17,6 +24,7 @@ that one state directory can serve several destinations without mixing their eve
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -29,7 +37,19 @@ import filelock
 
 from ..errors import StateError
 
-__all__ = ["DeadLetter", "NewEvent", "Outbox", "StoredEvent", "destination_key"]
+__all__ = [
+    "PRIVATE_DIR",
+    "PRIVATE_FILE",
+    "DeadLetter",
+    "NewEvent",
+    "Outbox",
+    "StoredEvent",
+    "destination_key",
+]
+
+#: The state directory and its files: the owner's alone (they hold profile data).
+PRIVATE_DIR: Final = 0o700
+PRIVATE_FILE: Final = 0o600
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS events (
@@ -38,6 +58,8 @@ CREATE TABLE IF NOT EXISTS events (
     identity   TEXT NOT NULL,
     body       BLOB,
     state      TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+    in_doubt   INTEGER NOT NULL DEFAULT 0,
+    resends    INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
 );
@@ -49,6 +71,13 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     dead_at     REAL NOT NULL
 );
 """
+
+
+#: Columns later versions added, for outboxes written before them.
+_ADDED_COLUMNS: Final = (
+    ("in_doubt", "ALTER TABLE events ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0"),
+    ("resends", "ALTER TABLE events ADD COLUMN resends INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 def destination_key(url: str, username: str) -> str:
@@ -68,15 +97,21 @@ class NewEvent:
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """An event in the outbox; ``seq`` orders the events of one identity."""
+    """An event in the outbox; ``seq`` orders the events of one identity.
+
+    ``in_doubt``: an earlier request for it got no answer, so a run may exist already.
+    """
 
     seq: int
     event_id: str
     identity: str
     body: bytes
+    in_doubt: bool = False
 
     def __repr__(self) -> str:  # bodies carry personal data: keep them out of reprs
-        return f"StoredEvent(seq={self.seq}, event_id={self.event_id!r}, {len(self.body)} bytes)"
+        return f"StoredEvent(seq={self.seq}, event_id={self.event_id!r}, {len(self.body)} bytes" + (
+            ", in doubt)" if self.in_doubt else ")"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +130,14 @@ class Outbox:
     def __init__(self, state_dir: Path, destination: str) -> None:
         self.state_dir = Path(state_dir)
         try:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
+            self.state_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+            os.chmod(self.state_dir, PRIVATE_DIR)  # also when reused: it may predate this rule
         except OSError as exc:
             raise StateError(
                 f"{str(self.state_dir)!r}: cannot create the state directory: {exc.strerror or exc}"
             ) from None
         self._lock = filelock.FileLock(
-            self.state_dir / "qharness.lock", timeout=0, thread_local=False
+            self.state_dir / "qharness.lock", timeout=0, mode=PRIVATE_FILE, thread_local=False
         )
         try:
             self._lock.acquire()
@@ -116,11 +152,18 @@ class Outbox:
             ) from None
         self.path = self.state_dir / f"outbox-{destination}.sqlite"
         try:
+            # SQLite gives the WAL and shared-memory files the database file's mode.
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=5.0)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+            for column, statement in _ADDED_COLUMNS:  # an outbox from before doubt tracking
+                if column not in columns:
+                    self._db.execute(statement)
+            _make_private(self.state_dir)
+        except (sqlite3.Error, OSError) as exc:
             self._lock.release()
             raise StateError(f"{str(self.path)!r}: cannot open the outbox: {exc}") from None
 
@@ -172,12 +215,15 @@ class Outbox:
         self,
         delivered: Iterable[str] = (),
         dead: Iterable[tuple[str, str, int | None]] = (),
+        answered: Iterable[str] = (),
     ) -> None:
-        """In one transaction: mark ``delivered`` ids delivered, and move ``dead`` ones
-        (``(event_id, reason, status_code)``) to the dead letters."""
+        """In one transaction: mark ``delivered`` ids delivered, move ``dead`` ones
+        (``(event_id, reason, status_code)``) to the dead letters, and clear the doubt of
+        ``answered`` ones (a definite non-2xx answer: no run was started)."""
         delivered = list(delivered)
         dead = list(dead)
-        if not delivered and not dead:
+        answered = list(answered)
+        if not delivered and not dead and not answered:
             return
         now = time.time()
         with self._transaction():
@@ -197,15 +243,43 @@ class Outbox:
                     " VALUES (?, ?, ?, ?)",
                     (event_id, reason, status_code, now),
                 )
+            self._db.executemany(
+                "UPDATE events SET in_doubt = 0 WHERE event_id = ?",
+                [(event_id,) for event_id in answered],
+            )
+
+    def mark_in_doubt(self, event_ids: Sequence[str], resent: Sequence[str] = ()) -> None:
+        """Before their requests leave: until an answer comes, a run may or may not exist.
+
+        ``resent`` are those already in doubt (an earlier request got no answer): their resend
+        is counted on disk, so the count survives a kill like the doubt itself.
+        """
+        if not event_ids and not resent:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE events SET in_doubt = 1 WHERE event_id = ?",
+                [(event_id,) for event_id in event_ids],
+            )
+            self._db.executemany(
+                "UPDATE events SET resends = resends + 1 WHERE event_id = ?",
+                [(event_id,) for event_id in resent],
+            )
+
+    def resends(self) -> dict[str, int]:
+        """event id -> how often it was resent after an unknown outcome, over every run."""
+        rows = self._db.execute("SELECT event_id, resends FROM events WHERE resends > 0")
+        return {event_id: count for event_id, count in rows}
 
     def pending(self) -> list[StoredEvent]:
         """Every pending event, oldest first (the order they must be sent in, per identity)."""
         rows = self._db.execute(
-            "SELECT seq, event_id, identity, body FROM events WHERE state = 'pending' ORDER BY seq"
+            "SELECT seq, event_id, identity, body, in_doubt FROM events"
+            " WHERE state = 'pending' ORDER BY seq"
         ).fetchall()
         return [
-            StoredEvent(seq, event_id, identity, bytes(body))
-            for seq, event_id, identity, body in rows
+            StoredEvent(seq, event_id, identity, bytes(body), bool(in_doubt))
+            for seq, event_id, identity, body, in_doubt in rows
         ]
 
     def dead_letters(self) -> list[DeadLetter]:
@@ -235,6 +309,13 @@ class Outbox:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+def _make_private(directory: Path) -> None:
+    """Owner-only access to every file the outbox keeps (they may predate this rule)."""
+    for path in directory.iterdir():
+        if path.is_file() and (path.name.startswith("outbox-") or path.name == "qharness.lock"):
+            os.chmod(path, PRIVATE_FILE)
 
 
 class _Transaction:

@@ -7,9 +7,15 @@ followed), 501, 505 and every other 4xx permanent, dead-lettered at once.
 Backoff is exponential from 0.5 s, capped at 60 s, with full jitter (a uniform draw in
 ``[0, min(cap, base * 2**n)]``), so that many senders recovering from one outage do not retry in
 step. A ``Retry-After`` (seconds or an HTTP date) wins when it is longer; the wait is then clamped
-to ``[1 s, 1 h]``. This is hand-written rather than tenacity or stamina: both wrap a call in a loop
+to ``[1 s, 24 h]``. This is hand-written rather than tenacity or stamina: both wrap a call in a loop
 that sleeps in the calling thread, while the sender schedules each event's next attempt itself
 (so a waiting event holds neither a worker nor the events of other profiles).
+
+``--retry-policy aep`` swaps in Adobe's documented best effort for this destination instead
+(https://experienceleague.adobe.com/en/docs/experience-platform/destinations/destination-sdk/functionality/destination-configuration/rate-limiting-retry-policy):
+403, 408, 409, 429, 500, 502, 503 and 504 are retried twice, after 15 s and 30 s, then the event is
+dropped; any other answer drops it at once. Adobe does not say what happens on a connection error;
+the harness treats it like a retried status (assumed).
 """
 
 from __future__ import annotations
@@ -21,7 +27,15 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Final
 
-__all__ = ["Backoff", "Verdict", "classify", "parse_retry_after"]
+__all__ = [
+    "AEP_RETRY_STATUSES",
+    "AEP_RETRY_WAITS",
+    "Backoff",
+    "Verdict",
+    "classify",
+    "classify_aep",
+    "parse_retry_after",
+]
 
 _TRANSIENT_STATUSES: Final = frozenset({408, 429})
 _PERMANENT_5XX: Final = frozenset({501, 505})
@@ -35,6 +49,14 @@ class Verdict(enum.Enum):
     TRANSIENT = "transient"
     PERMANENT = "permanent"
     AUTH = "auth"
+    #: ``aep`` policy only: given up without a dead letter to replay, as AEP would.
+    DROPPED = "dropped"
+
+
+#: Statuses Adobe retries for a streaming destination; everything else is dropped at once.
+AEP_RETRY_STATUSES: Final = frozenset({403, 408, 409, 429, 500, 502, 503, 504})
+#: Adobe's waits before its two retries, in seconds.
+AEP_RETRY_WAITS: Final = (15.0, 30.0)
 
 
 def classify(status_code: int) -> Verdict:
@@ -48,6 +70,15 @@ def classify(status_code: int) -> Verdict:
     ):
         return Verdict.TRANSIENT
     return Verdict.PERMANENT
+
+
+def classify_aep(status_code: int | None) -> Verdict:
+    """The verdict under Adobe's policy (``None``: a connection error, retried, assumed)."""
+    if status_code is not None and 200 <= status_code < 300:
+        return Verdict.DELIVERED
+    if status_code is None or status_code in AEP_RETRY_STATUSES:
+        return Verdict.TRANSIENT
+    return Verdict.DROPPED
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -79,7 +110,7 @@ class Backoff:
     base: float = 0.5
     cap: float = 60.0
     retry_after_min: float = 1.0
-    retry_after_max: float = 3600.0
+    retry_after_max: float = 86_400.0
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,18 @@ def test_cli_exit_codes(qharness, tmp_path: Path) -> None:  # type: ignore[no-un
     code, _, err = qharness("contracts", "diff", str(old), str(tmp_path / "bad.json"))
     assert code == 2
     assert "not a JSON document" in err
+
+
+def test_event_contract_2_shows_the_tightened_identity_entries(qharness) -> None:  # type: ignore[no-untyped-def]
+    """1.0.0 -> 2.0.0: Email entries became exactly {id}, arrays non-empty; the diff says so."""
+    history = Path(str(resources.files("contracts").joinpath("history")))
+    old = history / "qualtrics-event-1.0.0.schema.json"
+    assert json.loads(old.read_text())["$id"].endswith("/1.0.0")
+    assert contracts.version("qualtrics-event") == "2.0.0"
+    code, out, _ = qharness("contracts", "diff", str(old), "qualtrics-event")
+    assert code == 1
+    email = "#/properties/identityMap/properties/Email"
+    assert f"BREAKING  {email}/minItems  minItems 1 added" in out
+    assert f"BREAKING  {email}/items/required  'id' is now required" in out
+    assert f"BREAKING  {email}/items/additionalProperties" in out
+    assert "non-breaking  #/$id" in out

@@ -68,7 +68,7 @@ def test_markdown_names_the_field_and_the_facts(partner_result: object) -> None:
     assert "order_id" in text
     assert "$.order.id" in text
     assert "no mapping feeds it" in text
-    assert "qualtrics-event 1.0.0" in text
+    assert f"qualtrics-event {contracts.version('qualtrics-event')}" in text
     assert "seed" in text
     assert "FAIL" in text
 

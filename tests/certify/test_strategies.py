@@ -128,3 +128,34 @@ def test_strategy_repr_is_short(data: st.DataObject) -> None:
     """The strategy's repr stays short (Hypothesis warns about huge reprs; warnings are errors)."""
     assert len(repr(profiles(BUNDLED))) < 200
     data.draw(profiles(BUNDLED))
+
+
+def test_adversarial_profiles_carry_numbers_no_machine_type_keeps() -> None:
+    """Certification's values-unchanged meets 1e400-like numbers: some mapped value is one."""
+    from hypothesis import find
+
+    from connector.exactjson import ExactNumber
+
+    def mapped_exact(profile: dict[str, Any]) -> bool:
+        result = Renderer(BUNDLED).build(profile)
+        return isinstance(result, Payload) and any(
+            isinstance(value, ExactNumber)
+            for value in (
+                result.document.get("person", {}).get("name", {}).get("firstName"),
+                result.document.get("mobilePhone", {}).get("number"),
+            )
+        )
+
+    found = find(profiles(BUNDLED), mapped_exact, settings=settings(max_examples=2000))
+    assert mapped_exact(found)
+
+
+@given(st.data())
+def test_number_texts_are_json_numbers_the_parser_keeps(data: st.DataObject) -> None:
+    """Every generated number text parses, and is written back byte for byte."""
+    from connector.exactjson import dumps
+    from connector.profiles import parse_line
+    from connector.strategies import number_texts
+
+    text = data.draw(number_texts())
+    assert dumps(parse_line(text.encode())) == text.encode()

@@ -241,6 +241,20 @@ def test_governance_clash_blocks_and_names_fields(label: str) -> None:
     assert "exportToThirdParty" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "actions", ["", "marketing_actions = []", 'marketing_actions = ["emailTargeting"]']
+)
+def test_c12_blocks_whatever_the_marketing_actions(actions: str) -> None:
+    """C12 means no export at all: a mapped C12 field blocks with any or no marketing action."""
+    rest = attribute("x.y", "y") + attribute("person.name.firstName", "firstName", '["C12"]')
+    with pytest.raises(GovernanceError) as info:
+        load(toml(rest, destination_extra=actions))
+    assert info.value.fields == ("person.name.firstName",)
+    assert info.value.key_path == "attributes[1].labels"
+    assert "C12" in str(info.value)
+    assert "forbids any export" in str(info.value)
+
+
 def test_labels_without_the_marketing_action_are_fine() -> None:
     """Without exportToThirdParty, a C2 label does not block."""
     assert parse_activation(toml(attribute("a.b", "b", '["C2", "I1"]'))).attributes[0].labels == (
@@ -256,6 +270,8 @@ def test_warnings_for_non_camel_case_and_too_many_fields() -> None:
     )
     activation = parse_activation(toml(rest), source="act.toml")
     assert any("First_Name" in w and "camelCase" in w for w in activation.warnings)
+    assert any("Qualtrics' JSON Event docs" in w for w in activation.warnings)
+    assert not any("Adobe" in w for w in activation.warnings)
     assert any("12 workflow fields" in w for w in activation.warnings)
 
 
@@ -273,3 +289,17 @@ def test_repr_hides_the_url_token() -> None:
     activation = parse_activation(toml())
     assert "5f1c3a52" not in repr(activation)
     assert "5f1c3a52" not in repr(activation.destination)
+
+
+def test_c12_without_marketing_actions_exits_2_naming_the_field(tmp_path: Path) -> None:
+    """``qharness render`` refuses a C12 mapping in one line, exit 2, naming the field."""
+    from tests.cli_runner import qharness
+
+    path = tmp_path / "c12.toml"
+    path.write_bytes(toml(attribute("person.name.firstName", "firstName", '["C12"]')))
+    done = qharness("render", str(path), "-")
+    assert done.returncode == 2
+    lines = done.stderr.decode().strip().splitlines()
+    assert len(lines) == 1
+    assert "person.name.firstName" in lines[0]
+    assert "C12" in lines[0]

@@ -26,6 +26,8 @@ REPORT_KEYS = {
     "latency_ms",
     "activation_rate",
     "alerts",
+    "unknown_outcome_resends",
+    "dropped",
     # input errors apart from exclusions, each line's fate, the outbox after the run, and why
     "input_errors",
     "lines",

@@ -13,7 +13,7 @@ import pytest
 from delivery_helpers import CLI, EXAMPLE, TOKEN, profiles
 
 from connector.activation import Activation
-from connector.delivery import Backoff, DeliveryReport, deliver
+from connector.delivery import Backoff, DeliveryOptions, DeliveryReport, deliver
 from connector.errors import AuthRejected
 from connector.plugin import MockQualtrics
 
@@ -32,11 +32,15 @@ def workflow(mock: MockQualtrics) -> dict[str, Any]:
 def send(
     activation: Activation, state_dir: Path, url: str, items: list[Any], **options: Any
 ) -> DeliveryReport:
-    options.setdefault("token", TOKEN)
+    token = options.pop("token", TOKEN)
     options.setdefault("backoff", Backoff(base=0.01, cap=0.05))
     options.setdefault("rate_limit", None)
     return deliver(
-        activation, items, state_dir=state_dir, url=url, allow_http_loopback=True, **options
+        activation,
+        items,
+        token=token,
+        state_dir=state_dir,
+        options=DeliveryOptions(url=url, allow_http_loopback=True, **options),
     )
 
 
@@ -48,8 +52,31 @@ def assert_exactly_once(mock: MockQualtrics, workflow_id: str, items: list[Any])
     assert set(emails.values()) == {1}
     assert emails.keys() == {p["identityMap"]["Email"][0]["id"] for p in items}
     assert {run["status"] for run in runs} == {"Succeeded"}
+    assert not any(run.get("duplicate_of") for run in runs)
     accepted = [e["idempotency_key"] for e in mock.events() if e["outcome"] == "accepted"]
     assert len(accepted) == len(set(accepted)) == len(items)
+
+
+def assert_at_least_once(
+    mock: MockQualtrics, workflow_id: str, items: list[Any], *, resends: int
+) -> list[dict[str, Any]]:
+    """Every profile has a Succeeded run; each second run is explained by a counted resend.
+
+    A faithful mock (no deduplication, like Qualtrics) makes a run for each resend that reached
+    it, marked ``duplicate_of``; a mock with the idempotency extension journals it as
+    ``duplicate`` instead. Either way, duplicates are exactly the resends that arrived, which
+    can be no more than the resends the connector counted. Returns the duplicate runs.
+    """
+    wanted = {p["identityMap"]["Email"][0]["id"] for p in items}
+    runs = mock.runs(workflow_id, wait_for=len(items), timeout=20)
+    emails = Counter(run["fields"]["email"] for run in runs)
+    assert emails.keys() == wanted, "an event was lost"
+    assert {run["status"] for run in runs} == {"Succeeded"}
+    extra = [run for run in runs if run.get("duplicate_of")]
+    assert len(runs) - len(extra) == len(items), "a second run without duplicate_of"
+    deduplicated = [e for e in mock.events() if e["outcome"] == "duplicate"]
+    assert len(extra) + len(deduplicated) <= resends
+    return extra
 
 
 def test_every_event_becomes_one_run(
@@ -79,17 +106,35 @@ def test_429_with_retry_after_and_503_are_retried_without_loss_or_duplicates(
     assert_exactly_once(mock_qualtrics, flow["id"], items)
 
 
-@pytest.mark.mock_qualtrics(extensions={"idempotency_keys": True})
-def test_dropped_connections_do_not_duplicate_runs(
+def test_lost_responses_are_resent_and_counted(
     mock_qualtrics: MockQualtrics, activation: Activation, state_dir: Path
 ) -> None:
-    """A connection dropped after the mock handled the request: with the idempotency-keys
-    extension, the retry is deduplicated."""
+    """A response lost after the mock handled the request: the resend is counted, and is the
+    only source of a second run (which a faithful mock marks ``duplicate_of``)."""
     flow = workflow(mock_qualtrics)
     mock_qualtrics.inject_fault(drop_connection=True, count=3)
     items = profiles(10)
     report = send(activation, state_dir, flow["trigger_url"], items)
     assert report.delivered == 10
+    assert report.unknown_outcome_resends == 3
+    assert_at_least_once(mock_qualtrics, flow["id"], items, resends=3)
+    deduplicated = [e for e in mock_qualtrics.events() if e["outcome"] == "duplicate"]
+    runs = mock_qualtrics.runs(flow["id"], wait_for=13 - len(deduplicated), timeout=10)
+    assert len(runs) - 10 + len(deduplicated) == 3, "each lost response's resend arrived once"
+
+
+@pytest.mark.mock_qualtrics(extensions={"idempotency_keys": True})
+def test_with_the_idempotency_extension_lost_responses_make_no_second_run(
+    mock_qualtrics: MockQualtrics, activation: Activation, state_dir: Path
+) -> None:
+    """The same lost responses against a mock with the idempotency-keys extension: the resends
+    carry the first request's Idempotency-Key, so the mock makes exactly one run per event."""
+    flow = workflow(mock_qualtrics)
+    mock_qualtrics.inject_fault(drop_connection=True, count=3)
+    items = profiles(10)
+    report = send(activation, state_dir, flow["trigger_url"], items)
+    assert report.delivered == 10
+    assert report.unknown_outcome_resends == 3
     assert_exactly_once(mock_qualtrics, flow["id"], items)
 
 

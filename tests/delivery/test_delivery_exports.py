@@ -13,13 +13,16 @@ def test_delivery_all() -> None:
     """The public surface: deliver, its report, and the building blocks."""
     assert sorted(delivery.__all__) == sorted(
         [
+            "RETRY_POLICIES",
             "Alert",
             "Attempt",
             "Backoff",
             "DeadLetter",
+            "DeliveryOptions",
             "DeliveryReport",
             "Outbox",
             "QualtricsBasicAuth",
+            "Schedule",
             "Sender",
             "TokenBucket",
             "Verdict",

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.delivery.policy import Backoff, Verdict, classify, parse_retry_after
+from connector.delivery.policy import Backoff, Verdict, classify, classify_aep, parse_retry_after
 
 TRANSIENT = [408, 429, 500, 502, 503, 504, 507, 520, 599]
 PERMANENT = [300, 301, 302, 303, 304, 307, 308, 400, 404, 405, 409, 410, 413, 415, 422, 501, 505]
@@ -64,11 +64,31 @@ def test_backoff_is_full_jitter_under_the_cap(attempt: int, seed: int) -> None:
 
 @given(st.integers(1, 200), st.floats(0, 10**7, allow_nan=False), st.integers(0, 2**32))
 def test_retry_after_wins_and_is_clamped(attempt: int, retry_after: float, seed: int) -> None:
-    """With Retry-After: at least it (and the backoff), clamped to [1 s, 1 h]."""
+    """With Retry-After: at least it (and the backoff), clamped to [1 s, 24 h]."""
     backoff = Backoff(rng=random.Random(seed))
     delay = backoff.delay(attempt, retry_after)
-    assert 1.0 <= delay <= 3600.0
-    assert delay >= min(retry_after, 3600.0)
+    assert 1.0 <= delay <= 86_400.0
+    assert delay >= min(retry_after, 86_400.0)
+
+
+def test_a_retry_after_of_two_days_waits_24_hours() -> None:
+    """The upper clamp is a day (trusted senders' rule), not an hour."""
+    assert Backoff().delay(1, 2 * 86_400.0) == 86_400.0
+    assert Backoff().delay(1, 7_200.0) == 7_200.0
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [
+        (202, Verdict.DELIVERED),
+        *[(code, Verdict.TRANSIENT) for code in (403, 408, 409, 429, 500, 502, 503, 504)],
+        *[(code, Verdict.DROPPED) for code in (400, 401, 404, 413, 501, 505, 301)],
+        (None, Verdict.TRANSIENT),
+    ],
+)
+def test_aep_policy_retries_only_adobes_statuses(status: int | None, verdict: Verdict) -> None:
+    """Adobe retries 403, 408, 409, 429, 500, 502, 503 and 504; anything else is dropped."""
+    assert classify_aep(status) is verdict
 
 
 def test_backoff_spreads_out() -> None:

@@ -14,7 +14,14 @@ import respx
 from delivery_helpers import TOKEN, TRIGGER, URL_TOKEN_ID, fast_backoff, profile, profiles
 
 from connector.activation import Activation
-from connector.delivery import Backoff, DeliveryReport, Outbox, deliver, destination_key
+from connector.delivery import (
+    Backoff,
+    DeliveryOptions,
+    DeliveryReport,
+    Outbox,
+    deliver,
+    destination_key,
+)
 from connector.errors import AuthRejected, ContractViolation, StateError, UrlGuardError
 from connector.profiles import ProfileLine
 from connector.render import Renderer
@@ -29,6 +36,8 @@ REPORT_KEYS = [
     "latency_ms",
     "activation_rate",
     "alerts",
+    "unknown_outcome_resends",
+    "dropped",
     "input_errors",
     "lines",
     "outbox",
@@ -41,7 +50,9 @@ def run(
 ) -> DeliveryReport:
     options.setdefault("backoff", fast_backoff())
     options.setdefault("rate_limit", None)
-    return deliver(activation, items, token=TOKEN, state_dir=state_dir, **options)
+    return deliver(
+        activation, items, token=TOKEN, state_dir=state_dir, options=DeliveryOptions(**options)
+    )
 
 
 def outbox_counts(activation: Activation, state_dir: Path) -> dict[str, int]:
@@ -372,7 +383,10 @@ def test_no_secret_in_reprs_reports_or_the_outbox(
 
     trigger.mock(side_effect=[httpx.Response(503), httpx.Response(400)] + [httpx.Response(202)] * 9)
     sender = Sender(
-        activation, token=TOKEN, state_dir=state_dir, backoff=fast_backoff(), rate_limit=None
+        activation,
+        token=TOKEN,
+        state_dir=state_dir,
+        options=DeliveryOptions(backoff=fast_backoff(), rate_limit=None),
     )
     sender.run(profiles(10))
     texts = [

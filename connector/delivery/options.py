@@ -1,0 +1,58 @@
+"""How one delivery run behaves: every knob of ``Sender`` and ``deliver()`` in one place.
+
+The token is not here: it is a secret, passed on its own and never kept in a dataclass that could
+be printed. Everything else (where to send, how fast, how long to retry, which retry policy, what to
+call back) is a field with the spec's default, so a caller names only what it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+import httpx
+
+from .policy import AEP_RETRY_WAITS, Backoff
+
+if TYPE_CHECKING:
+    from .monitor import Alert, DeliveryReport
+
+__all__ = ["RETRY_POLICIES", "DeliveryOptions"]
+
+#: ``harness``: the connector's own policy (exponential backoff, dead letters, stop on 401/403).
+#: ``aep``: Adobe's documented best effort for this destination (two retries, then dropped).
+RETRY_POLICIES: Final = ("harness", "aep")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOptions:
+    """Everything about a run but the token; the defaults are the spec's."""
+
+    #: The trigger URL (default: the activation's ``destination.url``) and the user name.
+    url: str | None = None
+    username: str | None = None
+    #: Plain http, only to loopback (the mock).
+    allow_http_loopback: bool = False
+    #: Requests per second (token bucket); ``None``: unlimited.
+    rate_limit: float | None = 40.0
+    max_in_flight: int = 10
+    #: Per event within one run; past it the event stays pending for the next run.
+    max_retry_time: float = 600.0
+    retry_policy: str = "harness"
+    #: The waits before ``aep``'s two retries (Adobe's 15 s and 30 s; tests shrink them).
+    aep_retry_waits: tuple[float, ...] = AEP_RETRY_WAITS
+    backoff: Backoff | None = None
+    max_skip_rate: float | None = None
+    transport: httpx.BaseTransport | None = field(default=None, repr=False)
+    on_alert: Callable[[Alert], None] | None = field(default=None, repr=False)
+    on_progress: Callable[[DeliveryReport], None] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be at least 1, got {self.max_in_flight!r}")
+        if self.retry_policy not in RETRY_POLICIES:
+            raise ValueError(
+                f"retry_policy must be one of {', '.join(RETRY_POLICIES)}, "
+                f"got {self.retry_policy!r}"
+            )
