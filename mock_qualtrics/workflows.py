@@ -21,7 +21,6 @@ from .jsonpath_fields import FieldSpec
 __all__ = ["User", "ValidationError", "Workflow", "parse_user", "parse_workflow", "token_digest"]
 
 
-
 class ValidationError(ValueError):
     """A request body or config entry is wrong; the message starts with the field's name."""
 
