@@ -13,7 +13,10 @@ Measured one server at a time with ``wrk`` (32 connections, Debian's ``wrk`` pac
   ``$WIREMOCK_HOME``); otherwise that column is skipped with the reason printed.
 
 "Recorded" counts rows on disk (the mock: Succeeded runs; gunicorn: inserted rows; WireMock: its
-request journal). Targets: at least 1.0x the gunicorn endpoint, at least 2x WireMock, and a p99 of
+request journal). Beside each rate, the server's CPU time per recorded event (every thread and, for
+gunicorn, every worker, read from ``/proc`` around the wrk run): on a box shared with other work
+the rates swing with the load, while CPU per event moves much less, so its ratio is the steadier
+comparison. Targets: at least 1.0x the gunicorn endpoint, at least 2x WireMock, and a p99 of
 at most 50 ms at 32 connections. A miss prints BELOW TARGET; the figures are informational (a
 shared machine is noisy) and never fail a build.
 
@@ -107,6 +110,28 @@ wrk.headers["X-API-TOKEN"] = "bench-token"
 """
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of process ``pid`` and of its live children (gunicorn's workers);
+    0 where there is no ``/proc``."""
+    total = 0.0
+    try:
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry.name) == pid or int(fields[1]) == pid:
+                total += (int(fields[11]) + int(fields[12])) / _TICK
+    except OSError:
+        return 0.0
+    return total
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -135,8 +160,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def wrk(url: str, seconds: float, connections: int) -> tuple[int, float, float]:
-    """``(2xx answers, seconds, p99 ms)`` from one wrk run."""
+def wrk(
+    url: str, seconds: float, connections: int, pid: int | None = None
+) -> tuple[int, float, float, float]:
+    """``(2xx answers, seconds, p99 ms, CPU seconds of server pid)`` from one wrk run."""
+    cpu_before = _cpu_seconds(pid) if pid is not None else 0.0
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(LUA.format(body=PAYLOAD))
     try:
@@ -157,6 +185,7 @@ def wrk(url: str, seconds: float, connections: int) -> tuple[int, float, float]:
         ).stdout
     finally:
         os.unlink(f.name)
+    cpu = _cpu_seconds(pid) - cpu_before if pid is not None else 0.0
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: .*", out)
@@ -166,10 +195,13 @@ def wrk(url: str, seconds: float, connections: int) -> tuple[int, float, float]:
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     p99_ms = float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan")
-    return total - (int(bad.group(1)) if bad else 0), secs, p99_ms
+    return total - (int(bad.group(1)) if bad else 0), secs, p99_ms, cpu
 
 
-def bench_mock(tmp: Path, seconds: float, connections: int) -> tuple[float, float]:
+Result = tuple[float, float, float]  # recorded events/s, p99 ms, CPU microseconds per event
+
+
+def bench_mock(tmp: Path, seconds: float, connections: int) -> Result:
     (tmp / "workflows.toml").write_text(WORKFLOWS)
     db = tmp / "mock.db"
     port = _free_port()
@@ -193,7 +225,7 @@ def bench_mock(tmp: Path, seconds: float, connections: int) -> tuple[float, floa
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_up(base + "/__admin/health", proc)
-        answered, secs, p99 = wrk(base + TRIGGER, seconds, connections)
+        answered, secs, p99, cpu = wrk(base + TRIGGER, seconds, connections, proc.pid)
     finally:
         _stop(proc)  # SIGTERM finishes queued runs and flushes the file
     with sqlite3.connect(db) as conn:
@@ -202,10 +234,14 @@ def bench_mock(tmp: Path, seconds: float, connections: int) -> tuple[float, floa
         )
     if recorded < answered:
         raise SystemExit(f"the mock answered {answered} 202s but stored {recorded} runs")
-    return answered / secs, p99
+    return answered / secs, p99, _per_event(cpu, answered)
 
 
-def bench_gunicorn(tmp: Path, seconds: float, connections: int) -> tuple[float, float] | str:
+def _per_event(cpu: float, events: int) -> float:
+    return cpu / events * 1e6 if events and cpu else float("nan")
+
+
+def bench_gunicorn(tmp: Path, seconds: float, connections: int) -> Result | str:
     if shutil.which("gunicorn", path=os.path.dirname(sys.executable)) is None and not _has(
         "gunicorn"
     ):
@@ -238,12 +274,12 @@ def bench_gunicorn(tmp: Path, seconds: float, connections: int) -> tuple[float, 
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_up(base + "/", proc)
-        answered, secs, p99 = wrk(base + TRIGGER, seconds, connections)
+        answered, secs, p99, cpu = wrk(base + TRIGGER, seconds, connections, proc.pid)
     finally:
         _stop(proc)
     with sqlite3.connect(db) as conn:
         recorded = int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
-    return min(answered, recorded) / secs, p99
+    return min(answered, recorded) / secs, p99, _per_event(cpu, min(answered, recorded))
 
 
 def _has(module: str) -> bool:
@@ -262,7 +298,7 @@ def _wiremock_jar() -> str | None:
     return None
 
 
-def bench_wiremock(tmp: Path, seconds: float, connections: int) -> tuple[float, float] | str:
+def bench_wiremock(tmp: Path, seconds: float, connections: int) -> Result | str:
     if shutil.which("java") is None:
         return "java is not installed"
     jar = _wiremock_jar()
@@ -293,7 +329,7 @@ def bench_wiremock(tmp: Path, seconds: float, connections: int) -> tuple[float, 
         _wait_up(base + "/__admin/health", proc, seconds=120)
         wrk(base + TRIGGER, 2, connections)  # the JVM's warm-up, not measured
         httpx.post(base + "/__admin/requests/reset")
-        answered, secs, p99 = wrk(base + TRIGGER, seconds, connections)
+        answered, secs, p99, cpu = wrk(base + TRIGGER, seconds, connections, proc.pid)
         count = httpx.get(base + "/__admin/requests/count", timeout=30).content
         recorded = (
             int(
@@ -306,7 +342,7 @@ def bench_wiremock(tmp: Path, seconds: float, connections: int) -> tuple[float, 
         )
     finally:
         _stop(proc)
-    return min(answered, recorded) / secs, p99
+    return min(answered, recorded) / secs, p99, _per_event(cpu, min(answered, recorded))
 
 
 def _ratio(name: str, value: float, target: float) -> None:
@@ -323,32 +359,29 @@ def main() -> None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        mock_rate, mock_p99 = bench_mock(tmp, args.duration, args.connections)
+        mock = bench_mock(tmp, args.duration, args.connections)
         bare = bench_gunicorn(tmp, args.duration, args.connections)
         wire = bench_wiremock(tmp, args.duration, args.connections)
     c = args.connections
-    print(
-        f"mock (qharness mock serve, every feature, durable 202): {mock_rate:7.0f} events/s, p99 {mock_p99:.1f} ms"
-    )
-    if isinstance(bare, str):
-        print(f"bare Flask + SQLite on gunicorn (2 sync workers): skipped: {bare}")
-    else:
-        print(
-            f"bare Flask + SQLite on gunicorn (2 sync workers):      {bare[0]:7.0f} events/s, p99 {bare[1]:.1f} ms"
-        )
-    if isinstance(wire, str):
-        print(f"WireMock 3.13.2: skipped: {wire}")
-    else:
-        print(
-            f"WireMock 3.13.2 (stub, request journal):               {wire[0]:7.0f} events/s, p99 {wire[1]:.1f} ms"
-        )
+    _row("mock (qharness mock serve, every feature, durable 202)", mock)
+    _row("bare Flask + SQLite on gunicorn (2 sync workers)", bare)
+    _row("WireMock 3.13.2 (stub, request journal)", wire)
     print(f"targets (informational, {c} connections):")
     if not isinstance(bare, str):
-        _ratio("mock / gunicorn endpoint", mock_rate / bare[0], 1.0)
+        _ratio("mock / gunicorn endpoint", mock[0] / bare[0], 1.0)
+        print(f"  gunicorn CPU per event / mock CPU per event: {bare[2] / mock[2]:.2f}x")
     if not isinstance(wire, str):
-        _ratio("mock / WireMock", mock_rate / wire[0], 2.0)
-    verdict = "" if mock_p99 <= 50 else "  BELOW TARGET"
-    print(f"  mock p99: {mock_p99:.1f} ms (target <= 50 ms){verdict}")
+        _ratio("mock / WireMock", mock[0] / wire[0], 2.0)
+    verdict = "" if mock[1] <= 50 else "  BELOW TARGET"
+    print(f"  mock p99: {mock[1]:.1f} ms (target <= 50 ms){verdict}")
+
+
+def _row(name: str, result: Result | str) -> None:
+    if isinstance(result, str):
+        print(f"{name}: skipped: {result}")
+        return
+    rate, p99, cpu = result
+    print(f"{name:56} {rate:7.0f} events/s, p99 {p99:6.1f} ms, {cpu:5.0f} us CPU/event")
 
 
 if __name__ == "__main__":

@@ -29,15 +29,25 @@ The admin token's own lockout (like the trigger's) is kept here too: :func:`admi
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, current_app, request
+from werkzeug.wrappers import Response
 
 from .auth import Lockout
 from .envelope import MockError
 
-__all__ = ["CONTENT_SECURITY_POLICY", "admin_lockout", "host_allowed", "init_app"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "admin_lockout",
+    "check_host",
+    "host_allowed",
+    "init_app",
+    "secure_headers",
+]
 
 #: No script, no plugins, no framing; styles and images only from the mock itself.
 CONTENT_SECURITY_POLICY = (
@@ -58,7 +68,7 @@ def init_app(app: Flask) -> None:
         float(app.config["LOCKOUT_SECONDS"]),
     )
     app.before_request(_check)
-    app.after_request(_headers)
+    app.after_request(secure_headers)
 
 
 def admin_lockout() -> Lockout:
@@ -117,18 +127,21 @@ def _same_origin(origin: str) -> bool:
     return given is not None and given == own
 
 
-def _check() -> None:
-    config = current_app.config
+def check_host(host: str, config: Mapping[str, Any]) -> None:
+    """Raise the 421 unless a request with this ``Host`` is answered (the trigger's fast path
+    calls this too, outside Flask)."""
     public = tuple(str(h).lower().rstrip(".") for h in config.get("PUBLIC_HOSTS") or ())
-    if not host_allowed(
-        request.host, admin_token=bool(config.get("ADMIN_TOKEN")), public_hosts=public
-    ):
+    if not host_allowed(host, admin_token=bool(config.get("ADMIN_TOKEN")), public_hosts=public):
         raise MockError(
             421,
             "This mock does not answer to that Host: use localhost or a loopback address, or"
             " start it with --public-host NAME",
             "MISDIRECTED_REQUEST",
         )
+
+
+def _check() -> None:
+    check_host(request.host, current_app.config)
     if request.method not in _WRITES or not request.path.startswith("/__admin/"):
         return
     origin = request.headers.get("Origin")
@@ -156,7 +169,8 @@ def _check() -> None:
         )
 
 
-def _headers(response: Response) -> Response:
+def secure_headers(response: Response) -> Response:
+    """Add the security headers to ``response``, and escape markup out of an error body."""
     response.headers["X-Content-Type-Options"] = "nosniff"
     if response.mimetype == "text/html":
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY

@@ -15,7 +15,7 @@ import math
 import threading
 import time
 
-__all__ = ["DailyCounter", "LeakyBucket", "is_json_content_type", "json_depth_exceeds"]
+__all__ = ["DailyCounter", "LeakyBucket", "json_depth_exceeds"]
 
 #: The clock the rate limit reads; a module attribute so that a test can hold time still.
 monotonic = time.monotonic
@@ -26,16 +26,6 @@ _OPEN = frozenset(b"[{")
 _CLOSE = frozenset(b"]}")
 _QUOTE = ord('"')
 _BACKSLASH = ord("\\")
-
-
-def is_json_content_type(value: str | None) -> bool:
-    """``application/json`` or ``application/<x>+json``, parameters such as charset allowed."""
-    if not value:
-        return False
-    mime = value.split(";", 1)[0].strip().lower()
-    return mime == "application/json" or (
-        mime.startswith("application/") and mime.endswith("+json")
-    )
 
 
 def json_depth_exceeds(body: bytes, limit: int) -> bool:

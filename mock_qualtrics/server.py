@@ -6,14 +6,22 @@ connection unanswered (the dropped-connection fault). The mock keeps its state i
 gunicorn's worker processes do not fit (each would have its own users, faults and counters).
 Measured on the 2-core box with ``wrk -c32``: the same app under granian's WSGI mode answered
 2.0-2.5k requests/s with a p99 of 104-172 ms, waitress 1.45-1.72k/s with a p99 of 45-56 ms (before
-durable 202s); ``qharness mock serve`` with durable 202s and every feature on now records
-1.26-1.36k events/s with a p99 of 50-54 ms (``benchmarks/mock_throughput.py``). The tail latency
-and the in-process use decided it. Waitress reads requests in its event loop
-and hands only complete requests to worker threads, so idle or slow (slowloris) connections cost a
-socket each, not a thread: with ``poll()`` instead of ``select()`` (no 1,024-descriptor ceiling)
-and a connection limit of 10,000, 2,000 such connections do not stop it answering
-(``tests/mock/test_capacity.py``). A dropped-connection fault relies on waitress closing the socket
-when the app raises ``ClientDisconnected`` (see :class:`mock_qualtrics.app.DropMiddleware`).
+durable 202s); the tail latency and the in-process use decided it. The trigger's POSTs now skip
+Flask's request machinery (:class:`mock_qualtrics.app.TriggerFastPath`): with durable 202s and
+every feature on, ``qharness mock serve`` went from 1.14-1.24k to 1.39-1.46k recorded events/s in
+back-to-back runs (server CPU per event 640-930 down to 600-670 us). Beside the bare Flask + SQLite
+endpoint on gunicorn (2 sync workers) in the same ``benchmarks/mock_throughput.py`` run it records
+0.69-0.78x its events/s (0.54x in an earlier, separate measurement), at 1.7-2.0x its CPU per event,
+with a p99 of 58-190 ms on a box whose load average was 8-15 (still BELOW TARGET: one GIL-bound
+process, roughly half of whose CPU per event is waitress' own, against two processes). Tried and
+dropped: ``send_bytes=1`` (the worker thread sends the answer itself) cost 600-790 us of CPU per
+event against 370-490 us with the default, and 4 threads answered fewer events than 16. Waitress
+reads requests in its event loop and hands only complete requests to worker threads, so idle or
+slow (slowloris) connections cost a socket each, not a thread: with ``poll()`` instead of
+``select()`` (no 1,024-descriptor ceiling) and a connection limit of 10,000, 2,000 such connections
+do not stop it answering (``tests/mock/test_capacity.py``). A dropped-connection fault relies on
+waitress closing the socket when the app raises ``ClientDisconnected`` (see
+:class:`mock_qualtrics.app.DropMiddleware`).
 
 :func:`shutdown` is the one ordered stop, used by :class:`LiveMock` and ``qharness mock serve``:
 stop accepting; end long-polls; let in-flight requests finish (or drop them) within a bound; stop

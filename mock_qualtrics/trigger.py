@@ -32,22 +32,28 @@ from typing import Any, NoReturn
 
 import orjson
 from flask import Blueprint, Response, request
+from werkzeug.wrappers import Request
 
 from . import exactjson
 from .envelope import MockError, envelope
 from .ids import new_id
-from .limits import is_json_content_type, json_depth_exceeds
+from .limits import json_depth_exceeds
 from .ops import AcceptRun, Journal
 from .records import EventRow, PendingRun
 from .state import MockState, current_state
 from .store import StoreError
 
-__all__ = ["DROP_FLAG", "bp"]
+__all__ = ["DROP_FLAG", "TRIGGER_PATHS", "bp", "handle"]
 
 bp = Blueprint("trigger", __name__)
 
 # The 202 envelope, pre-serialized around the requestId (the hot path's answer).
 _ACCEPTED = orjson.dumps(envelope(202, request_id="\0")).split(b"\\u0000")
+
+#: The paths the trigger answers POSTs on (the fast path in :mod:`mock_qualtrics.app` serves them).
+TRIGGER_PATHS = frozenset(
+    {"/inbound-event/v1/events/json/triggers", "/inbound-event/v1/events/JSON/triggers"}
+)
 
 #: WSGI environ key the drop middleware looks for.
 DROP_FLAG = "mock_qualtrics.drop_connection"
@@ -104,7 +110,13 @@ class _Attempt:
 
 @bp.post("/inbound-event/v1/events/<any(json, JSON):shape>/triggers")
 def trigger(shape: str) -> Response:
-    state = current_state()
+    """The route (405s, ``url_for``); POSTs are normally served by the app's fast path."""
+    return handle(current_state(), request)
+
+
+def handle(state: MockState, request: Request) -> Response:
+    """Judge one trigger POST (the checks in the module docstring, in order); its 202, or raise
+    :class:`MockError`. ``request`` is a plain Werkzeug request: no Flask context is needed."""
     config = state.config
     url_token = request.args.get("urlTokenId")
     token = url_token or request.args.get("triggerId")
@@ -158,7 +170,7 @@ def trigger(shape: str) -> Response:
             )
         user_key = user.username
 
-    document = _read_json(attempt, config)
+    document = _read_json(attempt, config, request)
 
     now = time.time()
     keys = state.keys  # None unless the idempotency-keys extension is on
@@ -216,7 +228,7 @@ def _rate_message(config: Any) -> str:
     )
 
 
-def _read_json(attempt: _Attempt, config: Any) -> tuple[Any, bytes]:
+def _read_json(attempt: _Attempt, config: Any, request: Request) -> tuple[Any, bytes]:
     """The parsed body and its bytes, or a rejection (413, 415, 400).
 
     The bytes are what a run stores as its payload; the parsed document (numbers kept as their
@@ -226,7 +238,9 @@ def _read_json(attempt: _Attempt, config: Any) -> tuple[Any, bytes]:
     length = request.content_length
     if length is not None and length > limit:
         attempt.reject(413, "too-large", f"Payload exceeds {limit} bytes", "PAYLOAD_TOO_LARGE")
-    if not is_json_content_type(request.headers.get("Content-Type")):
+    # Werkzeug's is_json: application/json or application/<x>+json, parameters such as charset
+    # allowed, any case.
+    if not request.is_json:
         attempt.reject(
             415,
             "unsupported-media-type",

@@ -90,7 +90,7 @@ def test_camel_case_warning_does_not_repeat_the_value(
     path = _variant(tmp_path, 'target = "mobilePhone.number"', 'target = "mobile_phone_number"')
     assert main(["render", str(path), str(jsonl(tmp_path / "p.jsonl", []))]) == 0
     err = capsys.readouterr().err
-    assert "'mobile_phone_number' is not camelCase; Adobe" in err
+    assert "'mobile_phone_number' is not camelCase; Qualtrics" in err
 
 
 def test_test_destination_says_why_on_stderr(

@@ -10,6 +10,7 @@ from flask import Flask
 from mock_helpers import OTHER_TOKEN, TOKEN, TOKEN_ID, USER, WF, TriggerActions, basic
 
 from mock_qualtrics import ConnectionDropped
+from mock_qualtrics.state import current_state
 
 
 def _error(response: Any) -> dict[str, Any]:
@@ -124,15 +125,22 @@ def test_body_over_limit_is_413(trigger: TriggerActions) -> None:
     assert trigger.events()[0]["outcome"] == "too-large"
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "", "application/jsonx"]
+)
 def test_non_json_content_type_is_415(trigger: TriggerActions, content_type: str) -> None:
     """Nothing but JSON is processed."""
     r = trigger.post(headers={"Content-Type": content_type})
     assert r.status_code == 415
 
 
-def test_json_with_charset_is_accepted(trigger: TriggerActions) -> None:
-    r = trigger.post(headers={"Content-Type": "application/json; charset=utf-8"})
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "APPLICATION/JSON", "application/vnd.api+json"],
+)
+def test_json_content_types_are_accepted(trigger: TriggerActions, content_type: str) -> None:
+    """JSON and the ``+json`` suffix, any case, with parameters."""
+    r = trigger.post(headers={"Content-Type": content_type})
     assert r.status_code == 202
 
 
@@ -331,3 +339,30 @@ def test_method_not_allowed_is_enveloped(client: Any) -> None:
     r = client.get(f"/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}")
     assert r.status_code == 405
     assert r.get_json()["meta"]["httpStatus"] == "405 - Method Not Allowed"
+
+
+def test_trigger_posts_keep_the_host_guard_and_headers(trigger: TriggerActions) -> None:
+    """The trigger's fast path (no Flask request machinery) answers like every other route: a
+    rebound Host is 421 before anything is journalled, and every answer carries nosniff."""
+    url = f"http://evil.example/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
+    refused = trigger.post(url=url)
+    assert refused.status_code == 421
+    assert _error(refused)["error"]["errorCode"] == "MISDIRECTED_REQUEST"
+    assert refused.headers["X-Content-Type-Options"] == "nosniff"
+    assert trigger.events() == []
+    for shape in ("json", "JSON"):
+        url = f"/inbound-event/v1/events/{shape}/triggers?urlTokenId={TOKEN_ID}"
+        answer = trigger.post(url=url)
+        assert answer.status_code == 202, shape
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Content-Length"] == str(len(answer.get_data()))
+    assert trigger.post(url=url + "/").status_code == 404  # not a trigger path: Flask answers it
+
+
+def test_trigger_store_failure_is_503_not_a_traceback(trigger: TriggerActions, app: Flask) -> None:
+    """A closed store answers the trigger 503 with Retry-After, in the envelope."""
+    current_state(app).store.close()
+    answer = trigger.post()
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "1"
+    assert "Traceback" not in answer.get_data(as_text=True)
