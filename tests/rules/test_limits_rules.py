@@ -14,16 +14,23 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from mock_qualtrics import limits
 from mock_qualtrics.limits import (
     DailyCounter,
     LeakyBucket,
-    is_json_content_type,
     json_depth_exceeds,
 )
 
 DAY = 86_400
+
+
+def is_json_content_type(value: str | None) -> bool:
+    """The trigger's rule: Werkzeug's ``Request.is_json`` for this Content-Type."""
+    headers = {} if value is None else {"Content-Type": value}
+    return bool(Request(EnvironBuilder(method="POST", headers=headers).get_environ()).is_json)
 
 
 @given(st.integers(0, 80), st.integers(0, 80))
