@@ -363,3 +363,137 @@ def test_declared_fields_find_the_mapping_behind_them(jsonpath: str, feeds: str 
     )
     activation = parse_activation(text.encode(), source="a.toml")
     assert activation.workflow_fields[0].feeds_from == feeds
+
+
+def test_a_missing_file_names_the_os_reason(tmp_path: object) -> None:
+    """An unreadable path: the OS's own reason, after the file name."""
+    from pathlib import Path
+
+    from connector.activation import load_activation
+
+    missing = Path(str(tmp_path)) / "nope.toml"
+    with pytest.raises(ActivationError) as caught:
+        load_activation(missing)
+    assert str(caught.value) == f"{missing}: cannot read the file: No such file or directory"
+
+
+def test_load_activation_reads_the_file_it_names(tmp_path: object) -> None:
+    """A readable file loads, with its path as the source."""
+    from pathlib import Path
+
+    from connector.activation import load_activation
+
+    path = Path(str(tmp_path)) / "a.json"
+    path.write_bytes(_as_json())
+    activation = load_activation(str(path))
+    assert (activation.source, activation.destination.name) == (str(path), "CSAT")
+
+
+def test_deep_nesting_is_named() -> None:
+    """A document nested past the parser's recursion limit: one plain line."""
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(b"[" * 100_000 + b"]" * 100_000, source="a.json")
+    assert str(caught.value) == "a.json: document nested too deeply"
+
+
+@pytest.mark.parametrize("target", ["identityMap", "segmentMembership.ups"])
+def test_a_reserved_target_is_worded(target: str) -> None:
+    """A mapping onto a key the renderer fills: named, with why."""
+    text = HEAD + f'\n[[attributes]]\nsource = "a.b"\ntarget = "{target}"\n'
+    first = target.split(".")[0]
+    assert _error(text) == (
+        f"a.toml: attributes[0].target: {target!r} is reserved: the payload's {first} is filled "
+        "from the identity mappings and audiences"
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "warning"),
+    [
+        ("Bad", "'Bad' is not camelCase;"),
+        ("person.First_name", "'person.First_name' is not camelCase ('First_name');"),
+        ("A.b.C", "'A.b.C' is not camelCase ('A', 'C');"),
+    ],
+)
+def test_a_non_camel_case_target_warns_with_its_bad_keys(target: str, warning: str) -> None:
+    """A non-camelCase target is a warning naming the offending keys (unless it is the only key)."""
+    text = HEAD + f'\n[[attributes]]\nsource = "a.b"\ntarget = "{target}"\n'
+    activation = parse_activation(text.encode(), source="a.toml")
+    assert activation.warnings == (
+        f"a.toml: attributes[0].target: {warning} "
+        "Qualtrics' JSON Event docs recommend camelCase field names",
+    )
+
+
+def test_camel_case_targets_do_not_warn() -> None:
+    """camelCase keys with digits, dotted: no warning."""
+    text = HEAD + '\n[[attributes]]\nsource = "a.b"\ntarget = "person.firstName2"\n'
+    assert parse_activation(text.encode(), source="a.toml").warnings == ()
+
+
+def test_a_target_extending_an_earlier_one_names_it() -> None:
+    """``a.b`` after ``a.b.c``: conflicts with the earlier, longer target, at its index."""
+    text = HEAD + "".join(
+        f'\n[[attributes]]\nsource = "s.{i}"\ntarget = "{t}"\n'
+        for i, t in enumerate(["z", "a.b.c", "a.b.d", "a.b"])
+    )
+    assert _error(text) == (
+        "a.toml: attributes[3].target: 'a.b' conflicts with 'a.b.c' (attributes[1].target): "
+        "one payload path cannot hold both a value and an object"
+    )
+
+
+def _labelled(actions: str, *mappings: tuple[str, str]) -> str:
+    text = HEAD.replace('marketing_actions = ["emailTargeting"]', f"marketing_actions = {actions}")
+    for index, (target, labels) in enumerate(mappings):
+        text += f'\n[[attributes]]\nsource = "p.s{index}"\ntarget = "{target}"\nlabels = {labels}\n'
+    return text
+
+
+def test_governance_c12_alone_is_worded() -> None:
+    """C12 without the third-party action: any export is forbidden; remove the mapping."""
+    from connector.errors import GovernanceError
+
+    text = _labelled('["emailTargeting"]', ("ok", '["C1"]'), ("x", '["C12", "C2", "C12"]'))
+    with pytest.raises(GovernanceError) as caught:
+        parse_activation(text.encode(), source="a.toml")
+    assert str(caught.value) == (
+        "a.toml: attributes[1].labels: governance: C12 forbids any export: p.s1 (C12); "
+        "remove the mapping"
+    )
+    assert caught.value.fields == ("p.s1",)
+
+
+def test_governance_c12_and_c2_with_third_party_is_worded() -> None:
+    """Both labels with exportToThirdParty: both reasons, every clashing mapping, sorted labels."""
+    from connector.errors import GovernanceError
+
+    text = _labelled(
+        '["exportToThirdParty"]', ("ok", '["C1"]'), ("x", '["C2"]'), ("y", '["C2", "C12"]')
+    )
+    with pytest.raises(GovernanceError) as caught:
+        parse_activation(text.encode(), source="a.toml")
+    assert str(caught.value) == (
+        "a.toml: attributes[1].labels: governance: C12 forbids any export and C2 forbids "
+        "'exportToThirdParty': p.s1 (C2), p.s2 (C12, C2); remove the mapping"
+    )
+    assert caught.value.fields == ("p.s1", "p.s2")
+
+
+def test_governance_c2_with_third_party_is_worded() -> None:
+    """C2 with exportToThirdParty: the action is not allowed; remove it or the mapping."""
+    from connector.errors import GovernanceError
+
+    text = _labelled('["emailTargeting", "exportToThirdParty"]', ("x", '["C2", "C2"]'))
+    with pytest.raises(GovernanceError) as caught:
+        parse_activation(text.encode(), source="a.toml")
+    assert str(caught.value) == (
+        "a.toml: attributes[0].labels: governance: marketing action 'exportToThirdParty' is not "
+        "allowed: p.s0 (C2); remove the mapping or the marketing action"
+    )
+
+
+def test_c2_without_third_party_and_other_labels_pass() -> None:
+    """C2 alone, or labels that block nothing: loads, labels kept."""
+    text = _labelled('["emailTargeting"]', ("x", '["C2", "C5"]'))
+    assert parse_activation(text.encode(), source="a.toml").attributes[0].labels == ("C2", "C5")
