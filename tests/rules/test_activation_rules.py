@@ -497,3 +497,53 @@ def test_c2_without_third_party_and_other_labels_pass() -> None:
     """C2 alone, or labels that block nothing: loads, labels kept."""
     text = _labelled('["emailTargeting"]', ("x", '["C2", "C5"]'))
     assert parse_activation(text.encode(), source="a.toml").attributes[0].labels == ("C2", "C5")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (HEAD + '\n[workflow]\nfields = [{ name = "x", jsonpath = "$.a", required = "yes" }]\n',
+         "a.toml: workflow.fields[0].required: expected a boolean, got str 'yes'"),
+        (HEAD.replace('username = "u"', 'usernme = "u"'),
+         "a.toml: destination.usernme: unknown key; did you mean 'username'? "
+         "('username' is required and missing)"),
+        (HEAD.replace("description =", "descripton ="),
+         "a.toml: destination.descripton: unknown key; did you mean 'description'?"),
+        (HEAD.replace("[[audiences]]", "[[xaudiences]]"),
+         "a.toml: xaudiences: unknown key; did you mean 'audiences'? "
+         "('audiences' is required and missing)"),
+        (HEAD + '\n[consent]\npath = "a.b"\nallow = []\n',
+         "a.toml: consent.allow: needs at least 1 entry"),
+        (HEAD + '\n[workflow]\nfields = [{ name = "x", jsonpath = "$.a[" }]\n',
+         "a.toml: workflow.fields[0].jsonpath: invalid JSONPath '$.a[': unexpected end of query"),
+        ("zzz = 1\n" + HEAD,
+         "a.toml: zzz: unknown key (allowed here: attributes, audiences, consent, destination, "
+         "identities, workflow)"),
+        ("[[audiences]]" + HEAD.split("[[audiences]]")[1],
+         "a.toml: destination: required key is missing"),
+        (HEAD.replace('name = "CSAT"', 'name = ""'), "a.toml: destination.name: must not be empty"),
+        (HEAD + '\n[workflow]\nfields = [{ name = "", jsonpath = "$.a" }]\n',
+         "a.toml: workflow.fields[0].name: must not be empty"),
+    ],
+)  # fmt: skip
+def test_more_schema_errors_are_worded_exactly(text: str, message: str) -> None:
+    """Booleans, typos (with the missing key they explain), minItems, JSONPath syntax, top level."""
+    assert _error(text) == message
+
+
+def test_a_non_object_document_is_described_at_the_top_level() -> None:
+    """A JSON array where the activation table should be."""
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(b"[1]", source="a.json")
+    assert str(caught.value) == "a.json: (top level): expected a table/object, got list [1]"
+
+
+def test_a_long_wrong_value_is_cut_at_300_characters() -> None:
+    """The echoed value is bounded: the problem is exactly 300 characters."""
+    values = ",".join(['"' + "x" * 50 + '"'] * 10)
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(
+            HEAD.replace('username = "u"', f"username = [{values}]").encode(), source="a.toml"
+        )
+    assert caught.value.problem.startswith("expected a string, got list ['xxxxx")
+    assert len(caught.value.problem) == 300
