@@ -547,3 +547,59 @@ def test_a_long_wrong_value_is_cut_at_300_characters() -> None:
         )
     assert caught.value.problem.startswith("expected a string, got list ['xxxxx")
     assert len(caught.value.problem) == 300
+
+
+_NO_AUDIENCE = f'[[audiences]]\nid = "{AUDIENCE}"\nname = "Buyers"\n'
+_NO_IDENTITY = '[[identities]]\nsource = "Email"\ntarget = "email"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        (HEAD.replace('username = "u"', 'username = ""').replace(_NO_AUDIENCE, "")
+         .replace("[destination]", "audiences = []\n[destination]"),
+         "destination.username: must not be empty"),
+        (HEAD.replace(f'id = "{AUDIENCE}"', 'id = ""').replace(_NO_IDENTITY, "")
+         .replace("[destination]", "identities = []\n[destination]"),
+         "audiences[0].id: must not be empty"),
+        (HEAD.replace('target = "email"', 'target = "x"')
+         .replace("[destination]", "attributes = 5\n[destination]"),
+         "identities[0].target: 'x' is not one of 'email', 'external_id'"),
+        (HEAD + '\n[[attributes]]\nsource = "a..b"\ntarget = "x"\n'
+         '\n[consent]\npath = "a.b"\nallow = []\n',
+         "attributes[0].source: 'a..b' is not a dotted path such as person.name.firstName"),
+        ("workflow = 5\n" + HEAD + '\n[consent]\npath = "a.b"\nallow = []\n',
+         "consent.allow: needs at least 1 entry"),
+        ("zzz = 1\n" + HEAD + '\n[workflow]\nfields = [{ name = "", jsonpath = "$.a" }]\n',
+         "workflow.fields[0].name: must not be empty"),
+    ],
+)  # fmt: skip
+def test_tables_are_reported_in_reading_order_before_depth(text: str, first: str) -> None:
+    """destination, audiences, identities, attributes, consent, workflow, then anything else:
+    a deeper error in an earlier table still comes first."""
+    assert _error(text) == f"a.toml: {first} (and 1 more problem)"
+
+
+def test_a_workflow_table_without_fields_derives_them() -> None:
+    """``[workflow]`` with no ``fields``: the fields are derived, as if it were absent."""
+    activation = parse_activation(toml("\n[workflow]\n"), source="a.toml")
+    assert activation.fields_derived is True
+    assert [f.name for f in activation.workflow_fields] == ["email"]
+
+
+def test_json_after_leading_whitespace_is_sniffed() -> None:
+    """Without a suffix, JSON is recognised after leading blank lines."""
+    activation = parse_activation(b" \n\t" + _as_json(), source="-")
+    assert activation.destination.name == "CSAT"
+
+
+def test_a_prefix_clash_names_the_index_of_the_earlier_target() -> None:
+    """``a.b`` after ``z`` and ``a``: conflicts with ``a`` at attributes[1]."""
+    text = HEAD + "".join(
+        f'\n[[attributes]]\nsource = "s.{i}"\ntarget = "{t}"\n'
+        for i, t in enumerate(["z", "a", "a.b"])
+    )
+    assert _error(text) == (
+        "a.toml: attributes[2].target: 'a.b' conflicts with 'a' (attributes[1].target): "
+        "one payload path cannot hold both a value and an object"
+    )
