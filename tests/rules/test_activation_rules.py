@@ -603,3 +603,24 @@ def test_a_prefix_clash_names_the_index_of_the_earlier_target() -> None:
         "a.toml: attributes[2].target: 'a.b' conflicts with 'a' (attributes[1].target): "
         "one payload path cannot hold both a value and an object"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (HEAD.replace("description =", "aaa = 1\ndescripton ="),
+         "a.toml: destination.descripton: unknown key; did you mean 'description'?"),
+        (HEAD.replace('name = "CSAT"', 'nme = "CSAT"')
+         + '\n[workflow]\nfields = [{ jsonpath = "$.a" }]\n',
+         "a.toml: destination.nme: unknown key; did you mean 'name'? "
+         "('name' is required and missing) (and 1 more problem)"),
+        (HEAD.replace('username = "u"', 'username = "u"\nusernamee = "v"'),
+         "a.toml: destination.usernamee: unknown key; did you mean 'username'?"),
+    ],
+)  # fmt: skip
+def test_a_typo_is_found_among_unknown_keys_and_explains_only_its_own_missing_key(
+    text: str, message: str
+) -> None:
+    """An unknown key with no near miss is passed over for one with a near miss; the missing key
+    it explains is the one in the same table (another table's missing ``name`` is counted)."""
+    assert _error(text) == message
