@@ -624,3 +624,30 @@ def test_a_typo_is_found_among_unknown_keys_and_explains_only_its_own_missing_ke
     """An unknown key with no near miss is passed over for one with a near miss; the missing key
     it explains is the one in the same table (another table's missing ``name`` is counted)."""
     assert _error(text) == message
+
+
+@pytest.mark.parametrize(
+    ("namespace", "jsonpath"),
+    [
+        ("X", "$.identityMap.X[0].id"),
+        ("_a9", "$.identityMap._a9[0].id"),
+        ("9a", "$.identityMap['9a'][0].id"),
+        ("a b", "$.identityMap['a b'][0].id"),
+        ("Loyalty-ID", "$.identityMap['Loyalty-ID'][0].id"),
+    ],
+)
+def test_derived_identity_jsonpaths_use_dots_only_for_simple_names(
+    namespace: str, jsonpath: str
+) -> None:
+    """A namespace that is a plain identifier is a dot step; anything else is bracketed."""
+    text = HEAD.replace('source = "Email"', f'source = "{namespace}"')
+    activation = parse_activation(text.encode(), source="a.toml")
+    assert activation.workflow_fields[0].jsonpath == jsonpath
+
+
+@pytest.mark.parametrize(("target", "warns"), [("x", False), ("aB9", False), ("a_b", True),
+                                               ("9a", True), ("aé", True)])  # fmt: skip
+def test_camel_case_is_a_lowercase_letter_then_letters_and_digits(target: str, warns: bool) -> None:
+    """The whole key must match: one lowercase letter, then ASCII letters or digits."""
+    text = HEAD + f'\n[[attributes]]\nsource = "a.b"\ntarget = "{target}"\n'
+    assert bool(parse_activation(text.encode(), source="a.toml").warnings) is warns
