@@ -651,3 +651,46 @@ def test_camel_case_is_a_lowercase_letter_then_letters_and_digits(target: str, w
     """The whole key must match: one lowercase letter, then ASCII letters or digits."""
     text = HEAD + f'\n[[attributes]]\nsource = "a.b"\ntarget = "{target}"\n'
     assert bool(parse_activation(text.encode(), source="a.toml").warnings) is warns
+
+
+def test_dataclass_defaults_are_empty_and_sources_split() -> None:
+    """Defaults for fields an activation may omit; a mapping's source splits into keys."""
+    from connector.activation import Activation, AttributeMapping
+
+    destination = Destination(name="n", url=URL, username="u", api_token_env="T")
+    assert (destination.description, destination.marketing_actions) == ("", ())
+    assert Audience("a").name == ""
+    assert WorkflowField("n", "$.n").required is False
+    bare = Activation(source="s", destination=destination, audiences=(), identities=())
+    assert (bare.fields_derived, bare.sha256, bare.warnings) == (True, "", ())
+    assert AttributeMapping("person.name", "x").source_keys == ("person", "name")
+    assert parse_activation(toml()).source == "<activation>"
+
+
+def test_a_missing_top_level_table_sorts_by_its_own_name() -> None:
+    """A missing destination is reported before a deeper audiences error."""
+    text = HEAD.split("[[audiences]]")[1].replace(f'id = "{AUDIENCE}"', 'id = ""')
+    assert _error("[[audiences]]" + text) == (
+        "a.toml: destination: required key is missing (and 1 more problem)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("jsonpath", "feeds"),
+    [
+        ("$.identityMap['Loyalty-ID'][0].id", "identities: Loyalty-ID -> email"),
+        ("$.identityMap.Email[1].id", "identities: Email -> external_id"),
+        ("$.identityMap.Email.x", "identities: Email -> external_id"),
+    ],
+)
+def test_declared_identity_fields_find_bracketed_and_other_elements(
+    jsonpath: str, feeds: str
+) -> None:
+    """A bracketed namespace matches its derived path; another element of a namespace still
+    names the namespace's mapping."""
+    text = HEAD.replace('source = "Email"', 'source = "Loyalty-ID"') + (
+        '\n[[identities]]\nsource = "Email"\ntarget = "external_id"\n'
+        f'\n[workflow]\nfields = [{{ name = "x", jsonpath = {json.dumps(jsonpath)} }}]\n'
+    )
+    activation = parse_activation(text.encode(), source="a.toml")
+    assert activation.workflow_fields[0].feeds_from == feeds
