@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -365,25 +366,21 @@ def test_declared_fields_find_the_mapping_behind_them(jsonpath: str, feeds: str 
     assert activation.workflow_fields[0].feeds_from == feeds
 
 
-def test_a_missing_file_names_the_os_reason(tmp_path: object) -> None:
+def test_a_missing_file_names_the_os_reason(tmp_path: Path) -> None:
     """An unreadable path: the OS's own reason, after the file name."""
-    from pathlib import Path
-
     from connector.activation import load_activation
 
-    missing = Path(str(tmp_path)) / "nope.toml"
+    missing = tmp_path / "nope.toml"
     with pytest.raises(ActivationError) as caught:
         load_activation(missing)
     assert str(caught.value) == f"{missing}: cannot read the file: No such file or directory"
 
 
-def test_load_activation_reads_the_file_it_names(tmp_path: object) -> None:
+def test_load_activation_reads_the_file_it_names(tmp_path: Path) -> None:
     """A readable file loads, with its path as the source."""
-    from pathlib import Path
-
     from connector.activation import load_activation
 
-    path = Path(str(tmp_path)) / "a.json"
+    path = tmp_path / "a.json"
     path.write_bytes(_as_json())
     activation = load_activation(str(path))
     assert (activation.source, activation.destination.name) == (str(path), "CSAT")
