@@ -16,11 +16,11 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from importlib import resources
 
 import orjson
 
 from connector.activation import parse_activation
+from connector.example import bundled_activation_bytes
 from connector.profiles import parse_line
 from connector.render import Payload, Renderer
 from connector.sample import sample_profiles
@@ -44,9 +44,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
 
-    activation = parse_activation(
-        resources.files("connector").joinpath("bundled", "activation.toml").read_bytes()
-    )
+    activation = parse_activation(bundled_activation_bytes())
     renderer = Renderer(activation)
     count = min(args.profiles, 1000)
     lines = [orjson.dumps(p) for p in sample_profiles(activation, count, seed=1)] * max(

@@ -1,6 +1,6 @@
 """Rendering: one AEP profile update in, one Qualtrics JSON Event payload (or a reason) out.
 
-This is the payload contract in code (PRODUCT.md, "Rendering rules"). ``Renderer.build`` decides
+This is the payload contract in code (README, "Rendering"). ``Renderer.build`` decides
 what a profile becomes without judging the result; ``Renderer.render`` also checks the payload
 against the ``qualtrics-event`` contract and refuses to hand over anything that breaks it. The two
 are kept apart so that certification can observe a broken renderer instead of trusting it.

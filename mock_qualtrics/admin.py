@@ -2,7 +2,9 @@
 
 The OpenAPI document (:mod:`mock_qualtrics.openapi`) describes exactly these routes, and
 ``GET /__admin/behaviours`` lists every behaviour of the mock with its source. The checks that keep
-web pages out (Host, Origin, Content-Type) run before these views, in :mod:`mock_qualtrics.guard`. Validation errors are 400 with a message that names the field.
+web pages out (Host, Origin, Content-Type) run before these views, in :mod:`mock_qualtrics.guard`.
+Bodies and query strings are checked against that document (:mod:`mock_qualtrics.admin_schema`):
+validation errors are 400 with a message that names the field.
 The run list's long-poll (``wait_for``/``timeout``) sleeps on the store's commit condition, so it
 answers as soon as the N-th matching run has finished.
 """
@@ -18,6 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, url_for
 
 from . import exactjson
+from .admin_schema import admin_schema
 from .behaviours import behaviours
 from .envelope import MockError, json_response
 from .faults import parse_fault
@@ -75,25 +78,18 @@ def _guard() -> None:
         check_admin_token()
 
 
-def _body() -> Any:
+def _body(operation_id: str) -> Any:
+    """The JSON body, valid against the operation's schema in the OpenAPI document."""
     data = request.get_json(silent=True)
     if data is None:
         raise ValidationError("body: must be a JSON object (Content-Type: application/json)")
+    admin_schema(current_app.config).body(operation_id, data)
     return data
 
 
-def _int_arg(name: str, default: int, low: int = 0, high: int | None = 2**53) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(f"{name}: must be an integer, got {raw!r}") from None
-    if value < low or (high is not None and value > high):
-        bound = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise ValidationError(f"{name}: must be {bound}, got {value}")
-    return value
+def _query(operation_id: str) -> dict[str, Any]:
+    """The query parameters, typed and valid as the OpenAPI document says."""
+    return admin_schema(current_app.config).query(operation_id, request.args)
 
 
 def _exact_response(body: Any) -> Response:
@@ -123,7 +119,7 @@ def health() -> Response:
 
 @bp.post("/users")
 def create_user() -> Response:
-    username = current_state().put_user(_body())
+    username = current_state().put_user(_body("createUser"))
     return json_response({"username": username}, 201)
 
 
@@ -134,7 +130,7 @@ def list_users() -> Response:
 
 @bp.post("/workflows")
 def create_workflow() -> Response:
-    workflow = current_state().put_workflow(_body())
+    workflow = current_state().put_workflow(_body("createWorkflow"))
     return json_response(_workflow_json(workflow), 201)
 
 
@@ -151,7 +147,7 @@ def get_workflow(workflow_id: str) -> Response:
 @bp.patch("/workflows/<workflow_id>")
 def patch_workflow(workflow_id: str) -> Response:
     _workflow_or_404(workflow_id)
-    workflow = current_state().patch_workflow(workflow_id, _body())
+    workflow = current_state().patch_workflow(workflow_id, _body("patchWorkflow"))
     if workflow is None:
         raise MockError(404, f"no workflow {workflow_id!r}", "NOT_FOUND")
     return json_response(_workflow_json(workflow))
@@ -169,23 +165,10 @@ def list_runs(workflow_id: str) -> Response:
     state = current_state()
     if not state.is_deleted(workflow_id):  # a deleted workflow's runs are kept and still list
         _workflow_or_404(workflow_id)
-    status = request.args.get("status") or None
-    if status is not None and status not in RUN_STATUSES:
-        raise ValidationError(f"status: must be one of {', '.join(RUN_STATUSES)}, got {status!r}")
-    bound = state.store.history_limit
-    limit = min(_int_arg("limit", 1000, high=None), bound)
-    offset = _int_arg("offset", 0)
-    wait_for = _int_arg("wait_for", 0)
-    max_wait = float(current_app.config["MAX_WAIT_SECONDS"])
-    raw_timeout = request.args.get("timeout") or "0"
-    try:
-        timeout = float(raw_timeout)
-    except ValueError:
-        raise ValidationError(
-            f"timeout: must be a number of seconds, got {raw_timeout!r}"
-        ) from None
-    if not 0 <= timeout <= max_wait:
-        raise ValidationError(f"timeout: must be from 0 to {max_wait:g} seconds, got {timeout:g}")
+    query = _query("listRuns")
+    status = query["status"]
+    limit = min(query["limit"], state.store.history_limit)
+    offset, wait_for, timeout = query["offset"], query["wait_for"], float(query["timeout"])
     timed_out = False
     if wait_for:
         deadline = time.monotonic() + timeout
@@ -210,15 +193,12 @@ def list_runs(workflow_id: str) -> Response:
 def list_all_runs() -> Response:
     """Every workflow's runs (deleted workflows' included), newest first."""
     state = current_state()
-    status = request.args.get("status") or None
-    if status is not None and status not in RUN_STATUSES:
-        raise ValidationError(f"status: must be one of {', '.join(RUN_STATUSES)}, got {status!r}")
-    limit = min(_int_arg("limit", 1000, high=None), state.store.history_limit)
+    query = _query("listAllRuns")
     runs = state.store.list_runs(
-        request.args.get("workflow_id") or None,
-        status=status,
-        limit=limit,
-        offset=_int_arg("offset", 0),
+        query["workflow_id"],
+        status=query["status"],
+        limit=min(query["limit"], state.store.history_limit),
+        offset=query["offset"],
     )
     return _exact_response({"runs": runs})
 
@@ -233,10 +213,12 @@ def get_run(run_id: str) -> Response:
 
 @bp.get("/events")
 def list_events() -> Response:
-    workflow_id = request.args.get("workflow_id") or None
-    limit = min(_int_arg("limit", 1000, high=None), current_state().store.journal_limit)
-    offset = _int_arg("offset", 0)
-    events = current_state().store.list_events(workflow_id=workflow_id, limit=limit, offset=offset)
+    query = _query("listEvents")
+    store = current_state().store
+    limit = min(query["limit"], store.journal_limit)
+    events = store.list_events(
+        workflow_id=query["workflow_id"], limit=limit, offset=query["offset"]
+    )
     return json_response({"events": events})
 
 
@@ -254,18 +236,16 @@ def export() -> Response:
 @bp.post("/reset")
 def reset() -> Response:
     data = request.get_json(silent=True) if request.content_length else None
-    everything = False
     if data is not None:
-        if not isinstance(data, dict) or not isinstance(data.get("everything", False), bool):
-            raise ValidationError("everything: must be true or false")
-        everything = bool(data.get("everything", False))
+        admin_schema(current_app.config).body("reset", data)
+    everything = bool(data.get("everything", False)) if data is not None else False
     current_state().reset(everything=everything)
     return json_response({"status": "reset", "everything": everything})
 
 
 @bp.post("/faults")
 def add_fault() -> Response:
-    fault = parse_fault(_body())
+    fault = parse_fault(_body("addFault"))
     current_state().faults.add(fault)
     return json_response(fault.as_dict(), 201)
 
@@ -291,4 +271,4 @@ def list_behaviours() -> Response:
 def openapi() -> Response:
     from .openapi import document
 
-    return json_response(document())
+    return json_response(document(current_app.config))

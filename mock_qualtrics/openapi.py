@@ -2,13 +2,23 @@
 
 Kept as data (not generated from code) so that it reads like the API's reference; a test checks
 that its paths and methods are exactly the admin blueprint's routes, and schemathesis checks that
-the live mock's answers conform to it. The trigger endpoint is not part of it: it speaks Qualtrics'
+the live mock's answers conform to it. It is also the one source of the admin API's input rules:
+:mod:`mock_qualtrics.admin_schema` validates every request body and query string against it, so
+code and document cannot drift. It is built from the mock's config (fields per workflow, the
+long-poll's maximum), and a run's schema is the ``run-record`` contract itself, embedded. The trigger endpoint is not part of it: it speaks Qualtrics'
 protocol, which the harness' contracts describe.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+import orjson
+
+import contracts
+
+from .config import DEFAULTS
 
 __all__ = ["document"]
 
@@ -16,7 +26,10 @@ _TS = {
     "type": "string",
     "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$",
 }
-_NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+#: A name: non-blank, at most 200 characters.
+_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_COUNT = {"type": "integer", "minimum": 0, "maximum": 2**53}  # offsets SQLite can take
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -31,169 +44,154 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ref("Error"), description)
 
 
-_SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["meta"],
-        "properties": {
-            "meta": {
-                "type": "object",
-                "required": ["httpStatus", "error"],
-                "properties": {
-                    "httpStatus": {"type": "string"},
-                    "requestId": {"type": "string"},
-                    "error": {
-                        "type": "object",
-                        "required": ["errorMessage", "errorCode"],
-                        "properties": {
-                            "errorMessage": {"type": "string"},
-                            "errorCode": {"type": "string"},
+def _run_record() -> dict[str, Any]:
+    """The ``run-record`` contract, its ``definitions`` moved to the document's components."""
+    schema = contracts.load("run-record")
+    definitions = schema.pop("definitions", {})
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
+    text = orjson.dumps(schema).decode()
+    for name in definitions:
+        text = text.replace(f'"#/definitions/{name}"', f'"#/components/schemas/{name.title()}"')
+    return {"Run": orjson.loads(text)} | {n.title(): d for n, d in definitions.items()}
+
+
+def _schemas(max_fields: int) -> dict[str, Any]:
+    fields = {"type": "array", "maxItems": max_fields, "items": _ref("Field")}
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["meta"],
+            "properties": {
+                "meta": {
+                    "type": "object",
+                    "required": ["httpStatus", "error"],
+                    "properties": {
+                        "httpStatus": {"type": "string"},
+                        "requestId": {"type": "string"},
+                        "error": {
+                            "type": "object",
+                            "required": ["errorMessage", "errorCode"],
+                            "properties": {
+                                "errorMessage": {"type": "string"},
+                                "errorCode": {"type": "string"},
+                            },
                         },
                     },
-                },
-            }
-        },
-    },
-    "Field": {
-        "type": "object",
-        "required": ["name", "jsonpath"],
-        "additionalProperties": False,
-        "properties": {
-            "name": _NAME,
-            "jsonpath": {**_NAME, "description": "JSONPath query, e.g. $.identityMap.Email[0].id"},
-            "required": {"type": "boolean", "default": False},
-        },
-    },
-    "WorkflowInput": {
-        "type": "object",
-        "required": ["name", "owner"],
-        "additionalProperties": False,
-        "properties": {
-            "id": {"type": "string", "pattern": r"^[A-Za-z0-9_.\-]{1,64}$"},
-            "url_token_id": {"type": "string", "format": "uuid"},
-            "name": _NAME,
-            "owner": {**_NAME, "description": "user name of the owner"},
-            "enabled": {"type": "boolean", "default": True},
-            "auth_required": {"type": "boolean", "default": True},
-            "fields": {"type": "array", "maxItems": 10, "items": _ref("Field")},
-        },
-    },
-    "WorkflowPatch": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "name": _NAME,
-            "owner": _NAME,
-            "enabled": {"type": "boolean"},
-            "auth_required": {"type": "boolean"},
-            "fields": {"type": "array", "maxItems": 10, "items": _ref("Field")},
-        },
-    },
-    "Workflow": {
-        "type": "object",
-        "required": [
-            "id",
-            "name",
-            "owner",
-            "urlTokenId",
-            "enabled",
-            "auth_required",
-            "fields",
-            "trigger_url",
-        ],
-        "properties": {
-            "id": {"type": "string"},
-            "name": {"type": "string"},
-            "owner": {"type": "string"},
-            "urlTokenId": {"type": "string"},
-            "enabled": {"type": "boolean"},
-            "auth_required": {"type": "boolean"},
-            "fields": {"type": "array", "items": _ref("Field")},
-            "trigger_url": {"type": "string"},
-        },
-    },
-    "Run": {
-        "type": "object",
-        "required": [
-            "id",
-            "workflow_id",
-            "requestId",
-            "status",
-            "received_at",
-            "started_at",
-            "finished_at",
-            "fields",
-            "error",
-            "payload",
-            "duplicate_of",
-        ],
-        "properties": {
-            "id": {"type": "string"},
-            "workflow_id": {"type": "string"},
-            "requestId": {"type": "string"},
-            "status": {"enum": ["queued", "Succeeded", "Failed"]},
-            "received_at": _TS,
-            "started_at": {"anyOf": [_TS, {"type": "null"}]},
-            "finished_at": {"anyOf": [_TS, {"type": "null"}]},
-            "fields": {"type": "object"},
-            "error": {"type": ["string", "null"]},
-            "payload": {},
-            "duplicate_of": {
-                "type": ["string", "null"],
-                "description": "the id of an earlier run of the same workflow with the same"
-                " Idempotency-Key or body bytes (an extension: Qualtrics has no such field)",
+                }
             },
         },
-    },
-    "Behaviour": {
-        "type": "object",
-        "required": ["name", "value", "source", "reference"],
-        "properties": {
-            "name": {"type": "string"},
-            "value": {},
-            "source": {"enum": ["documented", "assumed", "extension"]},
-            "reference": {"type": "string"},
+        "Field": {
+            "type": "object",
+            "required": ["name", "jsonpath"],
+            "additionalProperties": False,
+            "properties": {
+                "name": _NAME,
+                "jsonpath": {
+                    **_NAME,
+                    "description": "JSONPath query, e.g. $.identityMap.Email[0].id",
+                },
+                "required": {"type": "boolean", "default": False},
+            },
         },
-    },
-    "Event": {
-        "type": "object",
-        "required": [
-            "requestId",
-            "received_at",
-            "workflow_id",
-            "status_code",
-            "outcome",
-            "idempotency_key",
-        ],
-        "properties": {
-            "requestId": {"type": "string"},
-            "received_at": _TS,
-            "workflow_id": {"type": ["string", "null"]},
-            "status_code": {"type": ["integer", "null"]},
-            "outcome": {"type": "string"},
-            "idempotency_key": {"type": ["string", "null"]},
+        "WorkflowInput": {
+            "type": "object",
+            "required": ["name", "owner"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "string", "pattern": r"^[A-Za-z0-9_.\-]{1,64}$"},
+                "url_token_id": {"type": "string", "format": "uuid", "pattern": _UUID},
+                "name": _NAME,
+                "owner": {**_NAME, "description": "user name of the owner"},
+                "enabled": {"type": "boolean", "default": True},
+                "auth_required": {"type": "boolean", "default": True},
+                "fields": fields,
+            },
         },
-    },
-    "FaultInput": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "status": {"type": "integer", "minimum": 200, "maximum": 599},
-            "retry_after": {"type": "integer", "minimum": 0, "maximum": 86400},
-            "delay_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
-            "drop_connection": {"type": "boolean"},
-            "count": {"type": "integer", "minimum": 1, "maximum": 1000000},
-            "probability": {"type": "number", "minimum": 0, "maximum": 1},
-            "seed": {"type": "integer"},
-            "workflow_id": {"type": "string", "minLength": 1},
+        "WorkflowPatch": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "name": _NAME,
+                "owner": _NAME,
+                "enabled": {"type": "boolean"},
+                "auth_required": {"type": "boolean"},
+                "fields": fields,
+            },
         },
-    },
-    "Fault": {
-        "type": "object",
-        "required": ["id"],
-        "properties": {"id": {"type": "integer"}},
-    },
-}
+        "Workflow": {
+            "type": "object",
+            "required": [
+                "id",
+                "name",
+                "owner",
+                "urlTokenId",
+                "enabled",
+                "auth_required",
+                "fields",
+                "trigger_url",
+            ],
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "owner": {"type": "string"},
+                "urlTokenId": {"type": "string"},
+                "enabled": {"type": "boolean"},
+                "auth_required": {"type": "boolean"},
+                "fields": {"type": "array", "items": _ref("Field")},
+                "trigger_url": {"type": "string"},
+            },
+        },
+        "Behaviour": {
+            "type": "object",
+            "required": ["name", "value", "source", "reference"],
+            "properties": {
+                "name": {"type": "string"},
+                "value": {},
+                "source": {"enum": ["documented", "assumed", "extension"]},
+                "reference": {"type": "string"},
+            },
+        },
+        "Event": {
+            "type": "object",
+            "required": [
+                "requestId",
+                "received_at",
+                "workflow_id",
+                "status_code",
+                "outcome",
+                "idempotency_key",
+            ],
+            "properties": {
+                "requestId": {"type": "string"},
+                "received_at": _TS,
+                "workflow_id": {"type": ["string", "null"]},
+                "status_code": {"type": ["integer", "null"]},
+                "outcome": {"type": "string"},
+                "idempotency_key": {"type": ["string", "null"]},
+            },
+        },
+        "FaultInput": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "status": {"type": "integer", "minimum": 200, "maximum": 599},
+                "retry_after": {"type": "integer", "minimum": 0, "maximum": 86400},
+                "delay_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
+                "drop_connection": {"type": "boolean"},
+                "count": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                "probability": {"type": "number", "minimum": 0, "maximum": 1},
+                "seed": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+                "workflow_id": {"type": "string", "minLength": 1},
+            },
+        },
+        "Fault": {
+            "type": "object",
+            "required": ["id"],
+            "properties": {"id": {"type": "integer"}},
+        },
+    } | _run_record()
+
 
 _WF_ID = {"name": "workflow_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -208,7 +206,7 @@ def _q(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
     }
 
 
-def _paths() -> dict[str, Any]:
+def _paths(max_wait: float) -> dict[str, Any]:
     bad = _error("validation error; the message names the field")
     missing = _error("not found")
     return {
@@ -341,15 +339,15 @@ def _paths() -> dict[str, Any]:
                         {"type": "integer", "minimum": 0, "default": 1000},
                         "page size; clamped to the history bound",
                     ),
-                    _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "skip"),
+                    _q("offset", {**_COUNT, "default": 0}, "skip"),
                     _q(
                         "wait_for",
-                        {"type": "integer", "minimum": 0, "default": 0},
+                        {**_COUNT, "default": 0},
                         "wait until this many matching runs have finished",
                     ),
                     _q(
                         "timeout",
-                        {"type": "number", "minimum": 0, "maximum": 30, "default": 0},
+                        {"type": "number", "minimum": 0, "maximum": max_wait, "default": 0},
                         "seconds to wait at most",
                     ),
                 ],
@@ -382,7 +380,7 @@ def _paths() -> dict[str, Any]:
                         {"type": "integer", "minimum": 0, "default": 1000},
                         "page size; clamped to the history bound",
                     ),
-                    _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "skip"),
+                    _q("offset", {**_COUNT, "default": 0}, "skip"),
                 ],
                 "responses": {
                     "200": _json(
@@ -413,7 +411,7 @@ def _paths() -> dict[str, Any]:
                 "parameters": [
                     _q("workflow_id", {"type": "string"}, "filter"),
                     _q("limit", {"type": "integer", "minimum": 0, "default": 1000}, "page size"),
-                    _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "skip"),
+                    _q("offset", {**_COUNT, "default": 0}, "skip"),
                 ],
                 "responses": {
                     "200": _json(
@@ -529,8 +527,9 @@ def _guarded(paths: dict[str, Any]) -> dict[str, Any]:
     return paths
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the admin API."""
+def document(config: Mapping[str, Any] = DEFAULTS) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the admin API of a mock with ``config``."""
+    max_wait = float(config["MAX_WAIT_SECONDS"])
     return {
         "openapi": "3.1.0",
         "info": {
@@ -540,9 +539,9 @@ def document() -> dict[str, Any]:
             "Qualtrics JSON Event mock. When the mock has an admin token, every "
             "operation but health needs it as a bearer token.",
         },
-        "paths": _guarded(_paths()),
+        "paths": _guarded(_paths(int(max_wait) if max_wait.is_integer() else max_wait)),
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": _schemas(int(config["MAX_FIELDS"])),
             "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from flask import Flask, current_app
 
+from .admin_schema import admin_schema
 from .auth import Lockout, UserRegistry
 from .faults import FaultPlan
 from .idempotency import IdempotencyKeys
@@ -55,7 +56,7 @@ class MockState:
         self._workflows: dict[str, Workflow] = {}
         self._by_token: dict[str, str] = {}
         self._deleted: dict[str, str] = {}  # id -> name, of deleted workflows (runs kept)
-        self.max_fields = int(config["MAX_FIELDS"])
+        self.schema = admin_schema(config)  # the config file's tables are checked like bodies
         self._load()
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         self.daily = DailyCounter(
@@ -66,7 +67,7 @@ class MockState:
         for username, digest in self.store.load_users():
             self.users.put(User(username, digest))
         for body in self.store.load_workflows():
-            self._remember(parse_workflow(body, max_fields=10**6))
+            self._remember(Workflow.from_record(body))
         self._deleted = self.store.load_deleted_workflows()
         if self.keys is not None:
             now = time.time()
@@ -76,6 +77,7 @@ class MockState:
     # -- users -----------------------------------------------------------------------------
 
     def put_user(self, data: Any) -> str:
+        """Create or replace a user from a body valid against ``createUser``'s schema."""
         username, token = parse_user(data)
         user = User(username, token_digest(token))
         self.store.run(SaveUser(user.username, user.token_sha256))
@@ -110,13 +112,13 @@ class MockState:
 
     def put_workflow(self, data: Any) -> Workflow:
         """Create a workflow, or replace the one with the same ``id`` (an upsert)."""
-        return self._save(parse_workflow(data, max_fields=self.max_fields))
+        return self._save(parse_workflow(data))
 
     def patch_workflow(self, workflow_id: str, data: Any) -> Workflow | None:
         existing = self.workflow(workflow_id)
         if existing is None:
             return None
-        return self._save(parse_workflow(data, max_fields=self.max_fields, existing=existing))
+        return self._save(parse_workflow(data, existing=existing))
 
     def delete_workflow(self, workflow_id: str) -> bool:
         """Forget the workflow; its runs stay and list under :data:`DELETED_WORKFLOW`."""
@@ -165,6 +167,7 @@ class MockState:
         parsed_users: list[User] = []
         for index, data in enumerate(users):
             try:
+                self.schema.body("createUser", data)
                 username, token = parse_user(data)
             except ValidationError as exc:
                 raise ValidationError(f"users[{index}].{exc}") from None
@@ -174,7 +177,8 @@ class MockState:
             tokens = dict(self._by_token)
         for index, data in enumerate(workflows):
             try:
-                workflow = parse_workflow(data, max_fields=self.max_fields)
+                self.schema.body("createWorkflow", data)
+                workflow = parse_workflow(data)
                 other = tokens.setdefault(workflow.url_token_id, workflow.id)
                 if other != workflow.id:
                     raise ValidationError(f"url_token_id: already used by workflow {other!r}")

@@ -33,7 +33,7 @@ def test_strategies_example(tmp_path: Path, monkeypatch: Any) -> None:
 
 
 def test_quick_start_commands_are_the_documented_ones() -> None:
-    """The two quick-start commands are the ones PRODUCT.md and .ci/run rely on."""
+    """The two quick-start commands are the ones the README and .ci/run rely on."""
     assert "python3 -m pip install . && qharness certify" in README
     assert "python3 -m pip install nox && nox -s tests" in README
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()

@@ -27,7 +27,7 @@ from ..delivery import DeliveryOptions, DeliveryReport, deliver
 from ..errors import AuthRejected
 from ..render import Payload, Renderer
 from ..sample import sample_profiles
-from .checks import CheckResult
+from .checks import CheckResult, register
 
 __all__ = ["DeliveryPlan", "run_delivery"]
 
@@ -215,6 +215,11 @@ def _timed(
     return CheckResult(name, passed, evidence, time.perf_counter() - started, details)
 
 
+@register(
+    "delivery.one-run-per-event",
+    stage="delivery",
+    title="Every event delivered makes exactly one Succeeded run",
+)
 def _one_run_per_event(session: _Session, plan: DeliveryPlan, note: str) -> CheckResult:
     """Every event arrives; a second run is allowed only where a response was lost.
 
@@ -259,6 +264,11 @@ def _one_run_per_event(session: _Session, plan: DeliveryPlan, note: str) -> Chec
     )  # fmt: skip
 
 
+@register(
+    "delivery.wrong-credentials",
+    stage="delivery",
+    title="Wrong credentials stop delivery with a clear error and no run",
+)
 def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
     started = time.perf_counter()
     name = "delivery.wrong-credentials"
@@ -295,6 +305,9 @@ def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
     )
 
 
+@register(
+    "delivery.retries", stage="delivery", title="429 and 5xx answers are retried without loss"
+)
 def _retries(session: _Session, plan: DeliveryPlan) -> CheckResult:
     started = time.perf_counter()
     name = "delivery.retries"

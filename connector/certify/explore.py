@@ -24,7 +24,7 @@ from ..errors import ContractViolation
 from ..render import Exclusion, Payload, Renderer, dumps
 from ..strategies import profiles
 from ..validate import MAX_PAYLOAD_BYTES, validator_for
-from .checks import PROPERTY_CHECKS, WORKFLOW_CHECK
+from .checks import names
 from .properties import RendererLike, expect, judge
 from .workflow import describe_field, required_fields, unresolved
 
@@ -84,6 +84,8 @@ class _Evaluator:
         self.required = required_fields(activation)
         self.exploration = exploration
         self.event_ids: set[str] = set()
+        self.property_checks = names("property")  # in the registry's order: the first one fails
+        self.workflow_check = names("workflow")[0]
 
     def reset(self) -> None:
         self.exploration.counts.clear()
@@ -111,17 +113,17 @@ class _Evaluator:
             counts["no change"] += 1
         expected = expect(self.activation, profile)
         verdicts = judge(self.activation, profile, result, expected)
-        for check in PROPERTY_CHECKS:
+        for check in self.property_checks:
             if check in verdicts.failures and check in active:
                 return Failure(check, verdicts.failures[check], profile, _outcome(result))
         if isinstance(result, Payload) and _would_send(result):
             missing = unresolved(self.required, result.document)
             for item in missing:
                 self.exploration.field_misses[item.name] += 1
-            if missing and WORKFLOW_CHECK in active:
+            if missing and self.workflow_check in active:
                 message = "; ".join(describe_field(item) for item in missing)
                 return Failure(
-                    WORKFLOW_CHECK,
+                    self.workflow_check,
                     f"{message}; this payload leaves it empty",
                     profile,
                     _outcome(result),
@@ -170,7 +172,7 @@ def explore(
     examples: int,
     seed: int,
     renderer: RendererLike | None = None,
-    checks: tuple[str, ...] = (*PROPERTY_CHECKS, WORKFLOW_CHECK),
+    checks: tuple[str, ...] | None = None,
     on_run: Callable[[int], None] | None = None,
 ) -> Exploration:
     """Run ``checks`` over ``examples`` generated profiles (see the module doc)."""
@@ -190,7 +192,7 @@ def explore(
         report_multiple_bugs=False,
         print_blob=False,
     )
-    active = frozenset(checks)
+    active = frozenset(names("property", "workflow") if checks is None else checks)
     while True:
         exploration.runs += 1
         if on_run is not None:

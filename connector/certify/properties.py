@@ -1,7 +1,7 @@
 """The property checks: what a renderer's answer for one profile must satisfy.
 
 The judge is independent of ``connector.render``: :func:`expect` re-derives, from the activation
-and PRODUCT.md's rendering rules alone, whether a profile must be sent (and as exactly which
+and the README's rendering rules alone, whether a profile must be sent (and as exactly which
 payload), excluded (and for which documented reasons) or passed over. :func:`judge` then compares a
 renderer's answer with that expectation and names the check each discrepancy breaks. Certification
 can therefore catch a renderer that drops, changes or leaks a value, instead of trusting it.

@@ -22,7 +22,7 @@ import contracts
 
 from .. import exactjson
 from ..activation import THIRD_PARTY_ACTION, Activation
-from .checks import CHECK_NAMES, DELIVERY_CHECKS, PROPERTY_CHECKS, WORKFLOW_CHECK, CheckResult
+from .checks import CERTIFY_STAGES, CheckResult, names, register, registered
 from .delivery_stage import DeliveryPlan, run_delivery
 from .explore import Exploration, Failure, explore
 from .properties import RendererLike
@@ -117,9 +117,10 @@ def show_profile(profile: Any) -> str:
         return repr(profile)
 
 
-def _stage_one(activation: Activation) -> list[CheckResult]:
+@register("activation.load", stage="activation", title="The activation loads")
+def _load(activation: Activation) -> CheckResult:
     kind = "declared" if not activation.fields_derived else "derived from the mappings"
-    load = CheckResult(
+    return CheckResult(
         "activation.load",
         True,
         f"{activation.source}: {len(activation.identities)} identity and "
@@ -129,9 +130,17 @@ def _stage_one(activation: Activation) -> list[CheckResult]:
         f"sha256 {activation.sha256[:12]}",
         details="\n".join(f"warning: {w}" for w in activation.warnings),
     )
+
+
+@register(
+    "activation.governance",
+    stage="activation",
+    title="No mapping is blocked by the destination's marketing actions",
+)
+def _governance(activation: Activation) -> CheckResult:
     actions = ", ".join(activation.destination.marketing_actions) or "none"
     labelled = sum(1 for a in activation.attributes if a.labels)
-    governance = CheckResult(
+    return CheckResult(
         "activation.governance",
         True,
         f"marketing actions: {actions}; {labelled} labelled mapping(s), none blocked"
@@ -141,7 +150,6 @@ def _stage_one(activation: Activation) -> list[CheckResult]:
             else " (no third-party export declared)"
         ),
     )
-    return [load, governance]
 
 
 def _failure_details(failure: Failure, certification: Certification) -> str:
@@ -156,32 +164,75 @@ def _failure_details(failure: Failure, certification: Certification) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# The property checks: each function gives its evidence when no generated profile broke it; the
+# verdict on each profile is ``properties.judge``'s, and a failure's evidence is the shrunk one.
+
+
+@register("property.no-crash", stage="property", title="Every profile renders without an exception")
+def _no_crash(counts: dict[str, int]) -> str:
+    return f"{counts.get('generated', 0)} generated profiles rendered without an exception"
+
+
+@register(
+    "property.contract-valid",
+    stage="property",
+    title="Every payload is valid against the qualtrics-event contract",
+)
+def _contract_valid(counts: dict[str, int]) -> str:
+    return (
+        f"{counts.get('sent', 0)} payloads valid against qualtrics-event "
+        f"{contracts.version('qualtrics-event')}"
+    )
+
+
+@register(
+    "property.values-unchanged", stage="property", title="Every mapped value arrives unchanged"
+)
+def _values_unchanged(counts: dict[str, int]) -> str:
+    return (
+        f"{counts.get('sent', 0)} payloads carry every identity, attribute and "
+        "audience value unchanged"
+    )
+
+
+@register("property.no-leak", stage="property", title="No payload holds anything not mapped")
+def _no_leak(counts: dict[str, int]) -> str:
+    return (
+        f"{counts.get('sent', 0)} payloads hold only mapped targets, mapped namespaces and "
+        "activated audiences"
+    )
+
+
+@register(
+    "property.exclusion-reasons",
+    stage="property",
+    title="Every exclusion has the documented reason that applies",
+)
+def _exclusion_reasons(counts: dict[str, int]) -> str:
+    excluded = sum(v for k, v in counts.items() if k.startswith("excluded: "))
+    return f"{excluded} exclusions, each with the documented reason that applies" + _breakdown(
+        counts
+    )
+
+
+@register("property.size-limit", stage="property", title="No payload over 102,400 bytes is made")
+def _size_limit(counts: dict[str, int]) -> str:
+    return (
+        "no payload over 102,400 bytes made "
+        f"({counts.get('excluded: payload-too-large', 0)} "
+        "oversized profiles excluded as payload-too-large)"
+    )
+
+
 def _property_results(
     exploration: Exploration, certification: Certification, per_check: float
 ) -> list[CheckResult]:
-    counts = exploration.counts
-    generated = counts.get("generated", 0)
-    sent = counts.get("sent", 0)
-    excluded = sum(v for k, v in counts.items() if k.startswith("excluded: "))
-    passing = {
-        "property.no-crash": f"{generated} generated profiles rendered without an exception",
-        "property.contract-valid": f"{sent} payloads valid against qualtrics-event "
-        f"{contracts.version('qualtrics-event')}",
-        "property.values-unchanged": f"{sent} payloads carry every identity, attribute and "
-        "audience value unchanged",
-        "property.no-leak": f"{sent} payloads hold only mapped targets, mapped namespaces and "
-        "activated audiences",
-        "property.exclusion-reasons": f"{excluded} exclusions, each with the documented "
-        "reason that applies" + _breakdown(counts),
-        "property.size-limit": "no payload over 102,400 bytes made "
-        f"({counts.get('excluded: payload-too-large', 0)} "
-        "oversized profiles excluded as payload-too-large)",
-    }
     results = []
-    for name in PROPERTY_CHECKS:
+    for check in registered("property"):
+        name = check.name
         failure = exploration.failures.get(name)
         if failure is None:
-            results.append(CheckResult(name, True, passing[name], per_check))
+            results.append(CheckResult(name, True, check.function(exploration.counts), per_check))
         else:
             results.append(
                 CheckResult(
@@ -201,11 +252,17 @@ def _breakdown(counts: dict[str, int]) -> str:
     return " (" + ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) + ")"
 
 
+@register(
+    "workflow.required-fields",
+    stage="workflow",
+    title="Every required workflow field resolves in every payload sent",
+)
 def _workflow_result(
     activation: Activation, exploration: Exploration, certification: Certification, duration: float
 ) -> CheckResult:
+    name = "workflow.required-fields"
     required = required_fields(activation)
-    failure = exploration.failures.get(WORKFLOW_CHECK)
+    failure = exploration.failures.get(name)
     sent = exploration.counts.get("sent", 0)
     if failure is None:
         if not required:
@@ -221,7 +278,7 @@ def _workflow_result(
         else:
             names = ", ".join(f.name for f in required)
             evidence = f"required fields {names} resolve in all {sent} payloads that would be sent"
-        return CheckResult(WORKFLOW_CHECK, True, evidence, duration)
+        return CheckResult(name, True, evidence, duration)
     failing = [f for f in required if exploration.field_misses.get(f.name) or f in unfed(required)]
     # The shrunk profile names the fields it leaves empty; add any other field seen failing.
     lines = [describe_field(f) for f in failing] or [failure.message]
@@ -246,7 +303,7 @@ def _workflow_result(
         ],
         "profile": failure.profile,
     }
-    return CheckResult(WORKFLOW_CHECK, False, "; ".join(lines), duration, details, data)
+    return CheckResult(name, False, "; ".join(lines), duration, details, data)
 
 
 def certify(
@@ -283,16 +340,17 @@ def certify(
         if on_check is not None:
             on_check(result)
 
-    for result in _stage_one(activation):
-        add(result)
+    for check in registered("activation"):
+        add(check.function(activation))
 
     renderer = renderer_factory(activation) if renderer_factory is not None else None
     exploration = explore(activation, examples=examples, seed=seed, renderer=renderer)
     certification.counts = dict(exploration.counts)
-    per_check = exploration.duration / (len(PROPERTY_CHECKS) + 1)
+    per_check = exploration.duration / len(registered("property", "workflow"))
     for result in _property_results(exploration, certification, per_check):
         add(result)
-    add(_workflow_result(activation, exploration, certification, per_check))
+    for check in registered("workflow"):
+        add(check.function(activation, exploration, certification, per_check))
 
     if delivery:
         plan = DeliveryPlan(exploration.deliverable, seed, mock_workflow_fields)
@@ -307,9 +365,8 @@ def certify(
             for result in run_delivery(activation, url, plan, admin_token=mock_admin_token):
                 add(result)
     certification.duration = time.perf_counter() - started
-    assert [c.name for c in certification.checks] == [  # noqa: S101 - an internal invariant
-        n for n in CHECK_NAMES if delivery or n not in DELIVERY_CHECKS
-    ]
+    stages = CERTIFY_STAGES if delivery else CERTIFY_STAGES[:-1]
+    assert [c.name for c in certification.checks] == list(names(*stages))  # noqa: S101
     return certification
 
 

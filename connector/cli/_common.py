@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import click
 
 from ..activation import Activation, load_activation, parse_activation
+from ..example import bundled_activation_bytes
 
 __all__ = ["ADMIN_TOKEN_ENV", "BUNDLED_ACTIVATION", "echo_warnings", "load_or_bundled"]
 
@@ -22,7 +22,7 @@ def load_or_bundled(path: str | None) -> Activation:
     """The activation at ``path``, or the bundled example when ``path`` is ``None``."""
     if path is not None:
         return load_activation(Path(path))
-    data = resources.files("connector").joinpath("bundled", "activation.toml").read_bytes()
+    data = bundled_activation_bytes()
     return parse_activation(
         data, source=BUNDLED_ACTIVATION.replace(">", "").replace("<", "") or "activation.toml"
     )

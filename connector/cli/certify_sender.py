@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import sys
-from importlib import resources
 from pathlib import Path
 
 import click
@@ -14,6 +13,7 @@ from ..certify.sender import DEFAULT_PROFILES, DEFAULT_TIMEOUT, load_scenario
 from ..certify.sender import certify_sender as run_certify_sender
 from ..certify.sender.process import check_command
 from ..errors import UsageError
+from ..example import bundled_activation_bytes
 from ._common import BUNDLED_ACTIVATION, echo_warnings, load_or_bundled
 from .certify import _echo_check
 
@@ -22,7 +22,7 @@ __all__ = ["certify_sender"]
 
 def _activation_bytes(path: str | None) -> bytes:
     if path is None:
-        return resources.files("connector").joinpath("bundled", "activation.toml").read_bytes()
+        return bundled_activation_bytes()
     try:
         return Path(path).read_bytes()
     except OSError as exc:

@@ -1,6 +1,6 @@
 """What an HTTP outcome means for an event, and how long to wait before trying it again.
 
-Status classes (PRODUCT.md, "Delivery"): 2xx delivered; 408, 429 and every 5xx except 501 and 505
+Status classes (README, "Sending live"): 2xx delivered; 408, 429 and every 5xx except 501 and 505
 transient, like connection errors and timeouts; 401/403 stop the run; 3xx (redirects are never
 followed), 501, 505 and every other 4xx permanent, dead-lettered at once.
 

@@ -58,7 +58,7 @@ def _collect(activation: Activation, n: int = 400) -> list[dict[str, Any]]:
 
 
 def test_adversarial_cases_all_appear(bundled: Activation) -> None:
-    """The adversarial cases PRODUCT.md lists all show up within a few hundred profiles."""
+    """The adversarial cases the README lists all show up within a few hundred profiles."""
     seen = _collect(bundled)
     renderer = Renderer(bundled)
     outcomes = Counter(

@@ -1,4 +1,4 @@
-"""Loading activations: every rule of PRODUCT.md's "The activation file", errors that say where."""
+"""Loading activations: every rule of the README's "The activation file", errors that say where."""
 
 from __future__ import annotations
 

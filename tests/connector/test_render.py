@@ -1,4 +1,4 @@
-"""Rendering rules (PRODUCT.md "Rendering rules"), one test per rule."""
+"""Rendering rules (the README's "Rendering"), one test per rule."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def test_auth_statuses_stop(code: int) -> None:
 
 @given(st.integers(100, 599))
 def test_every_status_has_exactly_the_documented_class(code: int) -> None:
-    """The classification matches PRODUCT.md's table for every code."""
+    """The classification matches the README's status classes for every code."""
     verdict = classify(code)
     if 200 <= code < 300:
         assert verdict is Verdict.DELIVERED

@@ -78,12 +78,11 @@ _cache: dict[str, Any] = {}
 
 def _renderer() -> Any:
     if "renderer" not in _cache:
-        from importlib import resources
-
         from connector.activation import parse_activation
+        from connector.example import bundled_activation_bytes
         from connector.render import Renderer
 
-        data = resources.files("connector").joinpath("bundled", "activation.toml").read_bytes()
+        data = bundled_activation_bytes()
         _cache["renderer"] = Renderer(parse_activation(data))
     return _cache["renderer"]
 

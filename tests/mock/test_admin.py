@@ -225,21 +225,29 @@ def test_users(client: Any) -> None:
         client.post("/__admin/users", json={"username": "n", "api_token": "tok-9f8e"}).status_code
         == 201
     )
-    assert client.post("/__admin/users", json={"username": "n"}).status_code == 400
+    missing = client.post("/__admin/users", json={"username": "n"})
+    assert missing.status_code == 400
+    assert missing.get_json()["meta"]["error"]["errorMessage"].startswith("api_token:")
     assert {"username": "n"} in client.get("/__admin/users").get_json()["users"]
     assert "tok-9f8e" not in str(client.get("/__admin/users").get_json())
 
 
-def test_fault_validation(client: Any) -> None:
-    for body in (
-        {},
-        {"status": 99},
-        {"count": 0, "status": 500},
-        {"probability": 2, "status": 500},
-        {"drop_connection": "yes"},
-        {"bogus": 1},
-    ):
-        assert client.post("/__admin/faults", json=body).status_code == 400, body
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "status"),
+        ({"status": 99}, "status"),
+        ({"count": 0, "status": 500}, "count"),
+        ({"probability": 2, "status": 500}, "probability"),
+        ({"drop_connection": "yes"}, "drop_connection"),
+        ({"bogus": 1}, "bogus"),
+        ({"status": 500, "seed": 2**63}, "seed"),
+    ],
+)
+def test_fault_validation_names_the_field(client: Any, body: Any, field: str) -> None:
+    r = client.post("/__admin/faults", json=body)
+    assert r.status_code == 400, body
+    assert r.get_json()["meta"]["error"]["errorMessage"].startswith(f"{field}:")
 
 
 def test_reset(trigger: TriggerActions, client: Any) -> None:
@@ -252,7 +260,9 @@ def test_reset(trigger: TriggerActions, client: Any) -> None:
     assert trigger.events()[0]["outcome"] == "accepted"  # key forgotten
     assert client.post("/__admin/reset", json={"everything": True}).status_code == 200
     assert client.get("/__admin/workflows").get_json()["workflows"] == []
-    assert client.post("/__admin/reset", json={"everything": "x"}).status_code == 400
+    bad = client.post("/__admin/reset", json={"everything": "x"})
+    assert bad.status_code == 400
+    assert bad.get_json()["meta"]["error"]["errorMessage"].startswith("everything:")
 
 
 def test_export_ndjson(trigger: TriggerActions, client: Any) -> None:

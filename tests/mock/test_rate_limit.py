@@ -70,8 +70,9 @@ def test_burst_of_60_concurrent_calls_gets_exactly_10_429s(frozen_clock: None) -
         assert "bucket of 50 calls draining at 50/s" in message
 
 
-def test_rate_burst_is_a_limit_in_the_config_file(tmp_path: Path) -> None:
-    """`[limits] rate_burst` sets the bucket's size; the 429 message then says it."""
+def test_rate_burst_is_a_limit_in_the_config_file(tmp_path: Path, frozen_clock: None) -> None:
+    """`[limits] rate_burst` sets the bucket's size; the 429 message then says it (the clock held
+    still, so a slow machine cannot drain a slot between the calls)."""
     config = tmp_path / "mock.toml"
     config.write_text("[limits]\nrate_burst = 2\n", encoding="utf-8")
     loaded = load_toml(config)

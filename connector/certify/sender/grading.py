@@ -19,7 +19,7 @@ import orjson
 import contracts
 
 from ...validate import MAX_PAYLOAD_BYTES, payload_violations
-from ..checks import CheckResult
+from ..checks import CheckResult, register, registered
 from .feed import Expected, handles
 from .process import SenderRun
 from .recorder import Received
@@ -124,6 +124,7 @@ def _result(name: str, problems: list[str], passing: str, extra: str = "") -> Ch
     return CheckResult(name, False, first, details="\n".join([*rest, *more, extra]).strip())
 
 
+@register("sender.exit", stage="sender", title="The sender exits 0 within its timeout")
 def _exit(ev: Evidence) -> CheckResult:
     run = ev.sender
     tail = "\n".join(["output tail:", *run.tail]) if run.tail else "it printed nothing"
@@ -134,6 +135,11 @@ def _exit(ev: Evidence) -> CheckResult:
     return CheckResult("sender.exit", False, evidence, details=tail)
 
 
+@register(
+    "sender.auth",
+    stage="sender",
+    title="Every request carries the workflow's credentials, never in the URL",
+)
 def _auth(ev: Evidence) -> CheckResult:
     requests = ev.requests
     if not requests:
@@ -173,6 +179,11 @@ def _numbers(numbers: Sequence[int]) -> str:
     return shown + (", ..." if len(numbers) > 8 else "")
 
 
+@register(
+    "sender.contract-valid",
+    stage="sender",
+    title="Every body is valid against qualtrics-event and at most 102,400 bytes",
+)
 def _contract(ev: Evidence) -> CheckResult:
     if not ev.requests:
         return _result("sender.contract-valid", ["no body arrived to check"], "")
@@ -233,6 +244,9 @@ def differences(expected: Any, received: Any) -> tuple[list[str], list[str]]:
     return changes, sorted(extras)
 
 
+@register(
+    "sender.values-unchanged", stage="sender", title="Every event arrives with its values unchanged"
+)
 def _values(ev: Evidence) -> CheckResult:
     problems: list[str] = []
     notes: list[str] = []
@@ -280,6 +294,7 @@ def _last_attempt(ev: Evidence, event: Expected) -> str:
     )
 
 
+@register("sender.complete", stage="sender", title="Every event has a Succeeded run")
 def _complete(ev: Evidence) -> CheckResult:
     problems = []
     failed: dict[str, list[str]] = {}  # run error -> events (one line per error, not per event)
@@ -315,6 +330,7 @@ def _lost_answers(ev: Evidence) -> list[Received]:
     return [r for r in ev.requests if r.dropped and r.outcome.startswith("run recorded")]
 
 
+@register("sender.no-duplicates", stage="sender", title="No event has two runs")
 def _duplicates(ev: Evidence) -> CheckResult:
     lost = _lost_answers(ev)
     excused_events = {event.number for r in lost if (event := ev.matched.get(r.number)) is not None}
@@ -352,6 +368,7 @@ def _seconds(value: str | None) -> float | None:
         return None
 
 
+@register("sender.retry-after", stage="sender", title="No retry comes back before its Retry-After")
 def _retry_after(ev: Evidence) -> CheckResult:
     problems, honoured = [], []
     for position, request in enumerate(ev.requests):
@@ -389,13 +406,5 @@ def _retry_after(ev: Evidence) -> CheckResult:
 
 
 def grade(ev: Evidence) -> list[CheckResult]:
-    """The seven checks, in their fixed order."""
-    return [
-        _exit(ev),
-        _auth(ev),
-        _contract(ev),
-        _values(ev),
-        _complete(ev),
-        _duplicates(ev),
-        _retry_after(ev),
-    ]
+    """The registered sender checks, in their fixed order."""
+    return [check.function(ev) for check in registered("sender")]
