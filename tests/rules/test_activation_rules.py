@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -360,6 +361,333 @@ def test_declared_fields_find_the_mapping_behind_them(jsonpath: str, feeds: str 
         HEAD
         + attributes(1)
         + f'\n[workflow]\nfields = [{{ name = "x", jsonpath = {json.dumps(jsonpath)} }}]\n'
+    )
+    activation = parse_activation(text.encode(), source="a.toml")
+    assert activation.workflow_fields[0].feeds_from == feeds
+
+
+def test_a_missing_file_names_the_os_reason(tmp_path: Path) -> None:
+    """An unreadable path: the OS's own reason, after the file name."""
+    from connector.activation import load_activation
+
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ActivationError) as caught:
+        load_activation(missing)
+    assert str(caught.value) == f"{missing}: cannot read the file: No such file or directory"
+
+
+def test_load_activation_reads_the_file_it_names(tmp_path: Path) -> None:
+    """A readable file loads, with its path as the source."""
+    from connector.activation import load_activation
+
+    path = tmp_path / "a.json"
+    path.write_bytes(_as_json())
+    activation = load_activation(str(path))
+    assert (activation.source, activation.destination.name) == (str(path), "CSAT")
+
+
+def test_deep_nesting_is_named() -> None:
+    """A document nested past the parser's recursion limit: one plain line."""
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(b"[" * 100_000 + b"]" * 100_000, source="a.json")
+    assert str(caught.value) == "a.json: document nested too deeply"
+
+
+@pytest.mark.parametrize("target", ["identityMap", "segmentMembership.ups"])
+def test_a_reserved_target_is_worded(target: str) -> None:
+    """A mapping onto a key the renderer fills: named, with why."""
+    text = HEAD + f'\n[[attributes]]\nsource = "a.b"\ntarget = "{target}"\n'
+    first = target.split(".")[0]
+    assert _error(text) == (
+        f"a.toml: attributes[0].target: {target!r} is reserved: the payload's {first} is filled "
+        "from the identity mappings and audiences"
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "warning"),
+    [
+        ("Bad", "'Bad' is not camelCase;"),
+        ("person.First_name", "'person.First_name' is not camelCase ('First_name');"),
+        ("A.b.C", "'A.b.C' is not camelCase ('A', 'C');"),
+    ],
+)
+def test_a_non_camel_case_target_warns_with_its_bad_keys(target: str, warning: str) -> None:
+    """A non-camelCase target is a warning naming the offending keys (unless it is the only key)."""
+    text = HEAD + f'\n[[attributes]]\nsource = "a.b"\ntarget = "{target}"\n'
+    activation = parse_activation(text.encode(), source="a.toml")
+    assert activation.warnings == (
+        f"a.toml: attributes[0].target: {warning} "
+        "Qualtrics' JSON Event docs recommend camelCase field names",
+    )
+
+
+def test_camel_case_targets_do_not_warn() -> None:
+    """camelCase keys with digits, dotted: no warning."""
+    text = HEAD + '\n[[attributes]]\nsource = "a.b"\ntarget = "person.firstName2"\n'
+    assert parse_activation(text.encode(), source="a.toml").warnings == ()
+
+
+def test_a_target_extending_an_earlier_one_names_it() -> None:
+    """``a.b`` after ``a.b.c``: conflicts with the earlier, longer target, at its index."""
+    text = HEAD + "".join(
+        f'\n[[attributes]]\nsource = "s.{i}"\ntarget = "{t}"\n'
+        for i, t in enumerate(["z", "a.b.c", "a.b.d", "a.b"])
+    )
+    assert _error(text) == (
+        "a.toml: attributes[3].target: 'a.b' conflicts with 'a.b.c' (attributes[1].target): "
+        "one payload path cannot hold both a value and an object"
+    )
+
+
+def _labelled(actions: str, *mappings: tuple[str, str]) -> str:
+    text = HEAD.replace('marketing_actions = ["emailTargeting"]', f"marketing_actions = {actions}")
+    for index, (target, labels) in enumerate(mappings):
+        text += f'\n[[attributes]]\nsource = "p.s{index}"\ntarget = "{target}"\nlabels = {labels}\n'
+    return text
+
+
+def test_governance_c12_alone_is_worded() -> None:
+    """C12 without the third-party action: any export is forbidden; remove the mapping."""
+    from connector.errors import GovernanceError
+
+    text = _labelled('["emailTargeting"]', ("ok", '["C1"]'), ("x", '["C12", "C2", "C12"]'))
+    with pytest.raises(GovernanceError) as caught:
+        parse_activation(text.encode(), source="a.toml")
+    assert str(caught.value) == (
+        "a.toml: attributes[1].labels: governance: C12 forbids any export: p.s1 (C12); "
+        "remove the mapping"
+    )
+    assert caught.value.fields == ("p.s1",)
+
+
+def test_governance_c12_and_c2_with_third_party_is_worded() -> None:
+    """Both labels with exportToThirdParty: both reasons, every clashing mapping, sorted labels."""
+    from connector.errors import GovernanceError
+
+    text = _labelled(
+        '["exportToThirdParty"]', ("ok", '["C1"]'), ("x", '["C2"]'), ("y", '["C2", "C12"]')
+    )
+    with pytest.raises(GovernanceError) as caught:
+        parse_activation(text.encode(), source="a.toml")
+    assert str(caught.value) == (
+        "a.toml: attributes[1].labels: governance: C12 forbids any export and C2 forbids "
+        "'exportToThirdParty': p.s1 (C2), p.s2 (C12, C2); remove the mapping"
+    )
+    assert caught.value.fields == ("p.s1", "p.s2")
+
+
+def test_governance_c2_with_third_party_is_worded() -> None:
+    """C2 with exportToThirdParty: the action is not allowed; remove it or the mapping."""
+    from connector.errors import GovernanceError
+
+    text = _labelled('["emailTargeting", "exportToThirdParty"]', ("x", '["C2", "C2"]'))
+    with pytest.raises(GovernanceError) as caught:
+        parse_activation(text.encode(), source="a.toml")
+    assert str(caught.value) == (
+        "a.toml: attributes[0].labels: governance: marketing action 'exportToThirdParty' is not "
+        "allowed: p.s0 (C2); remove the mapping or the marketing action"
+    )
+
+
+def test_c2_without_third_party_and_other_labels_pass() -> None:
+    """C2 alone, or labels that block nothing: loads, labels kept."""
+    text = _labelled('["emailTargeting"]', ("x", '["C2", "C5"]'))
+    assert parse_activation(text.encode(), source="a.toml").attributes[0].labels == ("C2", "C5")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (HEAD + '\n[workflow]\nfields = [{ name = "x", jsonpath = "$.a", required = "yes" }]\n',
+         "a.toml: workflow.fields[0].required: expected a boolean, got str 'yes'"),
+        (HEAD.replace('username = "u"', 'usernme = "u"'),
+         "a.toml: destination.usernme: unknown key; did you mean 'username'? "
+         "('username' is required and missing)"),
+        (HEAD.replace("description =", "descripton ="),
+         "a.toml: destination.descripton: unknown key; did you mean 'description'?"),
+        (HEAD.replace("[[audiences]]", "[[xaudiences]]"),
+         "a.toml: xaudiences: unknown key; did you mean 'audiences'? "
+         "('audiences' is required and missing)"),
+        (HEAD + '\n[consent]\npath = "a.b"\nallow = []\n',
+         "a.toml: consent.allow: needs at least 1 entry"),
+        (HEAD + '\n[workflow]\nfields = [{ name = "x", jsonpath = "$.a[" }]\n',
+         "a.toml: workflow.fields[0].jsonpath: invalid JSONPath '$.a[': unexpected end of query"),
+        ("zzz = 1\n" + HEAD,
+         "a.toml: zzz: unknown key (allowed here: attributes, audiences, consent, destination, "
+         "identities, workflow)"),
+        ("[[audiences]]" + HEAD.split("[[audiences]]")[1],
+         "a.toml: destination: required key is missing"),
+        (HEAD.replace('name = "CSAT"', 'name = ""'), "a.toml: destination.name: must not be empty"),
+        (HEAD + '\n[workflow]\nfields = [{ name = "", jsonpath = "$.a" }]\n',
+         "a.toml: workflow.fields[0].name: must not be empty"),
+    ],
+)  # fmt: skip
+def test_more_schema_errors_are_worded_exactly(text: str, message: str) -> None:
+    """Booleans, typos (with the missing key they explain), minItems, JSONPath syntax, top level."""
+    assert _error(text) == message
+
+
+def test_a_non_object_document_is_described_at_the_top_level() -> None:
+    """A JSON array where the activation table should be."""
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(b"[1]", source="a.json")
+    assert str(caught.value) == "a.json: (top level): expected a table/object, got list [1]"
+
+
+def test_a_long_wrong_value_is_cut_at_300_characters() -> None:
+    """The echoed value is bounded: the problem is exactly 300 characters."""
+    values = ",".join(['"' + "x" * 50 + '"'] * 10)
+    with pytest.raises(ActivationError) as caught:
+        parse_activation(
+            HEAD.replace('username = "u"', f"username = [{values}]").encode(), source="a.toml"
+        )
+    assert caught.value.problem.startswith("expected a string, got list ['xxxxx")
+    assert len(caught.value.problem) == 300
+
+
+_NO_AUDIENCE = f'[[audiences]]\nid = "{AUDIENCE}"\nname = "Buyers"\n'
+_NO_IDENTITY = '[[identities]]\nsource = "Email"\ntarget = "email"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        (HEAD.replace('username = "u"', 'username = ""').replace(_NO_AUDIENCE, "")
+         .replace("[destination]", "audiences = []\n[destination]"),
+         "destination.username: must not be empty"),
+        (HEAD.replace(f'id = "{AUDIENCE}"', 'id = ""').replace(_NO_IDENTITY, "")
+         .replace("[destination]", "identities = []\n[destination]"),
+         "audiences[0].id: must not be empty"),
+        (HEAD.replace('target = "email"', 'target = "x"')
+         .replace("[destination]", "attributes = 5\n[destination]"),
+         "identities[0].target: 'x' is not one of 'email', 'external_id'"),
+        (HEAD + '\n[[attributes]]\nsource = "a..b"\ntarget = "x"\n'
+         '\n[consent]\npath = "a.b"\nallow = []\n',
+         "attributes[0].source: 'a..b' is not a dotted path such as person.name.firstName"),
+        ("workflow = 5\n" + HEAD + '\n[consent]\npath = "a.b"\nallow = []\n',
+         "consent.allow: needs at least 1 entry"),
+        ("zzz = 1\n" + HEAD + '\n[workflow]\nfields = [{ name = "", jsonpath = "$.a" }]\n',
+         "workflow.fields[0].name: must not be empty"),
+    ],
+)  # fmt: skip
+def test_tables_are_reported_in_reading_order_before_depth(text: str, first: str) -> None:
+    """destination, audiences, identities, attributes, consent, workflow, then anything else:
+    a deeper error in an earlier table still comes first."""
+    assert _error(text) == f"a.toml: {first} (and 1 more problem)"
+
+
+def test_a_workflow_table_without_fields_derives_them() -> None:
+    """``[workflow]`` with no ``fields``: the fields are derived, as if it were absent."""
+    activation = parse_activation(toml("\n[workflow]\n"), source="a.toml")
+    assert activation.fields_derived is True
+    assert [f.name for f in activation.workflow_fields] == ["email"]
+
+
+def test_json_after_leading_whitespace_is_sniffed() -> None:
+    """Without a suffix, JSON is recognised after leading blank lines."""
+    activation = parse_activation(b" \n\t" + _as_json(), source="-")
+    assert activation.destination.name == "CSAT"
+
+
+def test_a_prefix_clash_names_the_index_of_the_earlier_target() -> None:
+    """``a.b`` after ``z`` and ``a``: conflicts with ``a`` at attributes[1]."""
+    text = HEAD + "".join(
+        f'\n[[attributes]]\nsource = "s.{i}"\ntarget = "{t}"\n'
+        for i, t in enumerate(["z", "a", "a.b"])
+    )
+    assert _error(text) == (
+        "a.toml: attributes[2].target: 'a.b' conflicts with 'a' (attributes[1].target): "
+        "one payload path cannot hold both a value and an object"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (HEAD.replace("description =", "aaa = 1\ndescripton ="),
+         "a.toml: destination.descripton: unknown key; did you mean 'description'?"),
+        (HEAD.replace('name = "CSAT"', 'nme = "CSAT"')
+         + '\n[workflow]\nfields = [{ jsonpath = "$.a" }]\n',
+         "a.toml: destination.nme: unknown key; did you mean 'name'? "
+         "('name' is required and missing) (and 1 more problem)"),
+        (HEAD.replace('username = "u"', 'username = "u"\nusernamee = "v"'),
+         "a.toml: destination.usernamee: unknown key; did you mean 'username'?"),
+    ],
+)  # fmt: skip
+def test_a_typo_is_found_among_unknown_keys_and_explains_only_its_own_missing_key(
+    text: str, message: str
+) -> None:
+    """An unknown key with no near miss is passed over for one with a near miss; the missing key
+    it explains is the one in the same table (another table's missing ``name`` is counted)."""
+    assert _error(text) == message
+
+
+@pytest.mark.parametrize(
+    ("namespace", "jsonpath"),
+    [
+        ("X", "$.identityMap.X[0].id"),
+        ("_a9", "$.identityMap._a9[0].id"),
+        ("9a", "$.identityMap['9a'][0].id"),
+        ("a b", "$.identityMap['a b'][0].id"),
+        ("Loyalty-ID", "$.identityMap['Loyalty-ID'][0].id"),
+    ],
+)
+def test_derived_identity_jsonpaths_use_dots_only_for_simple_names(
+    namespace: str, jsonpath: str
+) -> None:
+    """A namespace that is a plain identifier is a dot step; anything else is bracketed."""
+    text = HEAD.replace('source = "Email"', f'source = "{namespace}"')
+    activation = parse_activation(text.encode(), source="a.toml")
+    assert activation.workflow_fields[0].jsonpath == jsonpath
+
+
+@pytest.mark.parametrize(("target", "warns"), [("x", False), ("aB9", False), ("a_b", True),
+                                               ("9a", True), ("aé", True)])  # fmt: skip
+def test_camel_case_is_a_lowercase_letter_then_letters_and_digits(target: str, warns: bool) -> None:
+    """The whole key must match: one lowercase letter, then ASCII letters or digits."""
+    text = HEAD + f'\n[[attributes]]\nsource = "a.b"\ntarget = "{target}"\n'
+    assert bool(parse_activation(text.encode(), source="a.toml").warnings) is warns
+
+
+def test_dataclass_defaults_are_empty_and_sources_split() -> None:
+    """Defaults for fields an activation may omit; a mapping's source splits into keys."""
+    from connector.activation import Activation, AttributeMapping
+
+    destination = Destination(name="n", url=URL, username="u", api_token_env="T")
+    assert (destination.description, destination.marketing_actions) == ("", ())
+    assert Audience("a").name == ""
+    assert WorkflowField("n", "$.n").required is False
+    bare = Activation(source="s", destination=destination, audiences=(), identities=())
+    assert (bare.fields_derived, bare.sha256, bare.warnings) == (True, "", ())
+    assert AttributeMapping("person.name", "x").source_keys == ("person", "name")
+    assert parse_activation(toml()).source == "<activation>"
+
+
+def test_a_missing_top_level_table_sorts_by_its_own_name() -> None:
+    """A missing destination is reported before a deeper audiences error."""
+    text = HEAD.split("[[audiences]]")[1].replace(f'id = "{AUDIENCE}"', 'id = ""')
+    assert _error("[[audiences]]" + text) == (
+        "a.toml: destination: required key is missing (and 1 more problem)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("jsonpath", "feeds"),
+    [
+        ("$.identityMap['Loyalty-ID'][0].id", "identities: Loyalty-ID -> email"),
+        ("$.identityMap.Email[1].id", "identities: Email -> external_id"),
+        ("$.identityMap.Email.x", "identities: Email -> external_id"),
+    ],
+)
+def test_declared_identity_fields_find_bracketed_and_other_elements(
+    jsonpath: str, feeds: str
+) -> None:
+    """A bracketed namespace matches its derived path; another element of a namespace still
+    names the namespace's mapping."""
+    text = HEAD.replace('source = "Email"', 'source = "Loyalty-ID"') + (
+        '\n[[identities]]\nsource = "Email"\ntarget = "external_id"\n'
+        f'\n[workflow]\nfields = [{{ name = "x", jsonpath = {json.dumps(jsonpath)} }}]\n'
     )
     activation = parse_activation(text.encode(), source="a.toml")
     assert activation.workflow_fields[0].feeds_from == feeds
