@@ -179,7 +179,7 @@ def _schemas(max_fields: int) -> dict[str, Any]:
                 "retry_after": {"type": "integer", "minimum": 0, "maximum": 86400},
                 "delay_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
                 "drop_connection": {"type": "boolean"},
-                "count": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                "count": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
                 "probability": {"type": "number", "minimum": 0, "maximum": 1},
                 "seed": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
                 "workflow_id": {"type": "string", "minLength": 1},

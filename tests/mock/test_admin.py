@@ -250,6 +250,13 @@ def test_fault_validation_names_the_field(client: Any, body: Any, field: str) ->
     assert r.get_json()["meta"]["error"]["errorMessage"].startswith(f"{field}:")
 
 
+def test_fault_count_null_is_unlimited(client: Any) -> None:
+    """`count: null` is the documented "unlimited" (the soak and the README rely on it)."""
+    r = client.post("/__admin/faults", json={"status": 503, "probability": 0.1, "count": None})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["count"] is None
+
+
 def test_reset(trigger: TriggerActions, client: Any) -> None:
     trigger.post(headers={"Idempotency-Key": "k"})
     client.post("/__admin/faults", json={"status": 500})
