@@ -13,7 +13,13 @@ from ..certify import DEFAULT_EXAMPLES, CheckResult
 from ..certify import certify as run_certification
 from ..certify.reports import report_kind, write_report
 from ..contracts_diff import diff_schemas, load_schema
-from ._common import ADMIN_TOKEN_ENV, BUNDLED_ACTIVATION, echo_warnings, load_or_bundled
+from ._common import (
+    ADMIN_TOKEN_ENV,
+    BUNDLED_ACTIVATION,
+    echo_warnings,
+    load_or_bundled,
+    report_options,
+)
 from .certify_checks import MockTidy, check_mock, check_output_paths
 
 __all__ = ["certify", "contracts_group"]
@@ -43,20 +49,7 @@ def _echo_check(result: CheckResult, color: bool) -> None:
 @click.option(
     "--seed", type=click.IntRange(0), default=None, help="Replay a run (default: random, printed)."
 )
-@click.option(
-    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report."
-)
-@click.option(
-    "--report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a report to hand over: Markdown (.md) or HTML (.html), by the suffix.",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a JSON report.",
-)
+@report_options
 @click.option(
     "--mock",
     "mock_url",

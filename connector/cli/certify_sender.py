@@ -14,7 +14,7 @@ from ..certify.sender import certify_sender as run_certify_sender
 from ..certify.sender.process import check_command
 from ..errors import UsageError
 from ..example import bundled_activation_bytes
-from ._common import BUNDLED_ACTIVATION, echo_warnings, load_or_bundled
+from ._common import BUNDLED_ACTIVATION, echo_warnings, load_or_bundled, report_options
 from .certify import _echo_check
 
 __all__ = ["certify_sender"]
@@ -62,20 +62,7 @@ def _activation_bytes(path: str | None) -> bytes:
     type=click.Path(dir_okay=False, path_type=Path),
     help="A fault scenario of your own (TOML; default: the bundled one).",
 )
-@click.option(
-    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report."
-)
-@click.option(
-    "--report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a report to hand over: Markdown (.md) or HTML (.html), by the suffix.",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a JSON report.",
-)
+@report_options
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def certify_sender(
