@@ -12,6 +12,7 @@ import click
 from ..certify import DEFAULT_EXAMPLES, CheckResult
 from ..certify import certify as run_certification
 from ..certify.reports import report_kind, write_report
+from ..certify.runner import Certification
 from ..contracts_diff import diff_schemas, load_schema
 from ._common import (
     ADMIN_TOKEN_ENV,
@@ -115,8 +116,19 @@ def certify(
     finally:
         if tidy is not None:
             click.echo(tidy.tidy())
+    _conclude(ctx, result, color, ((junit, "junit"), (json_path, "json"), (report, report_format)))
+
+
+def _conclude(
+    ctx: click.Context,
+    result: Certification,
+    color: bool,
+    reports: tuple[tuple[Path | None, str | None], ...],
+) -> None:
+    """The common end of ``certify`` and ``certify-sender``: the replay line, the reports, then
+    the verdict as the last line, and exit 1 unless every check passed."""
     click.echo(f"seed {result.seed}; replay: {result.replay()}; {result.duration:.1f} s")
-    for path, kind in ((junit, "junit"), (json_path, "json"), (report, report_format)):
+    for path, kind in reports:
         if path is not None and kind is not None:
             write_report(result, path, kind)
             click.echo(f"wrote {kind} report: {path}")

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from ..certify.reports import report_kind, write_report
+from ..certify.reports import report_kind
 from ..certify.sender import DEFAULT_PROFILES, DEFAULT_TIMEOUT, load_scenario
 from ..certify.sender import certify_sender as run_certify_sender
 from ..certify.sender.process import check_command
 from ..errors import UsageError
 from ..example import bundled_activation_bytes
 from ._common import BUNDLED_ACTIVATION, echo_warnings, load_or_bundled, report_options
-from .certify import _echo_check
+from .certify import _conclude, _echo_check
 
 __all__ = ["certify_sender"]
 
@@ -118,14 +118,4 @@ def certify_sender(
         on_check=lambda check: _echo_check(check, color),
         say=click.echo,
     )
-    click.echo(f"seed {result.seed}; replay: {result.replay()}; {result.duration:.1f} s")
-    for path, kind in ((junit, "junit"), (json_path, "json"), (report, report_format)):
-        if path is not None and kind is not None:
-            write_report(result, path, kind)
-            click.echo(f"wrote {kind} report: {path}")
-    summary = result.summary
-    if color:
-        summary = click.style(summary, fg="green" if result.passed else "red", bold=True)
-    click.echo(summary)
-    if not result.passed:
-        ctx.exit(1)
+    _conclude(ctx, result, color, ((junit, "junit"), (json_path, "json"), (report, report_format)))
