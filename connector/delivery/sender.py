@@ -48,7 +48,7 @@ from .outbox import NewEvent, Outbox, StoredEvent, destination_key
 from .policy import Backoff, Verdict, classify, classify_aep, parse_retry_after
 from .ratelimit import TokenBucket
 from .schedule import Schedule
-from .secrets import scrub, secret_values
+from .secrets import read_token, scrub, secret_values
 from .urlguard import check_url
 from .why import CONNECTION_REASONS, status_reason
 
@@ -108,7 +108,7 @@ class Sender:
         self,
         activation: Activation,
         *,
-        token: str,
+        token: str | None = None,
         state_dir: Path,
         options: DeliveryOptions | None = None,
     ) -> None:
@@ -119,6 +119,8 @@ class Sender:
             options.url or activation.destination.url,
             allow_http_loopback=options.allow_http_loopback,
         )
+        if token is None:  # read only once the URL is known to be one data may go to
+            token = read_token(activation)
         username = options.username
         self._username = username if username is not None else activation.destination.username
         self._auth = QualtricsBasicAuth(self._username, token)
@@ -518,13 +520,14 @@ def deliver(
     activation: Activation,
     profiles: Iterable[Any],
     *,
-    token: str,
+    token: str | None = None,
     state_dir: Path,
     options: DeliveryOptions | None = None,
 ) -> DeliveryReport:
     """Deliver ``profiles`` to the activation's destination (or ``options.url``) via the outbox.
 
-    Raises ``UrlGuardError`` for a refused URL, ``StateError`` when ``state_dir`` is locked, and
+    ``token`` defaults to the environment variable ``destination.api_token_env`` names.
+    Raises ``UrlGuardError`` for a refused URL, ``SecretError`` for an unset token, ``StateError`` when ``state_dir`` is locked, and
     ``AuthRejected`` on 401/403 (every event kept; the exception carries the report).
     Retry-time exhaustion, dead letters and drops do not raise: they show in ``report.pending``,
     ``report.dead_lettered``, ``report.failed`` and ``report.dropped``.
