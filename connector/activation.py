@@ -22,28 +22,22 @@ from typing import Any, Final
 import jsonschema
 
 from .errors import ActivationError, GovernanceError
-from .model import (
-    Activation,
-    AttributeMapping,
-    Audience,
-    Consent,
-    Destination,
-    IdentityMapping,
-    WorkflowField,
-)
+
+# The model's names are re-exported (``X as X``): ``connector.activation`` stays their address.
+from .model import Activation as Activation
+from .model import AttributeMapping as AttributeMapping
+from .model import Audience as Audience
+from .model import Consent as Consent
+from .model import Destination as Destination
+from .model import IdentityMapping as IdentityMapping
+from .model import WorkflowField as WorkflowField
 from .schema_errors import activation_error
 from .validate import validator_for
-from .workflow_fields import MAX_MANUAL_FIELDS, declared_fields, derive_fields, identity_jsonpath
+from .workflow_fields import MAX_MANUAL_FIELDS, declared_fields, derive_fields
+from .workflow_fields import identity_jsonpath as identity_jsonpath
 
 __all__ = [
     "MAX_MANUAL_FIELDS",
-    "Activation",
-    "AttributeMapping",
-    "Audience",
-    "Consent",
-    "Destination",
-    "IdentityMapping",
-    "WorkflowField",
     "identity_jsonpath",
     "load_activation",
     "parse_activation",
