@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-import jsonschema
-
 from .errors import ActivationError, GovernanceError
 
 # The model's names are re-exported (``X as X``): ``connector.activation`` stays their address.
@@ -70,9 +68,7 @@ def parse_activation(data: bytes, *, source: str = "<activation>") -> Activation
     document = _parse(data, source)
     validator = validator_for("activation")
     if not validator.is_valid(document):
-        # jsonschema (not the compiled validator) lists every error, with its path.
-        errors = jsonschema.Draft7Validator(validator.schema).iter_errors(document)
-        raise activation_error(list(errors), source)
+        raise activation_error(validator.schema_errors(document), source)
     return _build(document, source, sha256=hashlib.sha256(data).hexdigest())
 
 

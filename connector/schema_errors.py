@@ -16,6 +16,7 @@ import jsonschema
 
 from .errors import ActivationError
 from .paths import json_path
+from .redact import redact_url
 from .suggest import did_you_mean
 
 __all__ = ["activation_error", "describe"]
@@ -155,10 +156,10 @@ def _first_schema_error(error: Any, source: str) -> ActivationError:
     if kind == "minLength":
         return ActivationError("must not be empty", file=source, key_path=where)
     if kind == "pattern":
-        what = _PATTERN_MEANING.get(
-            str(elements[-1]) if elements else "", "a dotted path such as person.name.firstName"
-        )
-        return ActivationError(f"{instance!r} is not {what}", file=source, key_path=where)
+        key = str(elements[-1]) if elements else ""
+        what = _PATTERN_MEANING.get(key, "a dotted path such as person.name.firstName")
+        shown = redact_url(instance) if key == "url" else instance  # no urlTokenId in errors
+        return ActivationError(f"{shown!r} is not {what}", file=source, key_path=where)
     return ActivationError(error.message, file=source, key_path=where)
 
 

@@ -69,10 +69,14 @@ class ContractValidator:
                     return False
         return bool(self._fast.is_valid(exactjson.plain(document)))
 
+    def schema_errors(self, document: Any) -> list[jsonschema.ValidationError]:
+        """jsonschema's own errors, read with ECMA-262's ``$`` like ``is_valid``: so a document
+        ``is_valid`` refuses always has at least one."""
+        return list(self._detailed.iter_errors(exactjson.plain(document)))
+
     def errors(self, document: Any) -> list[ViolationDetail]:
         """Every violation, ordered by location, each with its JSON path."""
-        document = exactjson.plain(document)
-        found = sorted(self._detailed.iter_errors(document), key=lambda e: list(map(str, e.path)))
+        found = sorted(self.schema_errors(document), key=lambda e: list(map(str, e.path)))
         return [ViolationDetail(json_path(error.absolute_path), describe(error)) for error in found]
 
     def check(self, document: Any, *, source: str = "") -> None:

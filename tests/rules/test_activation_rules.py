@@ -268,6 +268,24 @@ def test_url_pattern_error_says_absolute_url() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (f'url = "{URL}"', f'url = "{URL}\\n"', "a.toml: destination.url: "),
+        ('api_token_env = "QUALTRICS_API_TOKEN"', 'api_token_env = "QUALTRICS_API_TOKEN\\n"',
+         "a.toml: destination.api_token_env: 'QUALTRICS_API_TOKEN\\n' is not an environment"),
+    ],
+)  # fmt: skip
+def test_a_value_ending_in_a_newline_is_an_error_not_a_crash(
+    old: str, new: str, message: str
+) -> None:
+    """JSON Schema's ``$`` is ECMA-262's (end of input): a trailing newline breaks a pattern, and
+    the error explaining it is found by the same reading (it used to be an IndexError)."""
+    error = _error(HEAD.replace(old, new, 1))
+    assert error.startswith(message)
+    assert "secret-id" not in error
+
+
 def test_a_bad_workflow_jsonpath_is_described() -> None:
     """A workflow field JSONPath not starting with $ says so."""
     text = HEAD + '\n[workflow]\nfields = [{ name = "x", jsonpath = "a.b" }]\n'
