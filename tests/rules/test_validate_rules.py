@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from connector.errors import ContractViolation, ViolationDetail
+from connector.schema_errors import describe
 from connector.validate import (
     MAX_PAYLOAD_BYTES,
     ContractValidator,
@@ -151,3 +153,25 @@ def test_payload_violations_report_a_disagreement_too(monkeypatch: pytest.Monkey
     assert payload_violations(event(), 10) == [
         ViolationDetail("$", "rejected by the compiled validator only")
     ]
+
+
+def test_unknown_keys_are_each_named_in_order_with_a_guess_where_one_is_close() -> None:
+    """Every unknown key of an object, as written, joined by "; ": a close one gets its guess;
+    the object's other errors keep their own wording."""
+    errors = validator_for("activation").errors(
+        {"destination": {"name": "n", "user_name": "u", "qqqq": 1}}
+    )
+    at_destination = [e.message for e in errors if e.json_path == "$.destination"]
+    assert at_destination == [
+        "missing required key: 'url'",
+        "missing required key: 'username'",
+        "missing required key: 'api_token_env'",
+        "'user_name': unknown key; did you mean 'username'?; 'qqqq': unknown key",
+    ]
+
+
+def test_an_object_that_allows_no_keys_keeps_jsonschemas_words() -> None:
+    """With no allowed key to guess from, jsonschema's own message is the clearest."""
+    (error,) = jsonschema.Draft7Validator({"additionalProperties": False}).iter_errors({"a": 1})
+    assert describe(error) == error.message
+    assert "'a' was unexpected" in describe(error)
