@@ -20,6 +20,7 @@ from connector.activation import (
     parse_activation,
 )
 from connector.errors import ActivationError
+from connector.model import SDK_ATTRIBUTES, AttributeMapping, sdk_attribute
 
 AUDIENCE = "046456e3-18e1-48a6-9bda-d68547861283"
 URL = "https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId=secret-id"
@@ -709,3 +710,24 @@ def test_declared_identity_fields_find_bracketed_and_other_elements(
     )
     activation = parse_activation(text.encode(), source="a.toml")
     assert activation.workflow_fields[0].feeds_from == feeds
+
+
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("attributes.firstName", "firstName"),
+        ("attributes.first.name", ""),
+        ("attributes", ""),
+        ("person.firstName", ""),
+        ("person.attributes", ""),
+    ],
+)
+def test_only_attributes_dot_one_key_names_a_destination_sdk_attribute(
+    source: str, name: str
+) -> None:
+    """``attributes.X`` names SDK attribute ``X``; any other path (longer, shorter, elsewhere)
+    is read as XDM."""
+    mapping = AttributeMapping(source, "t")
+    assert mapping.sdk_name == name
+    assert sdk_attribute(mapping.source_keys) == name
+    assert SDK_ATTRIBUTES == "attributes"
