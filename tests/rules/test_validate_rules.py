@@ -175,3 +175,12 @@ def test_an_object_that_allows_no_keys_keeps_jsonschemas_words() -> None:
     (error,) = jsonschema.Draft7Validator({"additionalProperties": False}).iter_errors({"a": 1})
     assert describe(error) == error.message
     assert "'a' was unexpected" in describe(error)
+
+
+def test_only_an_additional_properties_error_speaks_of_unknown_keys() -> None:
+    """Another error about an object that holds a key its schema does not name keeps its own
+    words: the key is not what is wrong there."""
+    schema = {"properties": {"a": {}}, "minProperties": 2}
+    (error,) = jsonschema.Draft7Validator(schema).iter_errors({"b": 1})
+    assert error.validator == "minProperties"
+    assert describe(error) == error.message
