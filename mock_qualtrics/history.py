@@ -19,7 +19,7 @@ __all__ = [
     "RUN_COLUMNS",
     "delete_workflow",
     "fail_stale_queued_runs",
-    "finish_run",
+    "finish_runs",
     "insert_events",
     "insert_runs",
     "open_schema",
@@ -172,17 +172,14 @@ def _run_params(run: PendingRun, outcome: Outcome | None) -> dict[str, object]:
     }
 
 
-def finish_run(db: sqlite3.Connection, run_id: str, outcome: Outcome) -> None:
-    db.execute(
+def finish_runs(db: sqlite3.Connection, finished: Iterable[tuple[str, Outcome]]) -> None:
+    """Record the outcome of each queued run that came due (one statement for all of them)."""
+    db.executemany(
         "UPDATE runs SET status=?, started_at=?, finished_at=?, fields=?, error=? WHERE id=?",
-        (
-            outcome.status,
-            outcome.started_at,
-            outcome.finished_at,
-            outcome.fields,
-            outcome.error,
-            run_id,
-        ),
+        [
+            (o.status, o.started_at, o.finished_at, o.fields, o.error, run_id)
+            for run_id, o in finished
+        ],
     )
 
 

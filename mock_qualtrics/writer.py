@@ -222,8 +222,8 @@ class GroupWriter:
                 else:  # a retry after a failure: each op alone, so it fails alone
                     for ticket, op, _ in batch:
                         _savepoint(db, tx, ticket, op, failures)
-                for run in due:
-                    history.finish_run(db, run.id, finish_safely(run, now))
+                if due:
+                    history.finish_runs(db, [(run.id, finish_safely(run, now)) for run in due])
                 if tx.touched or batch:
                     history.trim(db, tx.touched, self.history_limit, self.journal_limit)
                 if now - self._last_sweep > _SWEEP_EVERY:
