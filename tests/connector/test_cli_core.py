@@ -1,4 +1,4 @@
-"""The offline commands through the real console entry point: streams, exit codes, messages."""
+"""The offline commands through ``main`` (the console script), in-process: streams, exit codes, messages."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_runner import EXAMPLE, qharness
+from support.cli import qharness
+from support.paths import EXAMPLE, FIXTURES
 
 from connector.validate import validator_for
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def test_render_adobe_documented_profiles() -> None:
