@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from certify_helpers import EXAMPLES
+from support.paths import EXAMPLES
 
 from connector.activation import Activation
 from connector.certify.checks import SENDER_CHECKS

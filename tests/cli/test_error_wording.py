@@ -6,7 +6,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from send_support import REPO, TOKEN, activation_for, jsonl, profile, workflow
+from support.activations import activation_with_url
+from support.destination import TOKEN, workflow_with_activation
+from support.paths import REPO
+from support.profiles import jsonl, profile
 
 from connector.cli import main
 from connector.plugin import MockQualtrics
@@ -100,7 +103,7 @@ def test_test_destination_says_why_on_stderr(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A wrong token: exit 1 and the failure on stderr, numbered like the input (line N)."""
-    _, activation = workflow(mock_qualtrics, tmp_path)
+    _, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     monkeypatch.setenv("QUALTRICS_API_TOKEN", TOKEN + "-wrong")
     data = jsonl(tmp_path / "p.jsonl", [b"\n", profile("a@example.com"), b"[]\n"])
     code = main(["test-destination", str(activation), str(data), "--allow-http-loopback"])
@@ -124,8 +127,8 @@ def test_test_destination_numbers_samples_as_samples(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Without PROFILES the generated profiles are 'sample N'."""
-    flow, _ = workflow(mock_qualtrics, tmp_path)
-    activation = activation_for(tmp_path, flow["trigger_url"])
+    flow, _ = workflow_with_activation(mock_qualtrics, tmp_path)
+    activation = activation_with_url(tmp_path, flow["trigger_url"])
     monkeypatch.setenv("QUALTRICS_API_TOKEN", "wrong")
     args = ["test-destination", str(activation), "--count", "2", "--allow-http-loopback"]
     assert main(args) == 1

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from send_support import TOKEN, jsonl, profile, workflow
+from support.destination import TOKEN, workflow_with_activation
+from support.profiles import jsonl, profile
 
 from connector.plugin import MockQualtrics
 
@@ -48,7 +49,7 @@ def test_a_terminal_gets_a_bar_and_plain_output_gets_none(
 ) -> None:
     """A file on a terminal: a percentage; stdin on a terminal: counts and a rate, no
     percentage; stderr to a pipe: no control character at all."""
-    _, activation = workflow(mock_qualtrics, tmp_path)
+    _, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     data = jsonl(tmp_path / "p.jsonl", [profile(f"u{i}@example.com") for i in range(30)])
     env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
     base = [sys.executable, "-m", "connector.cli", "send", str(activation)]

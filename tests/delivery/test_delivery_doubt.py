@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from delivery_helpers import TOKEN, TRIGGER, fast_backoff, profiles
+from support.delivery import fast_backoff
+from support.destination import TOKEN, TRIGGER
+from support.profiles import profiles
 
 from connector.activation import Activation
 from connector.delivery import (

@@ -19,10 +19,14 @@ from typing import Any
 import httpx
 import orjson
 import respx
-from delivery_helpers import CLI, EXAMPLE, TOKEN, TRIGGER, fast_backoff, profiles
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
-from test_delivery_e2e import activation_file, assert_at_least_once, workflow
+from support.cli import QHARNESS, qharness
+from support.delivery import fast_backoff
+from support.destination import TOKEN, TRIGGER, workflow_with_activation
+from support.paths import EXAMPLE
+from support.profiles import profiles
+from test_delivery_e2e import assert_at_least_once
 
 from connector.activation import Activation, load_activation
 from connector.delivery import DeliveryOptions, Outbox, Sender, destination_key
@@ -96,17 +100,16 @@ def test_sigkill_while_reading_a_pipe_loses_no_committed_line(
     mock_qualtrics: MockQualtrics, tmp_path: Path
 ) -> None:
     """Lines arrive through a pipe; SIGKILL mid-stream; every committed event is delivered."""
-    flow = workflow(mock_qualtrics)
-    activation = activation_file(tmp_path, flow["trigger_url"])
+    flow, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     items = profiles(120, seed=3)
     env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
     state = tmp_path / "state"
     command = [
-        *CLI, "send", str(activation), "-", "--state", str(state), "--allow-http-loopback",
+        "send", str(activation), "-", "--state", str(state), "--allow-http-loopback",
         "--rate", "45",
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command,
+    process = subprocess.Popen(  # a real process: only a process can be SIGKILLed
+        [*QHARNESS, *command],
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -130,13 +133,7 @@ def test_sigkill_while_reading_a_pipe_loses_no_committed_line(
     with Outbox(state, key) as outbox:
         committed = {event_id for event_id in by_id if outbox.state_of(event_id) is not None}
     assert len(committed) >= 20
-    resume = subprocess.run(
-        [*command[:4], os.devnull, *command[5:]],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    resume = qharness(*command[:2], os.devnull, *command[3:], env={"QUALTRICS_API_TOKEN": TOKEN})
     assert resume.returncode == 0, resume.stderr.decode()
     with Outbox(state, key) as outbox:
         assert {e for e in committed if outbox.state_of(e) != "delivered"} == set()

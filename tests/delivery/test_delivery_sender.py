@@ -11,7 +11,9 @@ import httpx
 import orjson
 import pytest
 import respx
-from delivery_helpers import TOKEN, TRIGGER, URL_TOKEN_ID, fast_backoff, profile, profiles
+from support.delivery import fast_backoff
+from support.destination import TOKEN, TRIGGER, URL_TOKEN_ID
+from support.profiles import profile, profiles
 
 from connector.activation import Activation
 from connector.delivery import (

@@ -9,7 +9,7 @@ import jsonschema
 import orjson
 import pytest
 from flask import Flask
-from mock_helpers import FIELDS, PAYLOAD, TOKEN, TOKEN_ID, USER, WF, TriggerActions, base_config
+from support.mock import FIELDS, PAYLOAD, TOKEN, TOKEN_ID, USER, WF, TriggerActions, base_config
 
 import contracts
 import mock_qualtrics

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
-from mock_helpers import WF, TriggerActions
+from support.mock import WF, TriggerActions
 
 from mock_qualtrics.behaviours import behaviours, markdown_table
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from mock_helpers import PAYLOAD, TOKEN, TOKEN_ID, base_config
+from support.mock import PAYLOAD, TOKEN, TOKEN_ID, base_config
 
 from mock_qualtrics import LiveMock
 

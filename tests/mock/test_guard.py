@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from flask.testing import FlaskClient
-from mock_helpers import TriggerActions
+from support.mock import TriggerActions
 
 from mock_qualtrics import LiveMock
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from mock_helpers import OTHER_TOKEN, TOKEN, TOKEN_ID, USER, WF, TriggerActions, basic
+from support.mock import OTHER_TOKEN, TOKEN, TOKEN_ID, USER, WF, TriggerActions, basic
 
 from mock_qualtrics import ConnectionDropped
 from mock_qualtrics.state import current_state

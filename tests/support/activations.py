@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from connector.activation import Activation, load_activation
+
 from .paths import EXAMPLE
 
-__all__ = ["activation_with_url"]
+__all__ = ["activation_with_url", "example_activation"]
+
+
+def example_activation() -> Activation:
+    """The bundled example, loaded."""
+    return load_activation(EXAMPLE)
 
 
 def activation_with_url(directory: Path, url: str, *, source: Path = EXAMPLE) -> Path:

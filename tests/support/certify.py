@@ -1,15 +1,14 @@
-"""Helpers for the certification tests: renderers broken on purpose."""
+"""Certification set-up: renderers broken on purpose, to show that a check catches them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from connector.activation import Activation
 from connector.render import Payload, Renderer, dumps
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+__all__ = ["doctored"]
 
 
 def doctored(

@@ -14,15 +14,17 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from connector.cli import main
 
-__all__ = ["QHARNESS", "qharness", "qharness_process"]
+__all__ = ["QHARNESS", "qharness", "qharness_process", "qharness_text"]
 
-#: The argv prefix that runs ``qharness`` in a fresh interpreter (this venv's, installed code).
-QHARNESS = [sys.executable, "-m", "connector.cli"]
+#: The installed console script, beside this interpreter (``pip install .`` puts it there): the
+#: subprocess tests run exactly what a user's shell runs.
+QHARNESS = [str(Path(sys.executable).with_name("qharness"))]
 
 
 def qharness(
@@ -42,6 +44,14 @@ def qharness(
     return subprocess.CompletedProcess(
         ["qharness", *argv], code, stdout.getvalue(), stderr.getvalue()
     )
+
+
+def qharness_text(
+    *args: str, stdin: bytes = b"", env: Mapping[str, str | None] | None = None
+) -> tuple[int, str, str]:
+    """``qharness(...)`` as (exit code, stdout, stderr), the streams decoded as UTF-8."""
+    done = qharness(*args, stdin=stdin, env=env)
+    return done.returncode, done.stdout.decode(), done.stderr.decode()
 
 
 def qharness_process(
