@@ -77,6 +77,10 @@ def test_same_origin_writes_and_reads_from_anywhere_are_allowed(client: FlaskCli
 def test_delete_takes_no_body(client: FlaskClient) -> None:
     answer = client.delete("/__admin/faults", data=b"{}", content_type="application/json")
     assert answer.status_code == 400
+    assert answer.get_json()["meta"]["error"] == {
+        "errorMessage": "A DELETE takes no body",
+        "errorCode": "BODY_NOT_ALLOWED",
+    }
     assert client.delete("/__admin/faults").status_code == 204
 
 
