@@ -58,6 +58,7 @@ def test_public_surface_is_declared(package: str) -> None:
     module = __import__(package)
     assert module.__doc__
     exported = module.__all__
+    assert exported, f"{package}.__all__ is empty"
     assert len(set(exported)) == len(exported)
     for name in exported:
         assert hasattr(module, name), f"{package}.__all__ names {name!r}, which does not exist"

@@ -401,7 +401,9 @@ def test_no_secret_in_reprs_reports_or_the_outbox(
     for text in texts:
         assert TOKEN not in text
         assert URL_TOKEN_ID not in text
-    for path in state_dir.iterdir():
+    state_files = list(state_dir.iterdir())
+    assert any(path.name.endswith(".sqlite") for path in state_files), state_files
+    for path in state_files:
         data = path.read_bytes()
         assert TOKEN.encode() not in data
         assert URL_TOKEN_ID.encode() not in data
