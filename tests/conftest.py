@@ -1,5 +1,8 @@
 """Suite-wide settings: Hypothesis profiles, and a guard that keeps tests on 127.0.0.1.
 
+Plain helpers shared by several test files live in ``tests/support`` (this file puts ``tests/``
+on ``sys.path``, so they import as ``support.*``); fixtures live in the ``conftest.py`` files.
+
 Profiles: ``default`` is quick for a developer's loop; ``ci`` (``HYPOTHESIS_PROFILE=ci``, set by
 ``nox -s tests`` under CI) runs more examples without a deadline, since a shared 2-core CI
 machine makes timing noise. Both print the reproduction blob of a failure.
@@ -16,6 +19,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from support.paths import EXAMPLE
 
 settings.register_profile(
     "default",
@@ -33,10 +37,6 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "examples"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 _real_connect = socket.socket.connect
 
@@ -63,4 +63,4 @@ def _no_network() -> Iterator[None]:
 
 @pytest.fixture
 def bundled_activation_path() -> Path:
-    return EXAMPLES / "activation.toml"
+    return EXAMPLE

@@ -10,11 +10,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support.paths import EXAMPLE, REPO
 
 from connector.example import bundled_activation_bytes
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "activation.toml"
+ROOT = REPO
 
 
 def test_checkout_reads_the_example_in_examples() -> None:

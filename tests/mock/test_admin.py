@@ -10,6 +10,7 @@ import orjson
 import pytest
 from flask import Flask
 from support.mock import FIELDS, PAYLOAD, TOKEN, TOKEN_ID, USER, WF, TriggerActions, base_config
+from support.paths import WORKFLOWS
 
 import contracts
 import mock_qualtrics
@@ -325,7 +326,7 @@ def test_file_store_survives_restart(tmp_path: Path) -> None:
 
 
 def test_toml_config(tmp_path: Path) -> None:
-    config = load_toml(Path(__file__).parents[2] / "examples" / "workflows.toml")
+    config = load_toml(WORKFLOWS)
     assert config["USERS"][0]["username"] == "cx-team@example.com"
     app = create_app(config)
     try:

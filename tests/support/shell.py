@@ -1,0 +1,38 @@
+"""Shell lines from the README and the CI recipes, run by bash as a user's shell would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["bash"]
+
+
+def bash(
+    script: str,
+    cwd: Path,
+    *,
+    env: Mapping[str, str | None] | None = None,
+    timeout: float = 240,
+) -> subprocess.CompletedProcess[str]:
+    """``bash -c SCRIPT`` in ``cwd``, this venv's ``bin`` first on PATH (so ``qharness`` is the
+    installed script); ``env`` overrides this process's environment (``None`` removes a name)."""
+    environment = dict(os.environ)
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
+    return subprocess.run(
+        ["bash", "-c", script],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
