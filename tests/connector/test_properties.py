@@ -9,6 +9,8 @@ import orjson
 import pytest
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
+from support.activations import DOCUMENTED_IDENTITIES, activation_toml
+from support.profiles import AUDIENCE
 
 from connector.activation import Activation, parse_activation
 from connector.paths import MISSING, get_path
@@ -16,29 +18,12 @@ from connector.render import EXCLUSION_REASONS, Exclusion, Payload, Renderer
 from connector.strategies import profiles
 from connector.validate import MAX_PAYLOAD_BYTES, validator_for
 
-HEAD = """
-[destination]
-name = "d"
-url = "https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId=x"
-username = "u"
-api_token_env = "T"
-
-[[audiences]]
-id = "046456e3-18e1-48a6-9bda-d68547861283"
-
-[[audiences]]
-id = "5b998cb9-9488-4ec3-8d95-fa8338ced490"
-"""
+HEAD = activation_toml(audiences=[AUDIENCE, "5b998cb9-9488-4ec3-8d95-fa8338ced490"])
 
 ACTIVATIONS = {
     "documented": HEAD
+    + DOCUMENTED_IDENTITIES
     + """
-[[identities]]
-source = "Email"
-target = "email"
-[[identities]]
-source = "ECID"
-target = "external_id"
 [[attributes]]
 source = "person.name.firstName"
 target = "person.name.firstName"

@@ -7,33 +7,19 @@ import hashlib
 from typing import Any
 
 import pytest
+from support.activations import DOCUMENTED_IDENTITIES, activation_toml
+from support.profiles import AUDIENCE
 
 from connector.activation import Activation, parse_activation
 from connector.errors import ContractViolation
 from connector.render import Exclusion, Payload, Renderer, dumps
 from connector.validate import MAX_PAYLOAD_BYTES
 
-AUDIENCE = "046456e3-18e1-48a6-9bda-d68547861283"
 OTHER_AUDIENCE = "5b998cb9-9488-4ec3-8d95-fa8338ced490"
 
-ACTIVATION = f"""
-[destination]
-name = "CSAT"
-url = "https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId=x"
-username = "u"
-api_token_env = "T"
-
-[[audiences]]
-id = "{AUDIENCE}"
-
-[[identities]]
-source = "Email"
-target = "email"
-
-[[identities]]
-source = "ECID"
-target = "external_id"
-
+ACTIVATION = activation_toml(
+    DOCUMENTED_IDENTITIES,
+    """
 [[attributes]]
 source = "person.name.firstName"
 target = "person.name.firstName"
@@ -45,7 +31,8 @@ target = "contact.mobile"
 [[attributes]]
 source = "attributes.loyaltyTier"
 target = "loyaltyTier"
-"""
+""",
+)
 
 
 @pytest.fixture(scope="module")

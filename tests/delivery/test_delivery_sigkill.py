@@ -18,12 +18,12 @@ from pathlib import Path
 
 import orjson
 from support.cli import QHARNESS, qharness
+from support.delivery import outbox_of
 from support.destination import TOKEN, workflow_with_activation
 from support.profiles import jsonl, profiles
 from test_delivery_e2e import assert_at_least_once
 
 from connector.activation import load_activation
-from connector.delivery import Outbox, destination_key
 from connector.plugin import MockQualtrics
 
 EVENTS = 400
@@ -74,9 +74,7 @@ def test_sigkill_then_resume_delivers_every_event_and_counts_each_resend(
         *command, "--report-json", str(report_path), env={"QUALTRICS_API_TOKEN": TOKEN}
     )
     assert final.returncode == 0, final.stderr.decode()
-    loaded = load_activation(activation)
-    key = destination_key(loaded.destination.url, loaded.destination.username)
-    with Outbox(tmp_path / "state", key) as outbox:
+    with outbox_of(load_activation(activation), tmp_path / "state") as outbox:
         resends = outbox.resends()
     total = sum(resends.values())
     assert total <= kills * MAX_IN_FLIGHT

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.activations import DOCUMENTED_IDENTITIES, activation_toml
+from support.profiles import AUDIENCE
 
 from connector.activation import Activation, parse_activation
 from connector.errors import ContractViolation
@@ -23,25 +25,9 @@ from connector.render import (
     is_plain_email,
 )
 
-AUDIENCE = "046456e3-18e1-48a6-9bda-d68547861283"
-ACTIVATION = f"""
-[destination]
-name = "CSAT"
-url = "https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId=x"
-username = "u"
-api_token_env = "T"
-
-[[audiences]]
-id = "{AUDIENCE}"
-
-[[identities]]
-source = "Email"
-target = "email"
-
-[[identities]]
-source = "ECID"
-target = "external_id"
-
+ACTIVATION = activation_toml(
+    DOCUMENTED_IDENTITIES,
+    """
 [[attributes]]
 source = "person.name.firstName"
 target = "person.name.firstName"
@@ -49,7 +35,8 @@ target = "person.name.firstName"
 [consent]
 path = "consents.marketing.email.val"
 allow = ["y", "p"]
-"""
+""",
+)
 
 
 @pytest.fixture(scope="module")
