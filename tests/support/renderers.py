@@ -1,4 +1,4 @@
-"""Certification set-up: renderers broken on purpose, to show that a check catches them."""
+"""Renderers broken on purpose, to show that a check (or render's own contract check) catches them."""
 
 from __future__ import annotations
 
