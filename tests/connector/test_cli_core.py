@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.cli import qharness
+from support.cli import qharness, qharness_process
 from support.paths import EXAMPLE, FIXTURES
 
 from connector.validate import validator_for
@@ -168,3 +168,11 @@ def test_version() -> None:
     result = qharness("--version")
     assert result.returncode == 0
     assert b"qharness" in result.stdout
+
+
+def test_the_installed_script_answers_v() -> None:
+    """The smoke test of the console script itself (the rest of this file runs ``main``)."""
+    result = qharness_process("-V")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(b"qharness, version ")
+    assert result.stderr == b""
