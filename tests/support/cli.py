@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from connector.cli import main
 
-__all__ = ["QHARNESS", "qharness", "qharness_process", "qharness_text"]
+__all__ = ["QHARNESS", "environment", "qharness", "qharness_process", "qharness_text"]
 
 #: The installed console script, beside this interpreter (``pip install .`` puts it there): the
 #: subprocess tests run exactly what a user's shell runs.
@@ -64,17 +64,22 @@ def qharness_process(
 
     ``env`` overrides this process's environment (``None`` removes a variable).
     """
-    environ = dict(os.environ)
-    for name, value in (env or {}).items():
-        if value is None:
-            environ.pop(name, None)
-        else:
-            environ[name] = value
     return subprocess.run(
         [*QHARNESS, *args],
         input=stdin,
         capture_output=True,
-        env=environ,
+        env=environment(env),
         timeout=timeout,
         check=False,
     )
+
+
+def environment(overrides: Mapping[str, str | None] | None) -> dict[str, str]:
+    """This process's environment with ``overrides`` (``None`` removes a variable)."""
+    environ = dict(os.environ)
+    for name, value in (overrides or {}).items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+    return environ

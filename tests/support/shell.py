@@ -8,6 +8,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from .cli import environment
+
 __all__ = ["bash"]
 
 
@@ -20,17 +22,11 @@ def bash(
 ) -> subprocess.CompletedProcess[str]:
     """``bash -c SCRIPT`` in ``cwd``, this venv's ``bin`` first on PATH (so ``qharness`` is the
     installed script); ``env`` overrides this process's environment (``None`` removes a name)."""
-    environment = dict(os.environ)
-    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
-    for name, value in (env or {}).items():
-        if value is None:
-            environment.pop(name, None)
-        else:
-            environment[name] = value
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return subprocess.run(
         ["bash", "-c", script],
         cwd=cwd,
-        env=environment,
+        env=environment({"PATH": path, **(env or {})}),
         capture_output=True,
         text=True,
         timeout=timeout,
