@@ -19,7 +19,11 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
-from support.paths import EXAMPLE
+
+# Before any helper is imported: their asserts explain a failure as a test's asserts do.
+pytest.register_assert_rewrite("support")
+
+from support.paths import EXAMPLE  # noqa: E402 - after register_assert_rewrite, on purpose
 
 settings.register_profile(
     "default",

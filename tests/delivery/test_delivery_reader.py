@@ -26,7 +26,7 @@ from support.delivery import fast_backoff, outbox_of
 from support.destination import TOKEN, TRIGGER, workflow_with_activation
 from support.paths import EXAMPLE
 from support.profiles import profiles
-from test_delivery_e2e import assert_at_least_once
+from support.runs import assert_at_least_once
 
 from connector.activation import Activation, load_activation
 from connector.delivery import DeliveryOptions, Sender

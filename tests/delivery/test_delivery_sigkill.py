@@ -21,7 +21,7 @@ from support.cli import QHARNESS, qharness
 from support.delivery import outbox_of
 from support.destination import TOKEN, workflow_with_activation
 from support.profiles import jsonl, profiles
-from test_delivery_e2e import assert_at_least_once
+from support.runs import assert_at_least_once
 
 from connector.activation import load_activation
 from connector.plugin import MockQualtrics
