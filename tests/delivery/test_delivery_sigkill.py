@@ -57,18 +57,22 @@ def test_sigkill_then_resume_delivers_every_event_and_counts_each_resend(
     ]
     kills = KILLS
     for kill in range(1, KILLS + 1):
-        # A real process: only a process can be SIGKILLed.
-        process = subprocess.Popen(
-            [*QHARNESS, *command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        try:
-            finished = _wait_for_runs(mock_qualtrics, flow["id"], kill * RUNS_PER_KILL)
-            assert process.poll() is None, f"the sender ended before kill {kill}; raise EVENTS"
-            process.send_signal(signal.SIGKILL)
-        finally:
-            process.kill()
-            process.communicate(timeout=30)
-        assert finished >= kill * RUNS_PER_KILL, f"{finished} runs before kill {kill}: stalled"
+        target = kill * RUNS_PER_KILL
+        log = tmp_path / f"send-{kill}.stderr"  # a file, not a pipe: a full pipe would stall it
+        with log.open("wb") as stderr:
+            # A real process: only a process can be SIGKILLed.
+            process = subprocess.Popen(
+                [*QHARNESS, *command], env=env, stdout=subprocess.DEVNULL, stderr=stderr
+            )
+            try:
+                finished = _wait_for_runs(mock_qualtrics, flow["id"], target, process)
+                running = process.poll() is None
+            finally:
+                process.send_signal(signal.SIGKILL)  # mid-stream: the target is short of EVENTS
+                process.wait(timeout=30)
+        said = log.read_text(encoding="utf-8", errors="replace")
+        assert running, f"the sender ended before kill {kill}: {said}"
+        assert finished >= target, f"{finished} of {target} runs before kill {kill}: {said}"
     report_path = tmp_path / "report.json"
     final = qharness(
         *command, "--report-json", str(report_path), env={"QUALTRICS_API_TOKEN": TOKEN}
@@ -87,11 +91,14 @@ def test_sigkill_then_resume_delivers_every_event_and_counts_each_resend(
         assert resends.get(key_of[run["requestId"]], 0) >= 1
 
 
-def _wait_for_runs(mock: MockQualtrics, workflow_id: str, count: int) -> int:
-    """How many runs the workflow has finished, once ``count`` have (or two minutes passed)."""
+def _wait_for_runs(
+    mock: MockQualtrics, workflow_id: str, count: int, sender: subprocess.Popen[bytes]
+) -> int:
+    """How many runs the workflow has finished, once ``count`` have, the sender has ended, or
+    two minutes have passed (the admin API long-polls at most 30 s a call)."""
     finished = 0
-    for _ in range(4):  # the admin API long-polls at most 30 s a call
+    for _ in range(4):
         finished = len(mock.runs(workflow_id, wait_for=count, timeout=30))
-        if finished >= count:
+        if finished >= count or sender.poll() is not None:
             break
     return finished
