@@ -130,33 +130,33 @@ def send(
     """
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)
+    # Every usage check before the input is opened, so that none of them leaks its file: the
+    # retry waits, then the sender's own (the URL guard, then the token from the environment).
+    progress = SendProgress(sys.stderr)
+    options = DeliveryOptions(
+        allow_http_loopback=allow_http_loopback,
+        rate_limit=rate or None,
+        max_in_flight=max_in_flight,
+        max_retry_time=max_retry_time,
+        retry_policy=retry_policy,
+        aep_retry_waits=_aep_waits() if retry_policy == "aep" else AEP_RETRY_WAITS,
+        max_skip_rate=max_skip_rate,
+        on_alert=progress.alert,
+        on_progress=progress.update,
+    )
+    sender = Sender(loaded, state_dir=state_dir, options=options)
+    sender.report.accept_input_errors = accept_input_errors
     stream = open_input(profiles)
-    progress: SendProgress | None = None
+    progress.start(input_size(stream))
+    lines = CheckedLines(read_profiles(stream), stream, on_error=progress.note)
+    lines.on_position = progress.read_to
     rejected: AuthRejected | None = None
     try:
-        progress = SendProgress(sys.stderr, input_size(stream))
-        options = DeliveryOptions(
-            allow_http_loopback=allow_http_loopback,
-            rate_limit=rate or None,
-            max_in_flight=max_in_flight,
-            max_retry_time=max_retry_time,
-            retry_policy=retry_policy,
-            aep_retry_waits=_aep_waits() if retry_policy == "aep" else AEP_RETRY_WAITS,
-            max_skip_rate=max_skip_rate,
-            on_alert=progress.alert,
-            on_progress=progress.update,
-        )
-        # The URL guard, then the token from the environment: the sender's own checks.
-        sender = Sender(loaded, state_dir=state_dir, options=options)
-        sender.report.accept_input_errors = accept_input_errors
-        lines = CheckedLines(read_profiles(stream), stream, on_error=progress.note)
-        lines.on_position = progress.read_to
         sender.run(lines)
     except AuthRejected as exc:
         rejected = exc
     finally:
-        if progress is not None:
-            progress.finish()
+        progress.finish()
         if stream is not sys.stdin.buffer:
             stream.close()
     report = sender.report

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from delivery_helpers import TOKEN, TRIGGER, URL_TOKEN_ID, profile
+from support.destination import TOKEN, TRIGGER, URL_TOKEN_ID
+from support.profiles import profile
 
 from connector.activation import Activation
 from connector.delivery.probe import probe_destination
