@@ -29,7 +29,7 @@ from ..delivery.sender import Sender
 from ..errors import AuthRejected
 from ..profiles import ProfileLine, open_input, read_profiles
 from ..sample import MAX_SAMPLES, sample_profiles
-from ._common import echo_warnings, load_or_bundled
+from ._common import DEFAULT_STATE_DIR, echo_warnings, load_or_bundled, state_option
 from .input_lines import CheckedLines, input_size
 from .outbox import dead_letter_hint
 from .progress import SendProgress
@@ -37,7 +37,6 @@ from .progress import SendProgress
 __all__ = ["DEFAULT_STATE_DIR", "send", "test_destination"]
 
 #: Where ``send`` keeps its outbox unless ``--state`` says otherwise (relative to the cwd).
-DEFAULT_STATE_DIR: Final = ".qharness-state"
 #: Overrides the ``aep`` retry policy's waits (seconds, comma-separated), for tests and demos.
 AEP_WAITS_ENV: Final = "QHARNESS_AEP_RETRY_WAITS"
 
@@ -45,14 +44,7 @@ AEP_WAITS_ENV: Final = "QHARNESS_AEP_RETRY_WAITS"
 @click.command()
 @click.argument("activation", type=click.Path(dir_okay=False))
 @click.argument("profiles")
-@click.option(
-    "--state",
-    "state_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_STATE_DIR,
-    show_default=True,
-    help="Directory of the durable outbox (created if missing; one sender at a time).",
-)
+@state_option("Directory of the durable outbox (created if missing; one sender at a time).")
 @click.option(
     "--report-json", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )

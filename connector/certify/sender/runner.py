@@ -186,7 +186,7 @@ def certify_sender(
         activation=activation,
         seed=seed,
         examples=profiles,
-        contracts={name: contracts.version(name) for name in contracts.CONTRACT_NAMES},
+        contracts=contracts.versions(),
         tool_version=tool_version(),
         mock="embedded (faithful: no deduplication)",
         command=shlex.join(command),
