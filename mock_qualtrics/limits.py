@@ -76,6 +76,10 @@ class LeakyBucket:
         now = monotonic() if now is None else now
         with self._lock:
             level, at = self._level.get(key, (0.0, now))
+            # Threads read the clock before they take the lock, so a call can arrive here with
+            # an earlier ``now`` than the last one recorded: that is no time passing, not a
+            # negative drain (which would add ``rate`` units per second of skew to the bucket).
+            now = max(now, at)
             if self.rate > 0:
                 level = max(0.0, level - (now - at) * self.rate)
             if level + 1 > self.capacity:

@@ -24,6 +24,16 @@ def test_bucket_fills_to_capacity_then_refuses() -> None:
     assert bucket.acquire("other", now=10.0) == 0  # per user
 
 
+def test_a_call_measured_before_the_last_one_adds_one_unit_not_the_skew() -> None:
+    """Regression: threads read the clock before taking the bucket's lock, so calls can arrive
+    out of order. A call stamped 10 ms before the last one used to drain a negative amount,
+    adding rate x 10 ms (here 10,000 units) to the bucket and refusing it with a 429."""
+    bucket = LeakyBucket(2, 1_000_000.0)
+    assert bucket.acquire("u", now=10.0) == 0
+    assert bucket.acquire("u", now=9.99) == 0
+    assert bucket.acquire("u", now=9.99) == 1  # two units at one instant: the bucket is full
+
+
 def test_bucket_drains_at_the_rate() -> None:
     """After 0.1 s at 50/s five units have drained: five more calls fit, the sixth does not."""
     bucket = LeakyBucket(50, 50.0)
