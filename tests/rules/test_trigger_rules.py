@@ -280,12 +280,12 @@ class Locked:
 
 @pytest.mark.parametrize(
     ("left", "retry_after"),
-    [(0.0001, "1"), (0.5, "1"), (1.0, "1"), (1.5, "2"), (2.0, "2"), (2.0005, "2"), (299.9, "300")],
+    [(0.0001, "1"), (0.5, "1"), (1.0, "1"), (1.5, "2"), (2.0, "2"), (2.0005, "3"), (299.9, "300")],
 )
 def test_lockout_retry_after_rounds_up_and_is_at_least_one(
     make: Any, left: float, retry_after: str
 ) -> None:
-    """Seconds left, rounded up (within a millisecond), never 0."""
+    """Seconds left, rounded up (a retry after Retry-After is no longer locked out), never 0."""
     mock = make()
     mock.state.lockout = Locked(left)
     assert mock.post().headers["Retry-After"] == retry_after
