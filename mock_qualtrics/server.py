@@ -6,7 +6,10 @@ connection unanswered (the dropped-connection fault). The mock keeps its state i
 gunicorn's worker processes do not fit (each would have its own users, faults and counters).
 Measured on the 2-core box with ``wrk -c32``: the same app under granian's WSGI mode answered
 2.0-2.5k requests/s with a p99 of 104-172 ms, waitress 1.45-1.72k/s with a p99 of 45-56 ms (before
-durable 202s); the tail latency and the in-process use decided it. The trigger's POSTs now skip
+durable 202s); the tail latency and the in-process use decided it, and rechecked with granian
+2.8.9: its WSGI mode cannot drop a connection unanswered (an exception before ``start_response``
+becomes a 500, one in the body a 202 cut short), its in-process (thread) server needs a
+free-threaded Python, and its worker process would need its own shutdown path for the store. The trigger's POSTs now skip
 Flask's request machinery (:class:`mock_qualtrics.app.TriggerFastPath`): with durable 202s and
 every feature on, ``qharness mock serve`` went from 1.14-1.24k to 1.39-1.46k recorded events/s in
 back-to-back runs (server CPU per event 640-930 down to 600-670 us). Beside the bare Flask + SQLite

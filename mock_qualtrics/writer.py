@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 
 from . import history
-from .ops import Op, Tx, finish_safely
+from .ops import Op, Tx, apply_all, finish_safely
 from .records import PendingRun
 
 __all__ = ["GroupWriter", "StoreError"]
@@ -217,13 +217,13 @@ class GroupWriter:
             tx = Tx(db, now, drain)
             db.execute("BEGIN")
             try:
-                for ticket, op, _ in batch:
-                    if failures is None:
-                        op.apply(tx)
-                        continue
-                    _savepoint(db, tx, ticket, op, failures)
-                for run in due:
-                    history.finish_run(db, run.id, finish_safely(run, now))
+                if failures is None:
+                    apply_all(tx, [op for _, op, _ in batch])
+                else:  # a retry after a failure: each op alone, so it fails alone
+                    for ticket, op, _ in batch:
+                        _savepoint(db, tx, ticket, op, failures)
+                if due:
+                    history.finish_runs(db, [(run.id, finish_safely(run, now)) for run in due])
                 if tx.touched or batch:
                     history.trim(db, tx.touched, self.history_limit, self.journal_limit)
                 if now - self._last_sweep > _SWEEP_EVERY:

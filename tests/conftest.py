@@ -1,5 +1,8 @@
 """Suite-wide settings: Hypothesis profiles, and a guard that keeps tests on 127.0.0.1.
 
+Plain helpers shared by several test files live in ``tests/support`` (this file puts ``tests/``
+on ``sys.path``, so they import as ``support.*``); fixtures live in the ``conftest.py`` files.
+
 Profiles: ``default`` is quick for a developer's loop; ``ci`` (``HYPOTHESIS_PROFILE=ci``, set by
 ``nox -s tests`` under CI) runs more examples without a deadline, since a shared 2-core CI
 machine makes timing noise. Both print the reproduction blob of a failure.
@@ -17,6 +20,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+# Before any helper is imported: their asserts explain a failure as a test's asserts do.
+pytest.register_assert_rewrite("support")
+
+from support.paths import EXAMPLE  # noqa: E402 - after register_assert_rewrite, on purpose
+
 settings.register_profile(
     "default",
     max_examples=60,
@@ -33,10 +41,6 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "examples"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 _real_connect = socket.socket.connect
 
@@ -63,4 +67,4 @@ def _no_network() -> Iterator[None]:
 
 @pytest.fixture
 def bundled_activation_path() -> Path:
-    return EXAMPLES / "activation.toml"
+    return EXAMPLE

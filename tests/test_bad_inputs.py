@@ -11,7 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_runner import EXAMPLE, qharness
+from support.cli import qharness
+from support.paths import EXAMPLE
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 

@@ -17,7 +17,6 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,11 +26,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import yaml
+from support.paths import EXAMPLE, REPO, WORKFLOWS
+from support.paths import EXAMPLES as EXAMPLES_DIR
+from support.shell import bash
 
 from mock_qualtrics import LiveMock, load_toml
 
-REPO = Path(__file__).resolve().parent.parent
-CI = REPO / "examples" / "ci"
+CI = EXAMPLES_DIR / "ci"
 ADMIN_TOKEN = "ci-examples-admin-token-0123"
 CHECK_COUNT = 12
 EXAMPLES = 100
@@ -62,20 +63,7 @@ def _run(commands: list[str], cwd: Path, env: dict[str, str] | None = None) -> N
         if not _is_install(c)
     ]
     script = "set -euo pipefail\n" + "\n".join(lines)
-    environment = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        **(env or {}),
-    }
-    result = subprocess.run(
-        ["bash", "-c", script],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    result = bash(script, cwd, env=env)
     assert result.returncode == 0, (
         f"{script}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
     )
@@ -92,14 +80,14 @@ def _assert_junit(path: Path) -> None:
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
     """A team's repository: their activation file at the root (here, the bundled example)."""
-    (tmp_path / "activation.toml").write_bytes((REPO / "examples" / "activation.toml").read_bytes())
+    (tmp_path / "activation.toml").write_bytes(EXAMPLE.read_bytes())
     return tmp_path
 
 
 @pytest.fixture
 def service_mock() -> Iterator[LiveMock]:
     """The mock as a CI service would run it (an admin token, examples/workflows.toml loaded)."""
-    config = load_toml(REPO / "examples" / "workflows.toml")
+    config = load_toml(WORKFLOWS)
     config["ADMIN_TOKEN"] = ADMIN_TOKEN
     with LiveMock(config) as mock:
         yield mock
@@ -201,7 +189,7 @@ def test_compose_app_reaches_the_mock_by_service_name(service_mock: LiveMock) ->
     mounts = {v.split(":")[1]: v.split(":")[0] for v in mock["volumes"]}
     assert mounts["/data"] in compose["volumes"], "run history on a named volume"
     workflows_file = (CI / mounts["/config/workflows.toml"]).resolve()
-    assert workflows_file == REPO / "examples" / "workflows.toml"
+    assert workflows_file == WORKFLOWS
     assert "QHARNESS_MOCK_ADMIN_TOKEN:?" in mock["environment"]["QHARNESS_MOCK_ADMIN_TOKEN"]
     assert "qualtrics-mock" in mock["environment"]["QHARNESS_PUBLIC_HOSTS"].split(",")
     assert app["depends_on"]["qualtrics-mock"]["condition"] == "service_healthy"

@@ -10,11 +10,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support.paths import EXAMPLE, REPO
 
 from connector.example import bundled_activation_bytes
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "activation.toml"
+ROOT = REPO
 
 
 def test_checkout_reads_the_example_in_examples() -> None:
@@ -82,6 +82,7 @@ def test_the_image_build_context_holds_what_the_wheel_force_includes() -> None:
     forced = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
     containerfile = (ROOT / "Containerfile").read_text(encoding="utf-8")
     ignore = (ROOT / ".containerignore").read_text(encoding="utf-8").splitlines()
+    assert forced, "the wheel force-includes nothing: the bundled example would be missing"
     for source in forced:
         assert f"COPY {source} ./{source}" in containerfile, source
         assert f"!{source}" in ignore, source

@@ -6,17 +6,17 @@ the block and in the copied example files), because several test runs share this
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-README = (REPO / "README.md").read_text(encoding="utf-8")
-SHELL_BLOCKS = re.findall(r"```sh\n(.*?)```", README, flags=re.DOTALL)
+from support.paths import EXAMPLES, README
+from support.shell import bash
+
+README_TEXT = README.read_text(encoding="utf-8")
+SHELL_BLOCKS = re.findall(r"```sh\n(.*?)```", README_TEXT, flags=re.DOTALL)
 
 
 def _local_loop() -> str:
@@ -34,7 +34,7 @@ def test_local_loop_runs_verbatim(tmp_path: Path) -> None:
     """From a fresh directory holding only examples/, the loop delivers 20 events, `runs` lists
     them, and the mock's UI page shows the workflow, with no hand editing of any file."""
     port = str(_free_port())
-    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
     for example in (tmp_path / "examples").glob("*.toml"):
         example.write_text(example.read_text(encoding="utf-8").replace("8080", port))
     block = _local_loop().replace("8080", port)
@@ -44,21 +44,8 @@ def test_local_loop_runs_verbatim(tmp_path: Path) -> None:
         f"'Post-purchase CSAT' in r.text)\""
     )
     script = f"set -e\ntrap 'kill %1 2>/dev/null; wait' EXIT\n{block}\n{page}\n"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"QUALTRICS_API_TOKEN", "QHARNESS_MOCK_ADMIN_TOKEN"}
-    }
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    done = subprocess.run(
-        ["bash", "-c", script],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    unset: dict[str, str | None] = {"QUALTRICS_API_TOKEN": None, "QHARNESS_MOCK_ADMIN_TOKEN": None}
+    done = bash(script, tmp_path, env=unset, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "20 received" in done.stdout, done.stdout
     assert "20 delivered" in done.stdout, done.stdout

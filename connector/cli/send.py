@@ -152,6 +152,8 @@ def send(
     echo_warnings(loaded)
     check_url(loaded.destination.url, allow_http_loopback=allow_http_loopback)
     token = read_token(loaded)
+    # Every usage check before the input is opened, so that none of them leaks its file.
+    aep_waits = _aep_waits() if retry_policy == "aep" else AEP_RETRY_WAITS
     stream = open_input(profiles)
     progress = SendProgress(sys.stderr, input_size(stream))
     options = DeliveryOptions(
@@ -160,7 +162,7 @@ def send(
         max_in_flight=max_in_flight,
         max_retry_time=max_retry_time,
         retry_policy=retry_policy,
-        aep_retry_waits=_aep_waits() if retry_policy == "aep" else AEP_RETRY_WAITS,
+        aep_retry_waits=aep_waits,
         max_skip_rate=max_skip_rate,
         on_alert=progress.alert,
         on_progress=progress.update,

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from certify_helpers import EXAMPLES
+from support.cli import QHARNESS, qharness_text
+from support.paths import EXAMPLES
 
 from connector.certify import CHECK_NAMES
 
 VERDICT = "certification {}: {} passed, {} failed"
 
 
-def test_bundled_example_passes(qharness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bundled_example_passes(tmp_path: Path) -> None:
     """No argument: the bundled example, embedded mock, every check printed, verdict last."""
-    code, out, err = qharness(
+    code, out, err = qharness_text(
         "certify", "--examples", "40", "--seed", "5", "--json", str(tmp_path / "c.json")
     )
     lines = out.rstrip("\n").split("\n")
@@ -36,16 +35,18 @@ def test_bundled_example_passes(qharness, tmp_path: Path) -> None:  # type: igno
 
 
 @pytest.mark.parametrize("example", ["partner-certified.toml"])
-def test_example_activations_pass(qharness, example: str) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = qharness("certify", str(EXAMPLES / example), "--examples", "40", "--seed", "3")
+def test_example_activations_pass(example: str) -> None:
+    code, out, _ = qharness_text(
+        "certify", str(EXAMPLES / example), "--examples", "40", "--seed", "3"
+    )
     assert code == 0, out
     assert out.rstrip().endswith(VERDICT.format("passed", len(CHECK_NAMES), 0))
 
 
-def test_partner_field_named_in_terminal_junit_and_report(qharness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_partner_field_named_in_terminal_junit_and_report(tmp_path: Path) -> None:
     """The done-when: the unfed field is named in the terminal, the JUnit and the report."""
     junit, report = tmp_path / "junit.xml", tmp_path / "report.md"
-    code, out, _ = qharness(
+    code, out, _ = qharness_text(
         "certify", str(EXAMPLES / "partner-activation.toml"), "--examples", "40", "--seed", "8",
         "--junit", str(junit), "--report", str(report),
     )  # fmt: skip
@@ -62,9 +63,9 @@ def test_partner_field_named_in_terminal_junit_and_report(qharness, tmp_path: Pa
     assert "$.order.id" in report.read_text()
 
 
-def test_configuration_errors_exit_2_in_one_line(qharness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_configuration_errors_exit_2_in_one_line(tmp_path: Path) -> None:
     """A missing file or a governance clash: exit 2, one line, no traceback."""
-    code, _, err = qharness("certify", str(tmp_path / "nope.toml"))
+    code, _, err = qharness_text("certify", str(tmp_path / "nope.toml"))
     assert code == 2
     assert "cannot read" in err
     assert "Traceback" not in err
@@ -74,65 +75,48 @@ def test_configuration_errors_exit_2_in_one_line(qharness, tmp_path: Path) -> No
         .replace('labels = ["C4"]', 'labels = ["C2"]')
     )
     (tmp_path / "clash.toml").write_text(clash)
-    code, _, err = qharness("certify", str(tmp_path / "clash.toml"))
+    code, _, err = qharness_text("certify", str(tmp_path / "clash.toml"))
     assert code == 2
     assert "governance" in err
     assert len(err.strip().splitlines()) == 1
-    code, _, err = qharness("certify", "--report", str(tmp_path / "r.pdf"))
+    code, _, err = qharness_text("certify", "--report", str(tmp_path / "r.pdf"))
     assert code == 2
     assert ".md or .html" in err
 
 
-def test_unreachable_mock_is_a_usage_error(qharness) -> None:  # type: ignore[no-untyped-def]
-    code, _, err = qharness("certify", "--examples", "5", "--mock", "http://127.0.0.1:9")
+def test_unreachable_mock_is_a_usage_error() -> None:
+    code, _, err = qharness_text("certify", "--examples", "5", "--mock", "http://127.0.0.1:9")
     assert code == 2
     assert "cannot reach the mock" in err
 
 
-def test_mock_with_an_admin_token(qharness, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_mock_with_an_admin_token(monkeypatch: pytest.MonkeyPatch) -> None:
     """--mock URL of a mock that guards its admin API: the token comes from the environment."""
     from mock_qualtrics import LiveMock
 
     with LiveMock({"ADMIN_TOKEN": "admin-secret"}) as live:
         monkeypatch.delenv("QHARNESS_MOCK_ADMIN_TOKEN", raising=False)
-        code, _, err = qharness("certify", "--examples", "5", "--mock", live.url)
+        code, _, err = qharness_text("certify", "--examples", "5", "--mock", live.url)
         assert code == 2
         assert "admin token" in err
         monkeypatch.setenv("QHARNESS_MOCK_ADMIN_TOKEN", "admin-secret")
-        code, out, _ = qharness("certify", "--examples", "5", "--mock", live.url)
+        code, out, _ = qharness_text("certify", "--examples", "5", "--mock", live.url)
         assert code == 0, out
         assert out.strip().splitlines()[-1] == "certification passed: 12 passed, 0 failed"
 
 
-def _qharness_certify() -> list[str]:
-    """The installed console script; until it registers certify, the same main() via -c."""
-    exe = shutil.which("qharness", path=str(Path(sys.executable).parent)) or shutil.which(
-        "qharness"
-    )
-    if exe:
-        listed = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
-        if "certify" in listed:
-            return [exe, "certify"]
-    shim = (
-        "import sys; from connector.cli import cli, main; "
-        "from connector.cli.certify import certify; "
-        "cli.commands.setdefault('certify', certify); sys.exit(main(['certify', *sys.argv[1:]]))"
-    )
-    return [sys.executable, "-c", shim]
-
-
 @pytest.mark.slow
 def test_installed_command_end_to_end(tmp_path: Path) -> None:
-    """`qharness certify --examples 50 --json F --junit F` as a subprocess."""
-    env = {**os.environ, "NO_COLOR": "1"}
+    """The installed `qharness certify --examples 50 --json F --junit F`, run from another
+    directory (the subprocess smoke test of certify)."""
     json_file, junit = tmp_path / "c.json", tmp_path / "c.xml"
     done = subprocess.run(
-        [*_qharness_certify(), "--examples", "50", "--json", str(json_file), "--junit", str(junit)],
+        [*QHARNESS, "certify", "--examples", "50", "--json", str(json_file), "--junit", str(junit)],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=tmp_path,
-        env=env,
+        env={**os.environ, "NO_COLOR": "1"},
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -13,13 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+from support.cli import qharness_text
 
 from connector.certify.sender import load_scenario
-from connector.cli import cli
-from connector.cli.certify_sender import certify_sender
 from connector.errors import UsageError
-
-cli.commands.setdefault("certify-sender", certify_sender)
 
 
 @pytest.mark.parametrize(
@@ -30,28 +27,28 @@ cli.commands.setdefault("certify-sender", certify_sender)
         (["--", "./not/here.sh"], "'./not/here.sh': no such file"),
     ],
 )
-def test_missing_or_unknown_command_is_a_usage_error(qharness, args, message) -> None:  # type: ignore[no-untyped-def]
+def test_missing_or_unknown_command_is_a_usage_error(args: list[str], message: str) -> None:
     """Exit 2 with one line naming the problem; no traceback, no mock started."""
-    code, out, err = qharness("certify-sender", *args)
+    code, out, err = qharness_text("certify-sender", *args)
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in out + err
 
 
-def test_a_file_that_is_not_executable_is_a_usage_error(qharness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_is_not_executable_is_a_usage_error(tmp_path: Path) -> None:
     script = tmp_path / "sender.sh"
     script.write_text("echo hi\n")
-    code, _, err = qharness("certify-sender", "--", str(script))
+    code, _, err = qharness_text("certify-sender", "--", str(script))
     assert code == 2
     assert "not executable" in err
     assert "sh script.sh" in err
 
 
-def test_a_sender_that_exits_at_once_fails_with_its_output(qharness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_sender_that_exits_at_once_fails_with_its_output(tmp_path: Path) -> None:
     """sender.exit fails with the exit code and the output tail; the summary line comes last."""
     report = tmp_path / "r.json"
-    code, out, _ = qharness(
+    code, out, _ = qharness_text(
         "certify-sender", "--profiles", "3", "--seed", "1", "--json", str(report), "--",
         "sh", "-c", "echo 'cannot connect to my queue' >&2; exit 3",
     )  # fmt: skip
@@ -69,10 +66,10 @@ def test_a_sender_that_exits_at_once_fails_with_its_output(qharness, tmp_path: P
     assert "cannot connect to my queue" in data["sender_output_tail"][-1]
 
 
-def test_a_hanging_sender_is_ended_with_its_process_group(qharness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_hanging_sender_is_ended_with_its_process_group(tmp_path: Path) -> None:
     """--timeout ends the sender and the child it started; the report says so."""
     pid_file = tmp_path / "child.pid"
-    code, out, _ = qharness(
+    code, out, _ = qharness_text(
         "certify-sender", "--profiles", "2", "--timeout", "2", "--",
         "sh", "-c", f"sleep 300 & echo $! > {pid_file}; wait",
     )  # fmt: skip
@@ -102,7 +99,7 @@ def alive(pid: int) -> bool:
     return "\nState:\tZ" not in status
 
 
-def test_the_sender_sees_its_environment(qharness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_sender_sees_its_environment(tmp_path: Path) -> None:
     """The five variables are set; the profiles file has --profiles lines; secrets stay out."""
     dump = tmp_path / "env.json"
     script = (
@@ -113,7 +110,7 @@ def test_the_sender_sees_its_environment(qharness, tmp_path: Path) -> None:  # t
         f"json.dump(env, open({str(dump)!r}, 'w')); print(env['QHARNESS_TRIGGER_URL'])"
     )
     report = tmp_path / "r.md"
-    code, out, _ = qharness(
+    code, out, _ = qharness_text(
         "certify-sender", "--profiles", "5", "--report", str(report), "--",
         sys.executable, "-c", script,
     )  # fmt: skip

@@ -45,6 +45,7 @@ def test_the_fixed_names_in_their_fixed_order() -> None:
 
 
 def test_every_check_is_a_titled_function() -> None:
+    assert sorted(check.name for check in registered()) == sorted(CERTIFY + SENDER)
     for check in registered():
         assert callable(check.function), check.name
         assert check.title, check.name

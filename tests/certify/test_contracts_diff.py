@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.cli import qharness_text
 
 import contracts
 from connector.contracts_diff import diff_schemas
@@ -148,35 +149,35 @@ def test_loosening_is_not_breaking() -> None:
     assert not any(c.breaking for c in changes)
 
 
-def test_cli_exit_codes(qharness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_exit_codes(tmp_path: Path) -> None:
     """0 without breaking changes, 1 with, 2 for an unreadable file; bundled names accepted."""
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     schema = _event()
     old.write_text(json.dumps(schema))
-    code, out, _ = qharness("contracts", "diff", str(old), "qualtrics-event")
+    code, out, _ = qharness_text("contracts", "diff", str(old), "qualtrics-event")
     assert code == 0
     assert "0 breaking" in out
     schema["required"].append("surveyId")
     new.write_text(json.dumps(schema))
-    code, out, _ = qharness("contracts", "diff", str(old), str(new))
+    code, out, _ = qharness_text("contracts", "diff", str(old), str(new))
     assert code == 1
     assert "BREAKING  #/required  'surveyId' is now required" in out
-    code, _, err = qharness("contracts", "diff", str(old), str(tmp_path / "missing.json"))
+    code, _, err = qharness_text("contracts", "diff", str(old), str(tmp_path / "missing.json"))
     assert code == 2
     assert "cannot read" in err
     (tmp_path / "bad.json").write_text("{")
-    code, _, err = qharness("contracts", "diff", str(old), str(tmp_path / "bad.json"))
+    code, _, err = qharness_text("contracts", "diff", str(old), str(tmp_path / "bad.json"))
     assert code == 2
     assert "not a JSON document" in err
 
 
-def test_event_contract_2_shows_the_tightened_identity_entries(qharness) -> None:  # type: ignore[no-untyped-def]
+def test_event_contract_2_shows_the_tightened_identity_entries() -> None:
     """1.0.0 -> 2.0.0: Email entries became exactly {id}, arrays non-empty; the diff says so."""
     history = Path(str(resources.files("contracts").joinpath("history")))
     old = history / "qualtrics-event-1.0.0.schema.json"
     assert json.loads(old.read_text())["$id"].endswith("/1.0.0")
     assert contracts.version("qualtrics-event") == "2.0.0"
-    code, out, _ = qharness("contracts", "diff", str(old), "qualtrics-event")
+    code, out, _ = qharness_text("contracts", "diff", str(old), "qualtrics-event")
     assert code == 1
     email = "#/properties/identityMap/properties/Email"
     assert f"BREAKING  {email}/minItems  minItems 1 added" in out

@@ -19,5 +19,13 @@ def test_certify_exports() -> None:
 
 
 def test_strategies_exports() -> None:
-    assert set(connector.strategies.__all__) >= {"profiles", "payloads", "timestamps"}
+    assert sorted(connector.strategies.__all__) == [
+        "emails",
+        "identity_ids",
+        "number_texts",
+        "payloads",
+        "profiles",
+        "text_values",
+        "timestamps",
+    ]
     assert "from connector.strategies import profiles" in (connector.strategies.__doc__ or "")

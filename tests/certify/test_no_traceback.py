@@ -10,24 +10,22 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+
+from support.cli import QHARNESS
+from support.paths import PARTNER_EXAMPLE
 
 RUNS = 30
 AT_ONCE = 10
-FAILING = Path(__file__).resolve().parents[2] / "examples" / "partner-activation.toml"
 
 
 def _certify(seed: int) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if k != "QHARNESS_DEBUG"}
     result = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "connector.cli",
+            *QHARNESS,
             "certify",
-            str(FAILING),
+            str(PARTNER_EXAMPLE),
             "--examples",
             "5",
             "--seed",

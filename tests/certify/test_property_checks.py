@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from certify_helpers import doctored
+from support.renderers import doctored
 
 from connector.activation import Activation
 from connector.certify import CHECK_NAMES, certify

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from certify_helpers import EXAMPLES
+from support.paths import EXAMPLES
 
 import contracts
 from connector.activation import Activation, load_activation

@@ -6,18 +6,20 @@ from pathlib import Path
 
 import orjson
 import pytest
-from send_support import REPO, TOKEN, activation_for, jsonl, profile, workflow
+from support.destination import TOKEN, workflow_with_activation
+from support.paths import EXAMPLE
+from support.profiles import jsonl, profile
 
 from connector.cli import main
 from connector.plugin import MockQualtrics
 
-EXAMPLE = (REPO / "examples" / "activation.toml").read_text(encoding="utf-8")
+EXAMPLE_TEXT = EXAMPLE.read_text(encoding="utf-8")
 
 
 def _variant(tmp_path: Path, old: str, new: str) -> Path:
-    assert old in EXAMPLE
+    assert old in EXAMPLE_TEXT
     path = tmp_path / "activation.toml"
-    path.write_text(EXAMPLE.replace(old, new, 1), encoding="utf-8")
+    path.write_text(EXAMPLE_TEXT.replace(old, new, 1), encoding="utf-8")
     return path
 
 
@@ -51,10 +53,7 @@ def test_validate_accepts_a_toml_activation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`validate --contract activation` reads TOML: valid is valid; a typo is named."""
-    assert (
-        main(["validate", "--contract", "activation", str(REPO / "examples" / "activation.toml")])
-        == 0
-    )
+    assert main(["validate", "--contract", "activation", str(EXAMPLE)]) == 0
     assert "valid (activation" in capsys.readouterr().out
     typo = _variant(tmp_path, "username = ", "user_name = ")
     assert main(["validate", "--contract", "activation", str(typo)]) == 1
@@ -100,7 +99,7 @@ def test_test_destination_says_why_on_stderr(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A wrong token: exit 1 and the failure on stderr, numbered like the input (line N)."""
-    _, activation = workflow(mock_qualtrics, tmp_path)
+    _, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     monkeypatch.setenv("QUALTRICS_API_TOKEN", TOKEN + "-wrong")
     data = jsonl(tmp_path / "p.jsonl", [b"\n", profile("a@example.com"), b"[]\n"])
     code = main(["test-destination", str(activation), str(data), "--allow-http-loopback"])
@@ -124,8 +123,7 @@ def test_test_destination_numbers_samples_as_samples(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Without PROFILES the generated profiles are 'sample N'."""
-    flow, _ = workflow(mock_qualtrics, tmp_path)
-    activation = activation_for(tmp_path, flow["trigger_url"])
+    _, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     monkeypatch.setenv("QUALTRICS_API_TOKEN", "wrong")
     args = ["test-destination", str(activation), "--count", "2", "--allow-http-loopback"]
     assert main(args) == 1

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-from send_support import TOKEN, activation_for, jsonl, profile, workflow
+from support.activations import activation_with_url
+from support.destination import TOKEN, workflow_with_activation
+from support.profiles import jsonl, profile
 
 from connector.cli import main
 from connector.plugin import MockQualtrics
@@ -38,7 +40,7 @@ def test_a_csv_is_not_json_lines(
     mock_qualtrics: MockQualtrics, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No line is a JSON object: each line is named, then one clear error, exit 2."""
-    _, activation = workflow(mock_qualtrics, tmp_path)
+    _, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     data = tmp_path / "export.csv"
     data.write_text("email,first_name\nana@example.com,Ana\n", encoding="utf-8")
     assert _send(activation, data, tmp_path) == 2
@@ -53,7 +55,7 @@ def test_a_pretty_printed_array_is_not_json_lines(
     mock_qualtrics: MockQualtrics, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A JSON array over several lines: exit 2 as well, not '4 excluded' and exit 0."""
-    _, activation = workflow(mock_qualtrics, tmp_path)
+    _, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     data = tmp_path / "profiles.json"
     data.write_bytes(orjson.dumps([profile("a@example.com")], option=orjson.OPT_INDENT_2))
     assert _send(activation, data, tmp_path) == 2
@@ -65,7 +67,7 @@ def test_input_errors_fail_the_run_unless_accepted(
 ) -> None:
     """Good lines are delivered; each bad one has its stderr line; exit 1, or 0 with the flag;
     the report counts input errors apart from exclusions."""
-    _, activation = workflow(mock_qualtrics, tmp_path)
+    _, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     data = jsonl(
         tmp_path / "p.jsonl",
         [profile("a@example.com"), b"not json\n", b'"a string"\n', profile("b@example.com")],
@@ -91,7 +93,7 @@ def test_an_unreachable_destination_is_named_at_once(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/inbound-event/v1/events/json/triggers?urlTokenId=x-secret-x"
-    activation = activation_for(tmp_path, url)
+    activation = activation_with_url(tmp_path, url)
     data = jsonl(tmp_path / "p.jsonl", [profile("a@example.com")])
     assert _send(activation, data, tmp_path, "--max-retry-time", "2") == 1
     captured = capsys.readouterr()

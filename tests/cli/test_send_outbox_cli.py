@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 import pytest
-from send_support import TOKEN, jsonl, profile, workflow
+from support.destination import TOKEN, workflow_with_activation
+from support.profiles import jsonl, profile
 
 from connector.cli import main
 from connector.plugin import MockQualtrics
@@ -44,7 +45,7 @@ def test_a_resumed_run_adds_up(
 ) -> None:
     """Three events left pending by a first run are the only ones delivered by the second, and
     both summaries add up: received = delivered + already delivered + excluded + ..."""
-    _, activation = workflow(mock_qualtrics, tmp_path)
+    _, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     data = jsonl(
         tmp_path / "p.jsonl",
         [profile(f"u{i}@example.com") for i in range(10)]
@@ -76,7 +77,7 @@ def test_dead_letters_fail_every_run_until_retried(
 ) -> None:
     """A dead letter fails this run and the next (no 'success'), `outbox dead` lists it, and
     `outbox retry` sends it on the next run."""
-    flow, activation = workflow(mock_qualtrics, tmp_path)
+    flow, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     data = jsonl(tmp_path / "p.jsonl", [profile(f"u{i}@example.com") for i in range(5)])
     state, report = tmp_path / "state", tmp_path / "r.json"
     mock_qualtrics.inject_fault(status=400, count=2)
@@ -116,7 +117,7 @@ def test_purge_asks_or_takes_yes(
     mock_qualtrics: MockQualtrics, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Without a terminal, purge refuses (exit 2) unless --yes; then the outbox is clean."""
-    _, activation = workflow(mock_qualtrics, tmp_path)
+    _, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     data = jsonl(tmp_path / "p.jsonl", [profile(f"u{i}@example.com") for i in range(3)])
     state, report = tmp_path / "state", tmp_path / "r.json"
     mock_qualtrics.inject_fault(status=422, count=1)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
-import sys
 from pathlib import Path
 
-from send_support import TOKEN, jsonl, profile, workflow
+from support.cli import QHARNESS, qharness
+from support.destination import TOKEN, workflow_with_activation
+from support.profiles import jsonl, profile
 
 from connector.plugin import MockQualtrics
 
@@ -48,10 +49,10 @@ def test_a_terminal_gets_a_bar_and_plain_output_gets_none(
 ) -> None:
     """A file on a terminal: a percentage; stdin on a terminal: counts and a rate, no
     percentage; stderr to a pipe: no control character at all."""
-    _, activation = workflow(mock_qualtrics, tmp_path)
+    _, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     data = jsonl(tmp_path / "p.jsonl", [profile(f"u{i}@example.com") for i in range(30)])
     env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
-    base = [sys.executable, "-m", "connector.cli", "send", str(activation)]
+    base = [*QHARNESS, "send", str(activation)]  # a process: only a process has a terminal
     flags = ["--allow-http-loopback", "--rate", "20"]  # 1.5 s: a few progress ticks
 
     code, shown = _on_a_terminal(
@@ -68,12 +69,14 @@ def test_a_terminal_gets_a_bar_and_plain_output_gets_none(
     assert b"delivered/s" in shown
     assert b"%" not in shown
 
-    piped = subprocess.run(
-        [*base, str(data), *flags, "--state", str(tmp_path / "c")],
-        capture_output=True,
-        env=env,
-        timeout=60,
-        check=False,
+    piped = qharness(
+        "send",
+        str(activation),
+        str(data),
+        *flags,
+        "--state",
+        str(tmp_path / "c"),
+        env={"QUALTRICS_API_TOKEN": TOKEN},
     )
     assert piped.returncode == 0
     assert b"\r" not in piped.stderr

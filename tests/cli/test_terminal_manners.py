@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 import pytest
+from support.cli import QHARNESS
+from support.paths import EXAMPLE
 
 from connector.cli import COMMANDS, cli, main
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "activation.toml"
 
 
 def _certify_output(
@@ -81,8 +81,8 @@ def test_shell_completion_as_the_readme_says() -> None:
     """`_QHARNESS_COMPLETE=bash_complete` completes subcommands (the README's recipe)."""
     env = {**os.environ, "_QHARNESS_COMPLETE": "bash_complete", "COMP_WORDS": "qharness out"}
     env["COMP_CWORD"] = "1"
-    done = subprocess.run(
-        [sys.executable, "-m", "connector.cli"],
+    done = subprocess.run(  # the installed script, as the shell's completion runs it
+        QHARNESS,
         env=env,
         capture_output=True,
         text=True,

@@ -293,7 +293,7 @@ def test_repr_hides_the_url_token() -> None:
 
 def test_c12_without_marketing_actions_exits_2_naming_the_field(tmp_path: Path) -> None:
     """``qharness render`` refuses a C12 mapping in one line, exit 2, naming the field."""
-    from tests.cli_runner import qharness
+    from support.cli import qharness
 
     path = tmp_path / "c12.toml"
     path.write_bytes(toml(attribute("person.name.firstName", "firstName", '["C12"]')))

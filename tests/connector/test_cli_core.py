@@ -1,4 +1,4 @@
-"""The offline commands through the real console entry point: streams, exit codes, messages."""
+"""The offline commands through ``main`` (the console script), in-process: streams, exit codes, messages."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_runner import EXAMPLE, qharness
+from support.cli import qharness, qharness_process
+from support.paths import EXAMPLE, FIXTURES
 
 from connector.validate import validator_for
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def test_render_adobe_documented_profiles() -> None:
@@ -169,3 +168,11 @@ def test_version() -> None:
     result = qharness("--version")
     assert result.returncode == 0
     assert b"qharness" in result.stdout
+
+
+def test_the_installed_script_answers_v() -> None:
+    """The smoke test of the console script itself (the rest of this file runs ``main``)."""
+    result = qharness_process("-V")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(b"qharness, version ")
+    assert result.stderr == b""

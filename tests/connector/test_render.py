@@ -7,33 +7,20 @@ import hashlib
 from typing import Any
 
 import pytest
+from support.activations import DOCUMENTED_IDENTITIES, activation_toml
+from support.profiles import AUDIENCE
+from support.renderers import doctored
 
 from connector.activation import Activation, parse_activation
 from connector.errors import ContractViolation
 from connector.render import Exclusion, Payload, Renderer, dumps
 from connector.validate import MAX_PAYLOAD_BYTES
 
-AUDIENCE = "046456e3-18e1-48a6-9bda-d68547861283"
 OTHER_AUDIENCE = "5b998cb9-9488-4ec3-8d95-fa8338ced490"
 
-ACTIVATION = f"""
-[destination]
-name = "CSAT"
-url = "https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId=x"
-username = "u"
-api_token_env = "T"
-
-[[audiences]]
-id = "{AUDIENCE}"
-
-[[identities]]
-source = "Email"
-target = "email"
-
-[[identities]]
-source = "ECID"
-target = "external_id"
-
+ACTIVATION = activation_toml(
+    DOCUMENTED_IDENTITIES,
+    """
 [[attributes]]
 source = "person.name.firstName"
 target = "person.name.firstName"
@@ -45,7 +32,8 @@ target = "contact.mobile"
 [[attributes]]
 source = "attributes.loyaltyTier"
 target = "loyaltyTier"
-"""
+""",
+)
 
 
 @pytest.fixture(scope="module")
@@ -366,16 +354,10 @@ def test_dedup_key_per_identity_audience_status_time(renderer: Renderer) -> None
 
 def test_render_refuses_a_payload_that_breaks_the_contract(activation: Activation) -> None:
     """If building ever produced an invalid payload, render raises instead of handing it over."""
-
-    class Broken(Renderer):
-        def build(self, profile: Any) -> Payload | Exclusion | None:
-            result = super().build(profile)
-            assert isinstance(result, Payload)
-            del result.document["segmentMembership"]
-            return result
+    broken = doctored(_without_segment_membership)(activation)
 
     with pytest.raises(ContractViolation, match="segmentMembership"):
-        Broken(activation).render(profile())
+        broken.render(profile())
 
 
 def test_big_integers_survive(renderer: Renderer) -> None:
@@ -383,3 +365,7 @@ def test_big_integers_survive(renderer: Renderer) -> None:
     big = 2**70
     result = payload_of(renderer, profile(mobilePhone={"number": big}))
     assert str(big).encode() in result.body
+
+
+def _without_segment_membership(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key != "segmentMembership"}

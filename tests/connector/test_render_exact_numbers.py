@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import example, given, note
+from support.cli import qharness
+from support.paths import EXAMPLE
 
 from connector.activation import load_activation
 from connector.certify.properties import expect, judge
@@ -12,7 +14,6 @@ from connector.profiles import parse_line
 from connector.render import Exclusion, Payload, Renderer
 from connector.strategies import number_texts
 from connector.validate import validator_for
-from tests.cli_runner import EXAMPLE, qharness
 
 ACTIVATION = load_activation(EXAMPLE)
 RENDERER = Renderer(ACTIVATION)

@@ -1,11 +1,11 @@
-"""Fixtures for the delivery tests (helpers live in ``delivery_helpers``)."""
+"""Fixtures for the delivery tests (plain helpers live in ``tests/support``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from delivery_helpers import example_activation
+from support.activations import example_activation
 
 from connector.activation import Activation
 

@@ -6,15 +6,15 @@ and then drops the event; ``QHARNESS_AEP_RETRY_WAITS`` shrinks the waits so no t
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from delivery_helpers import CLI, TOKEN, profiles
-from test_delivery_e2e import activation_file, workflow
+from support.cli import qharness
+from support.destination import TOKEN, workflow_with_activation
+from support.profiles import jsonl, profiles
 
 from connector.plugin import MockQualtrics
 
@@ -25,29 +25,20 @@ def send(
     mock: MockQualtrics, tmp_path: Path, count: int, *extra: str, waits: str = WAITS
 ) -> tuple[subprocess.CompletedProcess[bytes], dict[str, Any], str]:
     """Run ``send`` for ``count`` profiles; the process, its JSON report, the workflow id."""
-    flow = workflow(mock)
-    activation = activation_file(tmp_path, flow["trigger_url"])
-    data = tmp_path / "profiles.jsonl"
-    data.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in profiles(count)))
+    flow, activation = workflow_with_activation(mock, tmp_path)
+    data = jsonl(tmp_path / "profiles.jsonl", profiles(count))
     report = tmp_path / "report.json"
-    env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN, "QHARNESS_AEP_RETRY_WAITS": waits}
-    done = subprocess.run(
-        [
-            *CLI,
-            "send",
-            str(activation),
-            str(data),
-            "--state",
-            str(tmp_path / "state"),
-            "--allow-http-loopback",
-            "--report-json",
-            str(report),
-            *extra,
-        ],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
+    done = qharness(
+        "send",
+        str(activation),
+        str(data),
+        "--state",
+        str(tmp_path / "state"),
+        "--allow-http-loopback",
+        "--report-json",
+        str(report),
+        *extra,
+        env={"QUALTRICS_API_TOKEN": TOKEN, "QHARNESS_AEP_RETRY_WAITS": waits},
     )
     answer = orjson.loads(report.read_bytes()) if report.exists() else {}
     return done, answer, str(flow["id"])

@@ -5,48 +5,19 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
 import pytest
 import respx
-from delivery_cli import main
-from delivery_helpers import EXAMPLE, TOKEN, TRIGGER, URL_TOKEN_ID, profile, profiles
+from support.activations import activation_with_url
+from support.delivery import REPORT_KEYS
+from support.destination import TOKEN, TRIGGER, URL_TOKEN_ID
+from support.paths import EXAMPLE
+from support.profiles import jsonl, profile, profiles
 
+from connector.cli import main
 from connector.cli.send import DEFAULT_STATE_DIR
-
-REPORT_KEYS = {
-    "profiles_received",
-    "identities_activated",
-    "excluded",
-    "failed",
-    "duplicates_skipped",
-    "retries",
-    "latency_ms",
-    "activation_rate",
-    "alerts",
-    "unknown_outcome_resends",
-    "dropped",
-    # input errors apart from exclusions, each line's fate, the outbox after the run, and why
-    "input_errors",
-    "lines",
-    "outbox",
-    "last_error",
-}
-
-
-def write_jsonl(path: Path, items: list[Any]) -> Path:
-    path.write_bytes(b"".join(orjson.dumps(item) + b"\n" for item in items))
-    return path
-
-
-def activation_with_url(tmp_path: Path, url: str) -> Path:
-    text = EXAMPLE.read_text()
-    original = next(line for line in text.splitlines() if line.startswith("url = "))
-    path = tmp_path / "activation.toml"
-    path.write_text(text.replace(original, f'url = "{url}"'))
-    return path
 
 
 @pytest.fixture
@@ -71,7 +42,7 @@ def test_send_without_token_is_a_usage_error(
         monkeypatch.delenv("QUALTRICS_API_TOKEN", raising=False)
     else:
         monkeypatch.setenv("QUALTRICS_API_TOKEN", value)
-    data = write_jsonl(tmp_path / "p.jsonl", profiles(1))
+    data = jsonl(tmp_path / "p.jsonl", profiles(1))
     assert main(["send", str(EXAMPLE), str(data), "--state", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err
     assert "QUALTRICS_API_TOKEN" in err
@@ -84,7 +55,7 @@ def test_refused_url_is_a_usage_error(
 ) -> None:
     """Plain http without the flag: exit 2, message without the urlTokenId."""
     activation = activation_with_url(tmp_path, f"http://127.0.0.1:9/t?urlTokenId={URL_TOKEN_ID}")
-    data = write_jsonl(tmp_path / "p.jsonl", profiles(1))
+    data = jsonl(tmp_path / "p.jsonl", profiles(1))
     assert main([command, str(activation), str(data)]) == 2
     err = capsys.readouterr().err
     assert "--allow-http-loopback" in err
@@ -96,12 +67,12 @@ def test_send_delivers_writes_the_report_and_reruns_clean(
 ) -> None:
     """Exit 0, a report with exactly the documented keys; a re-run sends nothing and exits 0."""
     trigger.mock(return_value=httpx.Response(202))
-    data = write_jsonl(tmp_path / "p.jsonl", profiles(6))
+    data = jsonl(tmp_path / "p.jsonl", profiles(6))
     report_path = tmp_path / "report.json"
     args = ["send", str(EXAMPLE), str(data), "--state", str(tmp_path / "s"), "--rate", "0"]
     assert main([*args, "--report-json", str(report_path)]) == 0
     report = orjson.loads(report_path.read_bytes())
-    assert set(report) == REPORT_KEYS
+    assert list(report) == REPORT_KEYS
     assert report["identities_activated"] == 6
     assert main([*args, "--report-json", str(report_path)]) == 0
     again = orjson.loads(report_path.read_bytes())
@@ -147,7 +118,7 @@ def test_send_stops_on_401_and_keeps_the_report(
 ) -> None:
     """401: exit 1, a clear message, the report still written."""
     trigger.mock(return_value=httpx.Response(401))
-    data = write_jsonl(tmp_path / "p.jsonl", profiles(3))
+    data = jsonl(tmp_path / "p.jsonl", profiles(3))
     report_path = tmp_path / "r.json"
     args = ["send", str(EXAMPLE), str(data), "--state", str(tmp_path / "s")]
     assert main([*args, "--report-json", str(report_path)]) == 1
@@ -162,7 +133,7 @@ def test_send_permanent_failure_exits_1(
 ) -> None:
     """A dead-lettered event fails the run."""
     trigger.mock(return_value=httpx.Response(400))
-    data = write_jsonl(tmp_path / "p.jsonl", profiles(1))
+    data = jsonl(tmp_path / "p.jsonl", profiles(1))
     assert main(["send", str(EXAMPLE), str(data), "--state", str(tmp_path / "s")]) == 1
 
 
@@ -171,7 +142,7 @@ def test_max_skip_rate_only_with_the_flag(
 ) -> None:
     """Without --max-skip-rate a high skip rate alerts only; with it, exit 1."""
     trigger.mock(return_value=httpx.Response(202))
-    data = write_jsonl(tmp_path / "p.jsonl", [profile("a" * 64), profile("ok@example.com")])
+    data = jsonl(tmp_path / "p.jsonl", [profile("a" * 64), profile("ok@example.com")])
     assert main(["send", str(EXAMPLE), str(data), "--state", str(tmp_path / "a")]) == 0
     args = [
         "send",
@@ -191,7 +162,7 @@ def test_default_state_dir_is_in_the_cwd(
     """Without --state the outbox lives in ./.qharness-state."""
     trigger.mock(return_value=httpx.Response(202))
     monkeypatch.chdir(tmp_path)
-    data = write_jsonl(tmp_path / "p.jsonl", profiles(1))
+    data = jsonl(tmp_path / "p.jsonl", profiles(1))
     assert main(["send", str(EXAMPLE), str(data)]) == 0
     assert any((tmp_path / DEFAULT_STATE_DIR).glob("outbox-*.sqlite"))
 
@@ -228,7 +199,7 @@ def test_test_destination_with_profiles_and_a_rejection(
 ) -> None:
     """Given profiles are used; a 401 shows in the result and exits 1."""
     trigger.mock(return_value=httpx.Response(401, text=f"bad token {TOKEN}"))
-    data = write_jsonl(tmp_path / "p.jsonl", [profile("a@example.com"), profile("b" * 64)])
+    data = jsonl(tmp_path / "p.jsonl", [profile("a@example.com"), profile("b" * 64)])
     assert main(["test-destination", str(EXAMPLE), str(data)]) == 1
     captured = capsys.readouterr()
     document = orjson.loads(captured.out)

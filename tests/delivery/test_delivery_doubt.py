@@ -12,35 +12,18 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from delivery_helpers import TOKEN, TRIGGER, fast_backoff, profiles
+from support.delivery import deliver_fast, outbox_of
+from support.destination import TRIGGER
+from support.profiles import profiles
 
 from connector.activation import Activation
 from connector.delivery import (
     DeliveryOptions,
-    DeliveryReport,
-    Outbox,
     Schedule,
-    deliver,
-    destination_key,
 )
 from connector.delivery.outbox import NewEvent, StoredEvent
 from connector.errors import AuthRejected
 from connector.render import Payload, Renderer
-
-
-def run(
-    activation: Activation, state_dir: Path, items: list[Any], **options: Any
-) -> DeliveryReport:
-    options.setdefault("backoff", fast_backoff())
-    options.setdefault("rate_limit", None)
-    return deliver(
-        activation, items, token=TOKEN, state_dir=state_dir, options=DeliveryOptions(**options)
-    )
-
-
-def outbox_of(activation: Activation, state_dir: Path) -> Outbox:
-    key = destination_key(activation.destination.url, activation.destination.username)
-    return Outbox(state_dir, key)
 
 
 @pytest.fixture
@@ -54,7 +37,7 @@ def test_a_lost_answer_makes_the_resend_an_unknown_outcome_resend(
 ) -> None:
     """The request may have started a run: its resend is counted, on disk and in the report."""
     trigger.mock(side_effect=[error("lost"), httpx.Response(202)])
-    report = run(activation, state_dir, profiles(1))
+    report = deliver_fast(activation, state_dir, profiles(1))
     assert report.delivered == 1
     assert report.retries == 1
     assert report.unknown_outcome_resends == 1
@@ -70,7 +53,7 @@ def test_a_known_outcome_is_retried_without_counting_a_resend(
 ) -> None:
     """No connection, or a definite answer: no run can exist, so the retry is no resend."""
     trigger.mock(side_effect=[first, httpx.Response(202)])
-    report = run(activation, state_dir, profiles(1))
+    report = deliver_fast(activation, state_dir, profiles(1))
     assert report.delivered == 1
     assert report.retries == 1
     assert report.unknown_outcome_resends == 0
@@ -87,7 +70,7 @@ def test_an_event_in_flight_at_a_kill_is_resent_and_counted_next_run(
         outbox.add([NewEvent("never-sent", "Email:other@example.com", payload.body)])
         outbox.mark_in_doubt([payload.event_id])  # what a dispatch writes before the POST
     trigger.mock(return_value=httpx.Response(202))
-    report = run(activation, state_dir, [])
+    report = deliver_fast(activation, state_dir, [])
     assert report.delivered == 2
     assert report.unknown_outcome_resends == 1
     with outbox_of(activation, state_dir) as outbox:
@@ -100,7 +83,7 @@ def test_a_definite_answer_clears_the_doubt(
     """Lost once, then 401: the event stays pending, in doubt; a 503 next run clears it."""
     trigger.mock(side_effect=[httpx.ReadTimeout("lost"), httpx.Response(401)])
     with pytest.raises(AuthRejected) as info:
-        run(activation, state_dir, profiles(1))
+        deliver_fast(activation, state_dir, profiles(1))
     assert info.value.report is not None
     assert info.value.report.unknown_outcome_resends == 1
     assert info.value.report.pending == 1
@@ -113,7 +96,7 @@ def test_state_files_are_private_on_creation(
 ) -> None:
     """The state directory is 0700 and every file in it 0600 (profile data is personal)."""
     trigger.mock(side_effect=[httpx.Response(503), httpx.Response(202), httpx.Response(202)])
-    run(activation, state_dir, profiles(2))
+    deliver_fast(activation, state_dir, profiles(2))
     assert stat.S_IMODE(state_dir.stat().st_mode) == 0o700
     files = list(state_dir.iterdir())
     assert any(f.name.endswith(".sqlite") for f in files)

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from delivery_helpers import CLI, EXAMPLE, TOKEN, profiles
+from support.activations import activation_with_url
+from support.cli import QHARNESS, qharness, qharness_process
+from support.destination import TOKEN, workflow
+from support.profiles import profiles
+from support.runs import assert_at_least_once, assert_exactly_once
 
 from connector.activation import Activation
 from connector.delivery import Backoff, DeliveryOptions, DeliveryReport, deliver
 from connector.errors import AuthRejected
 from connector.plugin import MockQualtrics
-
-USER = "cx-team@example.com"
-FIELDS = [
-    {"name": "email", "jsonpath": "$.identityMap.Email[0].id", "required": True},
-    {"name": "firstName", "jsonpath": "$.person.name.firstName", "required": True},
-]
-
-
-def workflow(mock: MockQualtrics) -> dict[str, Any]:
-    mock.add_user(USER, TOKEN)
-    return mock.create_workflow("Post-purchase CSAT", owner=USER, fields=FIELDS)
 
 
 def send(
@@ -42,41 +34,6 @@ def send(
         state_dir=state_dir,
         options=DeliveryOptions(url=url, allow_http_loopback=True, **options),
     )
-
-
-def assert_exactly_once(mock: MockQualtrics, workflow_id: str, items: list[Any]) -> None:
-    """Every profile became exactly one Succeeded run; accepted keys are all distinct."""
-    runs = mock.runs(workflow_id, wait_for=len(items), timeout=20)
-    emails = Counter(run["fields"]["email"] for run in runs)
-    assert len(runs) == len(items)
-    assert set(emails.values()) == {1}
-    assert emails.keys() == {p["identityMap"]["Email"][0]["id"] for p in items}
-    assert {run["status"] for run in runs} == {"Succeeded"}
-    assert not any(run.get("duplicate_of") for run in runs)
-    accepted = [e["idempotency_key"] for e in mock.events() if e["outcome"] == "accepted"]
-    assert len(accepted) == len(set(accepted)) == len(items)
-
-
-def assert_at_least_once(
-    mock: MockQualtrics, workflow_id: str, items: list[Any], *, resends: int
-) -> list[dict[str, Any]]:
-    """Every profile has a Succeeded run; each second run is explained by a counted resend.
-
-    A faithful mock (no deduplication, like Qualtrics) makes a run for each resend that reached
-    it, marked ``duplicate_of``; a mock with the idempotency extension journals it as
-    ``duplicate`` instead. Either way, duplicates are exactly the resends that arrived, which
-    can be no more than the resends the connector counted. Returns the duplicate runs.
-    """
-    wanted = {p["identityMap"]["Email"][0]["id"] for p in items}
-    runs = mock.runs(workflow_id, wait_for=len(items), timeout=20)
-    emails = Counter(run["fields"]["email"] for run in runs)
-    assert emails.keys() == wanted, "an event was lost"
-    assert {run["status"] for run in runs} == {"Succeeded"}
-    extra = [run for run in runs if run.get("duplicate_of")]
-    assert len(runs) - len(extra) == len(items), "a second run without duplicate_of"
-    deduplicated = [e for e in mock.events() if e["outcome"] == "duplicate"]
-    assert len(extra) + len(deduplicated) <= resends
-    return extra
 
 
 def test_every_event_becomes_one_run(
@@ -154,31 +111,18 @@ def test_wrong_token_is_401_and_no_run(
     assert_exactly_once(mock_qualtrics, flow["id"], items)
 
 
-def activation_file(tmp_path: Path, url: str) -> Path:
-    text = EXAMPLE.read_text()
-    original = next(line for line in text.splitlines() if line.startswith("url = "))
-    path = tmp_path / "activation.toml"
-    path.write_text(text.replace(original, f'url = "{url}"'))
-    return path
-
-
 def test_cli_send_over_loopback(mock_qualtrics: MockQualtrics, tmp_path: Path) -> None:
     """`qharness send ... --allow-http-loopback` with the token in the environment only."""
     flow = workflow(mock_qualtrics)
-    activation = activation_file(tmp_path, flow["trigger_url"])
+    activation = activation_with_url(tmp_path, flow["trigger_url"])
     items = profiles(12)
     data = tmp_path / "profiles.jsonl"
     data.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in items))
     report = tmp_path / "report.json"
-    env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
-    args = [*CLI, "send", str(activation), str(data), "--state", str(tmp_path / "state")]
-    result = subprocess.run(
-        [*args, "--allow-http-loopback", "--report-json", str(report)],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    env = {"QUALTRICS_API_TOKEN": TOKEN}
+    args = ["send", str(activation), str(data), "--state", str(tmp_path / "state")]
+    # The subprocess smoke test of `send`: the real interpreter start, argv and environment.
+    result = qharness_process(*args, "--allow-http-loopback", "--report-json", str(report), env=env)
     assert result.returncode == 0, result.stderr.decode()
     assert orjson.loads(report.read_bytes())["identities_activated"] == 12
     url_token = flow["urlTokenId"]
@@ -187,7 +131,7 @@ def test_cli_send_over_loopback(mock_qualtrics: MockQualtrics, tmp_path: Path) -
         assert url_token.encode() not in text
     assert_exactly_once(mock_qualtrics, flow["id"], items)
     # Without the flag the same command is refused before anything is sent.
-    refused = subprocess.run(args, env=env, capture_output=True, timeout=60, check=False)
+    refused = qharness(*args, env=env)
     assert refused.returncode == 2
     assert url_token.encode() not in refused.stderr
 
@@ -197,13 +141,13 @@ def test_cli_send_streams_stdin_as_lines_arrive(
 ) -> None:
     """Behind a pipe (as behind `tail -f`), each line is sent before the input ends."""
     flow = workflow(mock_qualtrics)
-    activation = activation_file(tmp_path, flow["trigger_url"])
+    activation = activation_with_url(tmp_path, flow["trigger_url"])
     items = profiles(5, seed=3)
-    env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
-    command = [*CLI, "send", str(activation), "-", "--state", str(tmp_path / "s")]
+    # A subprocess: the test keeps the stdin pipe open between lines.
+    command = [*QHARNESS, "send", str(activation), "-", "--state", str(tmp_path / "s")]
     process = subprocess.Popen(
         [*command, "--allow-http-loopback"],
-        env=env,
+        env={**os.environ, "QUALTRICS_API_TOKEN": TOKEN},
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -231,14 +175,12 @@ def test_cli_test_destination_against_the_mock(
 ) -> None:
     """`qharness test-destination` sends 3 sample profiles: 3 runs, 202s, secrets redacted."""
     flow = workflow(mock_qualtrics)
-    activation = activation_file(tmp_path, flow["trigger_url"])
-    env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
-    result = subprocess.run(
-        [*CLI, "test-destination", str(activation), "--allow-http-loopback"],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
+    activation = activation_with_url(tmp_path, flow["trigger_url"])
+    result = qharness(
+        "test-destination",
+        str(activation),
+        "--allow-http-loopback",
+        env={"QUALTRICS_API_TOKEN": TOKEN},
     )
     assert result.returncode == 0, result.stderr.decode()
     assert TOKEN.encode() not in result.stdout

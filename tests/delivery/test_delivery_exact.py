@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import httpx
-from delivery_helpers import AUDIENCE, CLI, TOKEN
-from test_delivery_e2e import USER, activation_file
+from support.activations import activation_with_url
+from support.cli import qharness
+from support.destination import TOKEN, USER
+from support.profiles import AUDIENCE
 
 from connector.exactjson import ExactNumber, loads
 from connector.plugin import MockQualtrics
@@ -32,28 +32,21 @@ def test_hard_numbers_arrive_byte_exact_in_the_run(
     mock_qualtrics.add_user(USER, TOKEN)
     fields = [{"name": "firstName", "jsonpath": "$.person.name.firstName", "required": True}]
     flow = mock_qualtrics.create_workflow("exact", owner=USER, fields=fields)
-    activation = activation_file(tmp_path, flow["trigger_url"])
+    activation = activation_with_url(tmp_path, flow["trigger_url"])
     data = b"".join(line(f"n{i}@example.com", n) for i, n in enumerate(NUMBERS))
-    rendered = subprocess.run(
-        [*CLI, "render", str(activation), "-"], input=data, capture_output=True, check=True
-    )
+    rendered = qharness("render", str(activation), "-", stdin=data)
+    assert rendered.returncode == 0, rendered.stderr.decode()
     for number in NUMBERS:
         assert b'"firstName":' + number.encode() + b"}" in rendered.stdout
-    env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
-    sent = subprocess.run(
-        [
-            *CLI,
-            "send",
-            str(activation),
-            "-",
-            "--state",
-            str(tmp_path / "s"),
-            "--allow-http-loopback",
-        ],
-        input=data,
-        env=env,
-        capture_output=True,
-        check=False,
+    sent = qharness(
+        "send",
+        str(activation),
+        "-",
+        "--state",
+        str(tmp_path / "s"),
+        "--allow-http-loopback",
+        stdin=data,
+        env={"QUALTRICS_API_TOKEN": TOKEN},
     )
     assert sent.returncode == 0, sent.stderr.decode()
     mock_qualtrics.runs(flow["id"], wait_for=len(NUMBERS), timeout=20)
@@ -78,15 +71,15 @@ def test_test_destination_shows_the_body_with_its_numbers_as_sent(
     """Adobe's test-destination shape prints the request body; 1.50 stays 1.50 there too."""
     mock_qualtrics.add_user(USER, TOKEN)
     flow = mock_qualtrics.create_workflow("exact", owner=USER)
-    activation = activation_file(tmp_path, flow["trigger_url"])
+    activation = activation_with_url(tmp_path, flow["trigger_url"])
     profiles = tmp_path / "p.jsonl"
     profiles.write_bytes(line("dave@example.com", "1.50"))
-    env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
-    done = subprocess.run(
-        [*CLI, "test-destination", str(activation), str(profiles), "--allow-http-loopback"],
-        env=env,
-        capture_output=True,
-        check=False,
+    done = qharness(
+        "test-destination",
+        str(activation),
+        str(profiles),
+        "--allow-http-loopback",
+        env={"QUALTRICS_API_TOKEN": TOKEN},
     )
     assert done.returncode == 0, done.stderr.decode()
     assert b'"firstName": 1.50' in done.stdout

@@ -19,13 +19,17 @@ from typing import Any
 import httpx
 import orjson
 import respx
-from delivery_helpers import CLI, EXAMPLE, TOKEN, TRIGGER, fast_backoff, profiles
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
-from test_delivery_e2e import activation_file, assert_at_least_once, workflow
+from support.cli import QHARNESS, qharness
+from support.delivery import fast_backoff, outbox_of
+from support.destination import TOKEN, TRIGGER, workflow_with_activation
+from support.paths import EXAMPLE
+from support.profiles import profiles
+from support.runs import assert_at_least_once
 
 from connector.activation import Activation, load_activation
-from connector.delivery import DeliveryOptions, Outbox, Sender, destination_key
+from connector.delivery import DeliveryOptions, Sender
 from connector.errors import AuthRejected
 from connector.plugin import MockQualtrics
 from connector.render import Payload, Renderer
@@ -84,8 +88,7 @@ def test_a_stop_mid_stream_keeps_every_item_taken(
         result = renderer.render(item)
         assert isinstance(result, Payload)
         expected.add(result.event_id)
-    key = destination_key(activation.destination.url, activation.destination.username)
-    with Outbox(state_dir, key) as outbox:
+    with outbox_of(activation, state_dir) as outbox:
         kept = {event_id for event_id in expected if outbox.state_of(event_id) is not None}
     assert kept == expected, f"{len(expected - kept)} taken item(s) missing from the outbox"
     assert sender.unread == []
@@ -96,17 +99,16 @@ def test_sigkill_while_reading_a_pipe_loses_no_committed_line(
     mock_qualtrics: MockQualtrics, tmp_path: Path
 ) -> None:
     """Lines arrive through a pipe; SIGKILL mid-stream; every committed event is delivered."""
-    flow = workflow(mock_qualtrics)
-    activation = activation_file(tmp_path, flow["trigger_url"])
+    flow, activation = workflow_with_activation(mock_qualtrics, tmp_path)
     items = profiles(120, seed=3)
     env = {**os.environ, "QUALTRICS_API_TOKEN": TOKEN}
     state = tmp_path / "state"
     command = [
-        *CLI, "send", str(activation), "-", "--state", str(state), "--allow-http-loopback",
+        "send", str(activation), "-", "--state", str(state), "--allow-http-loopback",
         "--rate", "45",
     ]  # fmt: skip
-    process = subprocess.Popen(
-        command,
+    process = subprocess.Popen(  # a real process: only a process can be SIGKILLed
+        [*QHARNESS, *command],
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -124,21 +126,14 @@ def test_sigkill_while_reading_a_pipe_loses_no_committed_line(
     process.wait(timeout=30)
     process.stdin.close()
     loaded = load_activation(activation)
-    key = destination_key(loaded.destination.url, loaded.destination.username)
     renderer = Renderer(loaded)
     by_id = {renderer.render(p).event_id: p for p in items}  # type: ignore[union-attr]
-    with Outbox(state, key) as outbox:
+    with outbox_of(loaded, state) as outbox:
         committed = {event_id for event_id in by_id if outbox.state_of(event_id) is not None}
     assert len(committed) >= 20
-    resume = subprocess.run(
-        [*command[:4], os.devnull, *command[5:]],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    resume = qharness(*command[:2], os.devnull, *command[3:], env={"QUALTRICS_API_TOKEN": TOKEN})
     assert resume.returncode == 0, resume.stderr.decode()
-    with Outbox(state, key) as outbox:
+    with outbox_of(loaded, state) as outbox:
         assert {e for e in committed if outbox.state_of(e) != "delivered"} == set()
         total = sum(outbox.resends().values())
     assert_at_least_once(mock_qualtrics, flow["id"], [by_id[e] for e in committed], resends=total)

@@ -11,7 +11,9 @@ import httpx
 import orjson
 import pytest
 import respx
-from delivery_helpers import TOKEN, TRIGGER, URL_TOKEN_ID, fast_backoff, profile, profiles
+from support.delivery import REPORT_KEYS, deliver_fast, fast_backoff, outbox_of
+from support.destination import TOKEN, TRIGGER, URL_TOKEN_ID
+from support.profiles import profile, profiles
 
 from connector.activation import Activation
 from connector.delivery import (
@@ -19,45 +21,14 @@ from connector.delivery import (
     DeliveryOptions,
     DeliveryReport,
     Outbox,
-    deliver,
-    destination_key,
 )
 from connector.errors import AuthRejected, ContractViolation, StateError, UrlGuardError
 from connector.profiles import ProfileLine
 from connector.render import Renderer
 
-REPORT_KEYS = [
-    "profiles_received",
-    "identities_activated",
-    "excluded",
-    "failed",
-    "duplicates_skipped",
-    "retries",
-    "latency_ms",
-    "activation_rate",
-    "alerts",
-    "unknown_outcome_resends",
-    "dropped",
-    "input_errors",
-    "lines",
-    "outbox",
-    "last_error",
-]
-
-
-def run(
-    activation: Activation, state_dir: Path, items: list[Any], **options: Any
-) -> DeliveryReport:
-    options.setdefault("backoff", fast_backoff())
-    options.setdefault("rate_limit", None)
-    return deliver(
-        activation, items, token=TOKEN, state_dir=state_dir, options=DeliveryOptions(**options)
-    )
-
 
 def outbox_counts(activation: Activation, state_dir: Path) -> dict[str, int]:
-    key = destination_key(activation.destination.url, activation.destination.username)
-    with Outbox(state_dir, key) as outbox:
+    with outbox_of(activation, state_dir) as outbox:
         return outbox.counts()
 
 
@@ -76,7 +47,7 @@ def test_delivers_with_auth_idempotency_key_and_json(
     """Each event is one POST with Basic auth, JSON, and its event id as Idempotency-Key."""
     trigger.mock(return_value=httpx.Response(202, json={"meta": {"requestId": "r"}}))
     items = profiles(5)
-    report = run(activation, state_dir, items)
+    report = deliver_fast(activation, state_dir, items)
     assert (report.delivered, report.pending, report.dead_lettered) == (5, 0, 0)
     assert trigger.call_count == 5
     renderer = Renderer(activation)
@@ -97,7 +68,7 @@ def test_transient_statuses_are_retried(
 ) -> None:
     """A transient answer is retried with the same Idempotency-Key until a 2xx."""
     trigger.mock(side_effect=[httpx.Response(status), httpx.Response(status), httpx.Response(202)])
-    report = run(activation, state_dir, profiles(1))
+    report = deliver_fast(activation, state_dir, profiles(1))
     assert report.delivered == 1
     assert report.retries == 2
     assert trigger.call_count == 3
@@ -113,7 +84,7 @@ def test_network_errors_are_retried(
 ) -> None:
     """Connection errors and timeouts are transient."""
     trigger.mock(side_effect=[error("boom"), httpx.Response(202)])
-    report = run(activation, state_dir, profiles(1))
+    report = deliver_fast(activation, state_dir, profiles(1))
     assert report.delivered == 1
     assert report.retries == 1
 
@@ -126,13 +97,12 @@ def test_permanent_statuses_are_dead_lettered_at_once(
 ) -> None:
     """A permanent answer is not retried; the event goes to the dead letters with its reason."""
     trigger.mock(return_value=httpx.Response(status, text=f"nope {TOKEN} {URL_TOKEN_ID}"))
-    report = run(activation, state_dir, profiles(1))
+    report = deliver_fast(activation, state_dir, profiles(1))
     assert trigger.call_count == 1
     assert (report.delivered, report.pending, report.dead_lettered) == (0, 0, 1)
     assert report.failed == {f"http-{status}": 1}
     assert not report.ok
-    key = destination_key(activation.destination.url, activation.destination.username)
-    with Outbox(state_dir, key) as outbox:
+    with outbox_of(activation, state_dir) as outbox:
         [letter] = outbox.dead_letters()
     assert letter.status_code == status
     assert letter.reason.startswith(f"http {status}")
@@ -148,15 +118,14 @@ def test_redirects_are_not_followed(
     trigger.mock(
         return_value=httpx.Response(307, headers={"Location": "https://evil.example/steal"})
     )
-    report = run(activation, state_dir, profiles(1))
+    report = deliver_fast(activation, state_dir, profiles(1))
     assert elsewhere.call_count == 0
     assert report.dead_lettered == 1
     assert "redirects are not followed" in dead_reason(activation, state_dir)
 
 
 def dead_reason(activation: Activation, state_dir: Path) -> str:
-    key = destination_key(activation.destination.url, activation.destination.username)
-    with Outbox(state_dir, key) as outbox:
+    with outbox_of(activation, state_dir) as outbox:
         return outbox.dead_letters()[0].reason
 
 
@@ -167,14 +136,14 @@ def test_auth_failures_stop_and_keep_every_event(
     """401/403 stop the run, raise AuthRejected, and keep every event pending."""
     trigger.mock(return_value=httpx.Response(status))
     with pytest.raises(AuthRejected) as caught:
-        run(activation, state_dir, profiles(30), max_in_flight=2)
+        deliver_fast(activation, state_dir, profiles(30), max_in_flight=2)
     assert caught.value.status_code == status
     assert caught.value.exit_code == 1
     assert trigger.call_count <= 2
     assert outbox_counts(activation, state_dir)["pending"] == 30
     # The next run, with the credentials fixed, sends them all and nothing more.
     trigger.mock(return_value=httpx.Response(202))
-    report = run(activation, state_dir, [])
+    report = deliver_fast(activation, state_dir, [])
     assert report.delivered == 30
     assert trigger.call_count <= 2 + 30
 
@@ -198,7 +167,7 @@ def test_retry_after_is_honoured(
             httpx.Response(202),
         ]
     )
-    report = run(activation, state_dir, profiles(1), backoff=Recording())
+    report = deliver_fast(activation, state_dir, profiles(1), backoff=Recording())
     assert report.delivered == 1
     assert seen == [7.0, 0.0, None]
 
@@ -215,7 +184,7 @@ def test_retry_time_exhausted_keeps_the_event_and_its_followers(
             503 if b"a@example.com" in request.content else 202
         )
     )
-    report = run(activation, state_dir, [first, second, other], max_retry_time=0.05)
+    report = deliver_fast(activation, state_dir, [first, second, other], max_retry_time=0.05)
     assert report.delivered == 1
     assert report.pending == 2
     assert report.failed == {"retry-time-exceeded": 1}
@@ -242,7 +211,7 @@ def test_order_is_kept_per_identity(
         return httpx.Response(202)
 
     trigger.mock(side_effect=answer)
-    report = run(activation, state_dir, items, max_in_flight=4)
+    report = deliver_fast(activation, state_dir, items, max_in_flight=4)
     assert report.delivered == 15
     sent = [
         next(iter(b["segmentMembership"]["ups"].values()))["lastQualificationTime"]
@@ -258,8 +227,8 @@ def test_rerunning_delivered_input_sends_nothing(
     """The same input twice: the second run skips every event as a duplicate and is ok."""
     trigger.mock(return_value=httpx.Response(202))
     items = profiles(8)
-    run(activation, state_dir, items)
-    report = run(activation, state_dir, items)
+    deliver_fast(activation, state_dir, items)
+    report = deliver_fast(activation, state_dir, items)
     assert trigger.call_count == 8
     assert report.duplicates_skipped == 8
     assert report.delivered == 0
@@ -272,7 +241,7 @@ def test_same_event_twice_in_one_input_is_sent_once(
 ) -> None:
     """One qualification is never surveyed twice, even when the export repeats it."""
     trigger.mock(return_value=httpx.Response(202))
-    report = run(activation, state_dir, [profile("a@example.com")] * 3)
+    report = deliver_fast(activation, state_dir, [profile("a@example.com")] * 3)
     assert trigger.call_count == 1
     assert report.duplicates_skipped == 2
 
@@ -307,7 +276,7 @@ def test_exclusions_failures_and_skip_rate(
         unchanged,
     ]
     alerts: list[str] = []
-    report = run(activation, state_dir, items, on_alert=lambda a: alerts.append(a.kind))
+    report = deliver_fast(activation, state_dir, items, on_alert=lambda a: alerts.append(a.kind))
     assert trigger.call_count == 1
     data = report.as_dict()
     assert data["profiles_received"] == 6
@@ -325,10 +294,10 @@ def test_max_skip_rate_breach_fails_the_run(
     """With max_skip_rate the breach is a failure; without it only an alert."""
     trigger.mock(return_value=httpx.Response(202))
     items: list[Any] = [profile("a" * 64), profile("b" * 64), profile("ok@example.com")]
-    report = run(activation, state_dir / "1", items)
+    report = deliver_fast(activation, state_dir / "1", items)
     assert report.ok
     assert [a.kind for a in report.alerts] == ["start", "skip-rate", "success"]
-    strict = run(activation, state_dir / "2", items, max_skip_rate=0.5)
+    strict = deliver_fast(activation, state_dir / "2", items, max_skip_rate=0.5)
     assert not strict.ok
     assert [a.kind for a in strict.alerts] == ["start", "skip-rate", "failure"]
 
@@ -336,15 +305,17 @@ def test_max_skip_rate_breach_fails_the_run(
 def test_locked_state_dir_is_refused(activation: Activation, state_dir: Path) -> None:
     """A second sender on the same state directory gets StateError (exit 2)."""
     with Outbox(state_dir, "x"), pytest.raises(StateError):
-        run(activation, state_dir, profiles(1))
+        deliver_fast(activation, state_dir, profiles(1))
 
 
 def test_url_guard_applies_to_overrides(activation: Activation, state_dir: Path) -> None:
     """An overriding URL passes the same guard."""
     with pytest.raises(UrlGuardError):
-        run(activation, state_dir, [], url="http://127.0.0.1:9/x")
+        deliver_fast(activation, state_dir, [], url="http://127.0.0.1:9/x")
     with pytest.raises(UrlGuardError):
-        run(activation, state_dir, [], url="https://evil.example/x", allow_http_loopback=True)
+        deliver_fast(
+            activation, state_dir, [], url="https://evil.example/x", allow_http_loopback=True
+        )
 
 
 def test_usable_from_a_worker_thread(
@@ -354,7 +325,7 @@ def test_usable_from_a_worker_thread(
     trigger.mock(return_value=httpx.Response(202))
     results: list[DeliveryReport] = []
     thread = threading.Thread(
-        target=lambda: results.append(run(activation, state_dir, profiles(20)))
+        target=lambda: results.append(deliver_fast(activation, state_dir, profiles(20)))
     )
     thread.start()
     thread.join(timeout=30)
@@ -399,7 +370,9 @@ def test_no_secret_in_reprs_reports_or_the_outbox(
     for text in texts:
         assert TOKEN not in text
         assert URL_TOKEN_ID not in text
-    for path in state_dir.iterdir():
+    state_files = list(state_dir.iterdir())
+    assert any(path.name.endswith(".sqlite") for path in state_files), state_files
+    for path in state_files:
         data = path.read_bytes()
         assert TOKEN.encode() not in data
         assert URL_TOKEN_ID.encode() not in data

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from delivery_helpers import URL_TOKEN_ID
 from hypothesis import given
 from hypothesis import strategies as st
+from support.destination import URL_TOKEN_ID
 
 from connector.delivery.urlguard import check_url
 from connector.errors import UrlGuardError, UsageError

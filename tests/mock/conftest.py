@@ -9,7 +9,7 @@ import httpx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from mock_helpers import TriggerActions, base_config
+from support.mock import TriggerActions, base_config
 
 from mock_qualtrics import LiveMock, create_app
 from mock_qualtrics.state import current_state

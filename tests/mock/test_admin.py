@@ -9,7 +9,8 @@ import jsonschema
 import orjson
 import pytest
 from flask import Flask
-from mock_helpers import FIELDS, PAYLOAD, TOKEN, TOKEN_ID, USER, WF, TriggerActions, base_config
+from support.mock import FIELDS, PAYLOAD, TOKEN, TOKEN_ID, USER, WF, TriggerActions, base_config
+from support.paths import WORKFLOWS
 
 import contracts
 import mock_qualtrics
@@ -158,7 +159,7 @@ def test_paging_filters_newest_first(trigger: TriggerActions, client: Any) -> No
 def test_bad_run_query_is_400_naming_the_field(client: Any, query: str) -> None:
     r = client.get(f"/__admin/workflows/{WF}/runs?{query}")
     assert r.status_code == 400
-    assert r.get_json()["meta"]["error"]["errorMessage"].startswith(query.split("=")[0])
+    assert r.get_json()["meta"]["error"]["errorMessage"].startswith(query.split("=")[0] + ":")
 
 
 def test_history_is_bounded(make_app: Any) -> None:
@@ -217,7 +218,7 @@ def test_workflow_crud(client: Any) -> None:
 def test_workflow_validation_names_the_field(client: Any, body: Any, field: str) -> None:
     r = client.post("/__admin/workflows", json=body)
     assert r.status_code == 400
-    assert r.get_json()["meta"]["error"]["errorMessage"].startswith(field)
+    assert r.get_json()["meta"]["error"]["errorMessage"].startswith(f"{field}:")
 
 
 def test_users(client: Any) -> None:
@@ -325,7 +326,7 @@ def test_file_store_survives_restart(tmp_path: Path) -> None:
 
 
 def test_toml_config(tmp_path: Path) -> None:
-    config = load_toml(Path(__file__).parents[2] / "examples" / "workflows.toml")
+    config = load_toml(WORKFLOWS)
     assert config["USERS"][0]["username"] == "cx-team@example.com"
     app = create_app(config)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from mock_helpers import USER, WF
+from support.mock import USER, WF
 
 import contracts
 from mock_qualtrics.openapi import document

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
-from mock_helpers import WF, TriggerActions
+from support.mock import WF, TriggerActions
 
 from mock_qualtrics.behaviours import behaviours, markdown_table
 
@@ -21,6 +21,7 @@ def _by_name(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def test_every_behaviour_has_a_source(client: FlaskClient) -> None:
     """documented rows name their public page; the others say why they are assumed or added."""
     rows = client.get("/__admin/behaviours").get_json()
+    assert {row["source"] for row in rows} == {"documented", "assumed", "extension"}
     assert len(rows) == len(_by_name(rows))  # names are unique
     for row in rows:
         assert set(row) == {"name", "value", "source", "reference"}

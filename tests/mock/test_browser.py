@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mock_helpers import TOKEN, TOKEN_ID, WF
+from support.mock import TOKEN, TOKEN_ID, WF
 
 from mock_qualtrics import LiveMock
 

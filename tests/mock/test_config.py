@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from support.served import MOCK_TOKEN_ID, mock_file, serve
 
 from mock_qualtrics import ConfigError, create_app, load_toml
 from mock_qualtrics.config import DEFAULTS, from_tables
 from mock_qualtrics.state import current_state
 
-TOKEN_ID = "5f0c6c0e-8a47-4c1b-9d52-0b7c2a61d9e3"
-FILE = f"""
-[[users]]
-username = "u@example.com"
-api_token = "tok"
-
-[[workflows]]
-id = "WF"
-name = "W"
-owner = "u@example.com"
-url_token_id = "{TOKEN_ID}"
-
+LIMITS = """
 [limits]
 payload_storage = "none"
 run_delay = 0
@@ -68,8 +56,7 @@ def test_every_limit_in_defaults_is_settable_from_a_file() -> None:
 
 def test_extension_is_off_by_default_and_on_from_the_file(tmp_path: Path) -> None:
     assert DEFAULTS["EXTENSION_IDEMPOTENCY_KEYS"] is False
-    (tmp_path / "m.toml").write_text(FILE)
-    assert load_toml(tmp_path / "m.toml")["EXTENSION_IDEMPOTENCY_KEYS"] is True
+    assert load_toml(mock_file(tmp_path / "m.toml", LIMITS))["EXTENSION_IDEMPOTENCY_KEYS"] is True
 
 
 def test_a_big_config_loads_in_few_group_commits() -> None:
@@ -94,22 +81,10 @@ def test_a_big_config_loads_in_few_group_commits() -> None:
 
 @pytest.fixture
 def served_with_file(tmp_path: Path) -> Iterator[str]:
-    config = tmp_path / "m.toml"
-    config.write_text(FILE)
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "connector.cli", "mock", "serve", "--port", "0"),
-            *("--workflows", str(config), "--db", str(tmp_path / "m.db")),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    match = re.search(r"http://127\.0\.0\.1:\d+", proc.stdout.readline())
+    config = mock_file(tmp_path / "m.toml", LIMITS)
+    proc, url = serve("--workflows", str(config), "--db", str(tmp_path / "m.db"))
     try:
-        assert match, proc.stderr.read() if proc.stderr else ""
-        yield match.group(0)
+        yield url
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=15)
@@ -120,7 +95,7 @@ def served_with_file(tmp_path: Path) -> Iterator[str]:
 def test_serve_honours_the_files_limits(served_with_file: str) -> None:
     """Regression: ``[limits] payload_storage = "none"`` in --workflows was overridden by the
     flag's default, so every payload was stored although the team asked for none."""
-    trigger = f"{served_with_file}/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
+    trigger = f"{served_with_file}/inbound-event/v1/events/json/triggers?urlTokenId={MOCK_TOKEN_ID}"
     with httpx.Client() as c:
         for _ in range(2):
             r = c.post(

@@ -9,50 +9,21 @@ only makes the test slower.
 
 from __future__ import annotations
 
-import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import httpx
+from support.served import MOCK_TOKEN_ID, mock_file, serve
 
-TOKEN_ID = "5f0c6c0e-8a47-4c1b-9d52-0b7c2a61d9e3"
-CONFIG = f"""
-[[users]]
-username = "u@example.com"
-api_token = "tok"
-
-[[workflows]]
-id = "WF"
-name = "W"
-owner = "u@example.com"
-url_token_id = "{TOKEN_ID}"
-"""
 CLIENTS = 8
 ACKS_PER_CYCLE = 150
 
 
-def _serve(config: Path, db: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "connector.cli", "mock", "serve", "--port", "0"),
-            *("--workflows", str(config), "--db", str(db)),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    match = re.search(r"http://127\.0\.0\.1:\d+", proc.stdout.readline())
-    assert match, "the mock did not start"
-    return proc, match.group(0)
-
-
 def _load(url: str, acknowledged: set[str], lock: threading.Lock, enough: threading.Event) -> None:
-    trigger = f"{url}/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
+    trigger = f"{url}/inbound-event/v1/events/json/triggers?urlTokenId={MOCK_TOKEN_ID}"
     with httpx.Client(timeout=30) as client:
         n = 0
         while True:
@@ -72,13 +43,12 @@ enough_at = [0]
 
 
 def test_sigkill_under_load_loses_no_acknowledged_run(tmp_path: Path) -> None:
-    config = tmp_path / "mock.toml"
-    config.write_text(CONFIG)
+    config = mock_file(tmp_path / "mock.toml")
     db = tmp_path / "mock.db"
     acknowledged: set[str] = set()
     lock = threading.Lock()
     for cycle in range(3):
-        proc, url = _serve(config, db)
+        proc, url = serve("--workflows", str(config), "--db", str(db), stderr=subprocess.DEVNULL)
         enough = threading.Event()
         enough_at[0] = (cycle + 1) * ACKS_PER_CYCLE
         clients = [
@@ -94,7 +64,9 @@ def test_sigkill_under_load_loses_no_acknowledged_run(tmp_path: Path) -> None:
             proc.communicate(timeout=30)
             for c in clients:
                 c.join(60)
-    proc, url = _serve(config, db)  # a restart takes over the killed mock's file
+    proc, url = serve(
+        "--workflows", str(config), "--db", str(db), stderr=subprocess.DEVNULL
+    )  # a restart takes over the killed mock's file
     proc.terminate()
     proc.communicate(timeout=30)
     assert proc.returncode == 0

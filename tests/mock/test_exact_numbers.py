@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import example, given, note
 from hypothesis import strategies as st
-from mock_helpers import TOKEN_ID, USER, TriggerActions, base_config
+from support.mock import TOKEN_ID, USER, TriggerActions, base_config
 
 from mock_qualtrics import create_app
 from mock_qualtrics.state import current_state

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mock_helpers import OTHER_TOKEN, PAYLOAD, TOKEN, TOKEN_ID, USER, WF, base_config
+from support.mock import OTHER_TOKEN, PAYLOAD, TOKEN, TOKEN_ID, USER, WF, base_config
 
 from mock_qualtrics import LiveMock
 

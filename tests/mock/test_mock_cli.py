@@ -1,53 +1,30 @@
-"""``qharness mock serve`` (a real process, SIGTERM) and ``qharness runs``."""
+"""``qharness mock serve`` (a real process for the SIGTERM smoke test) and ``qharness runs``."""
 
 from __future__ import annotations
 
 import json
-import re
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
+from support.cli import qharness, qharness_text
+from support.paths import WORKFLOWS
+from support.served import serve
 
-from connector.cli.mock import mock, runs
 from connector.plugin import MockQualtrics
 
-EXAMPLES = Path(__file__).parents[2] / "examples" / "workflows.toml"
 TOKEN_ID = "5f0c6c0e-8a47-4c1b-9d52-0b7c2a61d9e3"
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
     db = tmp_path / "mock.db"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "connector.cli",
-            "mock",
-            "serve",
-            "--port",
-            "0",
-            "--workflows",
-            str(EXAMPLES),
-            "--db",
-            str(db),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:\d+", line)
-    assert match, line
-    yield proc, match.group(0), db
+    proc, url = serve("--workflows", str(WORKFLOWS), "--db", str(db))
+    yield proc, url, db
     if proc.poll() is None:
         proc.kill()
     proc.communicate(timeout=10)
@@ -74,26 +51,25 @@ def test_serve_then_sigterm_flushes(served: tuple[subprocess.Popen[str], str, Pa
         )
 
 
-def test_non_loopback_needs_admin_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("QHARNESS_MOCK_ADMIN_TOKEN", raising=False)
-    result = subprocess.run(
-        [sys.executable, "-m", "connector.cli", "mock", "serve", "--host", "0.0.0.0"],  # noqa: S104
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "admin token" in result.stderr
+def test_non_loopback_needs_admin_token() -> None:
+    everywhere = "0.0.0.0"  # noqa: S104 - the test is that it is refused
+    done = qharness("mock", "serve", "--host", everywhere, env={"QHARNESS_MOCK_ADMIN_TOKEN": None})
+    err = done.stderr.decode()
+    assert done.returncode == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "admin token" in err
 
 
 def test_bad_workflows_file_is_usage_error(tmp_path: Path) -> None:
+    """A workflow without an owner: exit 2, one line naming the file and the missing key."""
     bad = tmp_path / "w.toml"
     bad.write_text('[[workflows]]\nname = "x"\n')
-    result = CliRunner().invoke(mock, ["serve", "--port", "0", "--workflows", str(bad)])
-    assert result.exit_code != 0
-    assert "owner" in str(result.exception)
+    done = qharness("mock", "serve", "--port", "0", "--workflows", str(bad))
+    err = done.stderr.decode()
+    assert done.returncode == 2, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert str(bad) in err
+    assert "owner" in err
 
 
 def test_runs_table_and_json(mock_qualtrics: MockQualtrics) -> None:
@@ -104,15 +80,16 @@ def test_runs_table_and_json(mock_qualtrics: MockQualtrics) -> None:
     httpx.post(wf["trigger_url"], json={"e": "x@y.z"}, headers={"X-API-TOKEN": "t"})
     httpx.post(wf["trigger_url"], json={}, headers={"X-API-TOKEN": "t"})
     mock_qualtrics.runs(wf["id"], wait_for=2)
-    table = CliRunner().invoke(runs, ["--mock", mock_qualtrics.url])
-    assert table.exit_code == 0, table.output
-    assert "Succeeded" in table.output
-    assert "Failed" in table.output
-    assert 'e="x@y.z"' in table.output
-    as_json = CliRunner().invoke(
-        runs, ["--mock", mock_qualtrics.url, "--json", "--status", "Failed", "--workflow", wf["id"]]
+    code, table, err = qharness_text("runs", "--mock", mock_qualtrics.url)
+    assert code == 0, err
+    assert "Succeeded" in table
+    assert "Failed" in table
+    assert 'e="x@y.z"' in table
+    code, as_json, err = qharness_text(
+        "runs", "--mock", mock_qualtrics.url, "--json", "--status", "Failed", "--workflow", wf["id"]
     )
-    (failed,) = json.loads(as_json.output)["runs"]
+    assert code == 0, err
+    (failed,) = json.loads(as_json)["runs"]
     assert "$.e" in failed["error"]
 
 

@@ -60,14 +60,7 @@ def test_plugin_in_a_user_project(tmp_path: Path) -> None:
         """
         )
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _pytest_in(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
 
@@ -116,17 +109,23 @@ def test_marker_mistakes_and_thread_errors_fail_the_test(tmp_path: Path) -> None
         """
         )
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _pytest_in(tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "limits.rate_limitt: unknown limit" in result.stdout
     assert "the mock's threads failed: internal error in MainThread: RuntimeError: worker died" in (
         result.stdout
     )
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def _pytest_in(project: Path) -> subprocess.CompletedProcess[str]:
+    """``pytest test_user.py`` run in ``project`` as its own process, as a user's project runs:
+    the plugin comes from the installed package's entry point, not from this suite's conftest."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from mock_helpers import PAYLOAD, TOKEN, TOKEN_ID, TriggerActions, base_config
+from support.mock import PAYLOAD, TOKEN, TOKEN_ID, TriggerActions, base_config
 
 from mock_qualtrics import DEFAULTS, LiveMock, create_app, limits, load_toml
 from mock_qualtrics.limits import LeakyBucket

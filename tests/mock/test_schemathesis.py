@@ -38,6 +38,20 @@ def live_url() -> Iterator[str]:
 
 
 OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def test_every_documented_operation_is_exercised() -> None:
+    """The parametrized test below covers each (method, path) of the document: an empty or
+    short list would otherwise pass as fewer tests, not fail."""
+    documented = {
+        (method.upper(), path)
+        for path, item in schema.raw_schema["paths"].items()
+        for method in item
+        if method in _METHODS
+    }
+    assert documented, "the admin API documents no operation"
+    assert {(op.method.upper(), op.path) for op in OPERATIONS} == documented
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.label)

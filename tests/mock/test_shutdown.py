@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mock_helpers import PAYLOAD, TOKEN, TOKEN_ID, WF, base_config
+from support.mock import PAYLOAD, TOKEN, TOKEN_ID, WF, base_config
 
 from mock_qualtrics import LiveMock
 from mock_qualtrics.state import current_state

@@ -155,3 +155,47 @@ def test_idempotency_keys_release_and_expire() -> None:
     for n in range(10_002):  # enough claims to trigger a sweep of expired keys
         keys.claim("WF", f"key-{n}", f"r-{n}", now=20)
     assert keys.claim("WF", "key-0", "again", now=40) is None  # key-0 expired at 30
+
+
+def _same_body(n: int, key: str | None = None) -> AcceptRun:
+    op = _accept(n)
+    run = PendingRun(
+        id=op.run.id,
+        workflow_id="WF",
+        request_id=op.run.request_id,
+        received_ts=op.run.received_ts,
+        body=b'{"same": 1}',
+        document={"same": 1},
+        fields=(),
+        storage="raw",
+        body_sha256=b"\x01" * 32,
+        idempotency_key=key,
+    )
+    return AcceptRun(op.row, run, op.due)
+
+
+def test_one_group_commit_numbers_runs_in_order_and_marks_duplicates_within_it() -> None:
+    """Accepted triggers in one batch go to SQLite as one statement per table; order, the
+    journal and ``duplicate_of`` (against rows of the same batch) come out as if one by one."""
+    store = _store()
+    try:
+        tickets = _batch(
+            store, _same_body(1), _accept(2), _same_body(3), _accept(4), Wipe(False), _accept(5)
+        )
+        for ticket in tickets:
+            store.wait(ticket)
+        assert [r["id"] for r in store.list_runs("WF")] == ["run-5"]  # the wipe came after 1-4
+        tickets = _batch(store, _same_body(6), _accept(7), _same_body(8), _same_body(9, "k"))
+        for ticket in tickets:
+            store.wait(ticket)
+        runs = {r["id"]: r for r in store.list_runs("WF")}
+        assert [runs[i]["duplicate_of"] for i in ("run-5", "run-6", "run-7", "run-8", "run-9")] == [
+            None,
+            None,
+            None,
+            "run-6",
+            "run-6",
+        ]
+        assert len(store.list_events()) == 5
+    finally:
+        store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from mock_helpers import WF, TriggerActions, base_config
+from support.mock import WF, TriggerActions, base_config
 
 from mock_qualtrics import create_app
 from mock_qualtrics.state import current_state

@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.activations import DOCUMENTED_IDENTITIES, activation_toml
+from support.profiles import AUDIENCE
+from support.renderers import doctored
 
 from connector.activation import Activation, parse_activation
 from connector.errors import ContractViolation
@@ -23,25 +26,9 @@ from connector.render import (
     is_plain_email,
 )
 
-AUDIENCE = "046456e3-18e1-48a6-9bda-d68547861283"
-ACTIVATION = f"""
-[destination]
-name = "CSAT"
-url = "https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId=x"
-username = "u"
-api_token_env = "T"
-
-[[audiences]]
-id = "{AUDIENCE}"
-
-[[identities]]
-source = "Email"
-target = "email"
-
-[[identities]]
-source = "ECID"
-target = "external_id"
-
+ACTIVATION = activation_toml(
+    DOCUMENTED_IDENTITIES,
+    """
 [[attributes]]
 source = "person.name.firstName"
 target = "person.name.firstName"
@@ -49,7 +36,8 @@ target = "person.name.firstName"
 [consent]
 path = "consents.marketing.email.val"
 allow = ["y", "p"]
-"""
+""",
+)
 
 
 @pytest.fixture(scope="module")
@@ -145,16 +133,10 @@ def test_the_body_carries_text_as_its_own_utf8_bytes(text: str) -> None:
 
 def test_a_contract_violation_names_the_contract_and_the_source(activation: Activation) -> None:
     """A broken payload raises ContractViolation naming 'qualtrics-event', the file and the path."""
-
-    class Broken(Renderer):
-        def build(self, profile: Any) -> Payload | Exclusion | None:
-            result = super().build(profile)
-            assert isinstance(result, Payload)
-            del result.document["segmentMembership"]
-            return result
+    broken = doctored(_without_segment_membership)(activation)
 
     with pytest.raises(ContractViolation) as caught:
-        Broken(activation).render(profile(), source="in.jsonl:3")
+        broken.render(profile(), source="in.jsonl:3")
     assert caught.value.contract == "qualtrics-event"
     assert caught.value.source == "in.jsonl:3"
     assert str(caught.value).startswith("in.jsonl:3: breaks contract 'qualtrics-event' at ")
@@ -232,15 +214,12 @@ def test_event_id_is_the_first_32_hex_of_the_sha256_of_the_keys(renderer: Render
 
 def test_render_without_a_source_names_only_the_contract(activation: Activation) -> None:
     """Without ``source`` the violation starts at the contract, with no empty prefix."""
-
-    class Broken(Renderer):
-        def build(self, profile: Any) -> Payload | Exclusion | None:
-            result = super().build(profile)
-            assert isinstance(result, Payload)
-            del result.document["identityMap"]
-            return result
-
+    without_identities = doctored(lambda d: {k: v for k, v in d.items() if k != "identityMap"})
     with pytest.raises(ContractViolation) as caught:
-        Broken(activation).render(profile())
+        without_identities(activation).render(profile())
     assert caught.value.source == ""
     assert str(caught.value).startswith("breaks contract 'qualtrics-event' at ")
+
+
+def _without_segment_membership(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key != "segmentMembership"}

@@ -1,4 +1,4 @@
-"""Constants and helpers shared by the mock's tests (imported by conftest and test modules)."""
+"""The mock's test set-up: an app config with two users and one workflow, and a trigger client."""
 
 from __future__ import annotations
 
@@ -7,6 +7,20 @@ from typing import Any
 
 import orjson
 from flask.testing import FlaskClient
+
+__all__ = [
+    "FIELDS",
+    "OTHER",
+    "OTHER_TOKEN",
+    "PAYLOAD",
+    "TOKEN",
+    "TOKEN_ID",
+    "USER",
+    "WF",
+    "TriggerActions",
+    "base_config",
+    "basic",
+]
 
 USER = "owner@example.com"
 TOKEN = "owner-token"
@@ -25,6 +39,7 @@ PAYLOAD = {
 
 
 def base_config(**overrides: Any) -> dict[str, Any]:
+    """The mock's config for a test: no run delay, two users, ``WF``; ``overrides`` on top."""
     config: dict[str, Any] = {
         "RUN_DELAY": 0,
         # Room for the concurrency tests' bursts; tests of the rate limit set their own bucket.
@@ -48,6 +63,7 @@ def base_config(**overrides: Any) -> dict[str, Any]:
 
 
 def basic(username: str, token: str) -> str:
+    """An HTTP Basic ``Authorization`` value."""
     return "Basic " + base64.b64encode(f"{username}:{token}".encode()).decode()
 
 

@@ -1,15 +1,14 @@
-"""Helpers for the certification tests: renderers broken on purpose."""
+"""Renderers broken on purpose, to show that a check (or render's own contract check) catches them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from connector.activation import Activation
 from connector.render import Payload, Renderer, dumps
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+__all__ = ["doctored"]
 
 
 def doctored(
