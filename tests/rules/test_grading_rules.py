@@ -604,3 +604,21 @@ def test_a_retry_right_after_its_answer_is_found() -> None:
     )
     early = [requests[0], request(2, DAVE.document, at=1.0)]
     assert not check(evidence([DAVE], early), "sender.retry-after").passed
+
+
+def test_three_excused_resends_pass_with_two_in_the_details() -> None:
+    """Every excused resend after the first is one line of the details."""
+    events = [event(n, f"u{n}@example.com") for n in (1, 2, 3)]
+    requests, runs = [], []
+    for e in events:
+        number = len(requests) + 1
+        requests += [request(number, e.document, dropped=True), request(number + 1, e.document)]
+        runs += [run(e.document), run(e.document)]
+    result = check(evidence(events, requests, runs), "sender.no-duplicates")
+    assert result.passed
+    lines = result.details.split("\n")
+    assert [line.split(":")[0] for line in lines] == [
+        f"event for {events[1].label()}",
+        f"event for {events[2].label()}",
+    ]
+    assert all(line.endswith("(reported, not failed)") for line in lines)
