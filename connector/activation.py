@@ -1,9 +1,10 @@
 """Loading an activation file: a destination, its audiences, identity and attribute mappings.
 
-An activation is what a user configures in AEP's "Activate destination" flow. Loading it checks,
-in order: the file can be read and parsed (TOML or JSON), it satisfies the ``activation``
-contract, and the mappings make sense together (no duplicate or conflicting targets, no reserved
-targets, data-usage labels that allow the marketing actions). Every error names the file, the key
+An activation is what a user configures in AEP's "Activate destination" flow (its data model:
+``model``). Loading it checks, in order: the file can be read and parsed (TOML or JSON), it
+satisfies the ``activation`` contract (worded by ``schema_errors``), and the mappings make sense
+together (no duplicate or conflicting targets, no reserved targets, data-usage labels that allow
+the marketing actions, workflow fields: ``workflow_fields``). Every error names the file, the key
 path and the problem; softer problems (non-camelCase targets, more workflow fields than Qualtrics
 lets one define by hand) become ``warnings``.
 """
@@ -15,26 +16,27 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import jsonpath
-
 from .errors import ActivationError, GovernanceError
-from .paths import json_path, split_path
-from .redact import redact_url
-from .suggest import did_you_mean
+
+# The model's names are re-exported (``X as X``): ``connector.activation`` stays their address.
+from .model import Activation as Activation
+from .model import AttributeMapping as AttributeMapping
+from .model import Audience as Audience
+from .model import Consent as Consent
+from .model import Destination as Destination
+from .model import IdentityMapping as IdentityMapping
+from .model import WorkflowField as WorkflowField
+from .schema_errors import activation_error
 from .validate import validator_for
+from .workflow_fields import MAX_MANUAL_FIELDS, declared_fields, derive_fields
+from .workflow_fields import identity_jsonpath as identity_jsonpath
 
 __all__ = [
-    "Activation",
-    "AttributeMapping",
-    "Audience",
-    "Consent",
-    "Destination",
-    "IdentityMapping",
-    "WorkflowField",
+    "MAX_MANUAL_FIELDS",
+    "identity_jsonpath",
     "load_activation",
     "parse_activation",
 ]
@@ -46,113 +48,7 @@ NO_THIRD_PARTY_LABEL: Final = "C2"
 NO_EXPORT_LABEL: Final = "C12"
 EXPORT_BLOCKING_LABELS: Final = frozenset({NO_THIRD_PARTY_LABEL, NO_EXPORT_LABEL})
 THIRD_PARTY_ACTION: Final = "exportToThirdParty"
-#: A Qualtrics workflow defines at most this many JSON Event fields by hand.
-MAX_MANUAL_FIELDS: Final = 10
-
-#: What each patterned key must look like, for messages (keys by their last path element).
-_PATTERN_MEANING: Final = dict(
-    (
-        ("url", "an absolute http(s) URL"),
-        ("api_token_env", "an environment variable name (letters, digits, _)"),
-        ("jsonpath", "a JSONPath starting with $"),
-    )
-)
-#: Errors are reported in the order a reader meets the tables.
-_TOP_ORDER: Final = {
-    "destination": 0,
-    "audiences": 1,
-    "identities": 2,
-    "attributes": 3,
-    "consent": 4,
-    "workflow": 5,
-}
 _CAMEL_CASE = re.compile(r"^[a-z][a-zA-Z0-9]*$")
-_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-@dataclass(frozen=True, slots=True)
-class Destination:
-    name: str
-    url: str = field(repr=False)
-    username: str
-    api_token_env: str
-    description: str = ""
-    marketing_actions: tuple[str, ...] = ()
-
-    def __repr__(self) -> str:
-        return (
-            f"Destination(name={self.name!r}, url={redact_url(self.url)!r}, "
-            f"username={self.username!r}, api_token_env={self.api_token_env!r})"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Audience:
-    id: str
-    name: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class IdentityMapping:
-    """``source`` is an identityMap namespace (``Email``); ``target`` is ``email`` or ``external_id``."""
-
-    source: str
-    target: str
-
-
-@dataclass(frozen=True, slots=True)
-class AttributeMapping:
-    """``source`` is a dotted path in the profile; ``target`` a dotted path in the payload."""
-
-    source: str
-    target: str
-    labels: tuple[str, ...] = ()
-
-    @property
-    def source_keys(self) -> tuple[str, ...]:
-        return split_path(self.source)
-
-    @property
-    def target_keys(self) -> tuple[str, ...]:
-        return split_path(self.target)
-
-
-@dataclass(frozen=True, slots=True)
-class Consent:
-    """The profile is sent only if the value at ``path`` is one of ``allow``."""
-
-    path: str
-    allow: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class WorkflowField:
-    """A JSON Event field of the partner's workflow; ``feeds_from`` names the mapping behind it."""
-
-    name: str
-    jsonpath: str
-    required: bool = False
-    feeds_from: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Activation:
-    """A loaded, checked activation. ``source`` is the file it came from (for messages)."""
-
-    source: str
-    destination: Destination
-    audiences: tuple[Audience, ...]
-    identities: tuple[IdentityMapping, ...]
-    attributes: tuple[AttributeMapping, ...] = ()
-    consent: Consent | None = None
-    workflow_fields: tuple[WorkflowField, ...] = ()
-    fields_derived: bool = True
-    warnings: tuple[str, ...] = ()
-    sha256: str = ""
-
-    @property
-    def audience_ids(self) -> tuple[str, ...]:
-        return tuple(audience.id for audience in self.audiences)
 
 
 def load_activation(path: str | Path) -> Activation:
@@ -172,10 +68,8 @@ def parse_activation(data: bytes, *, source: str = "<activation>") -> Activation
     document = _parse(data, source)
     validator = validator_for("activation")
     if not validator.is_valid(document):
-        raise _schema_error(document, source)
-    activation = _build(document, source)
-    object.__setattr__(activation, "sha256", hashlib.sha256(data).hexdigest())
-    return activation
+        raise activation_error(validator.schema_errors(document), source)
+    return _build(document, source, sha256=hashlib.sha256(data).hexdigest())
 
 
 def _parse(data: bytes, source: str) -> Any:
@@ -201,121 +95,7 @@ def _parse(data: bytes, source: str) -> Any:
         raise ActivationError("document nested too deeply", file=source) from None
 
 
-def _reading_order(error: Any) -> tuple[int, int, list[str]]:
-    path = [str(k) for k in error.absolute_path]
-    top = path[0] if path else ""
-    if not path and error.validator == "required" and isinstance(error.instance, dict):
-        top = next((k for k in error.validator_value if k not in error.instance), "")
-    return (_TOP_ORDER.get(top, 9), len(path), path)
-
-
-def _key_path(elements: list[str | int]) -> str:
-    """``["identities", 0, "target"]`` -> ``identities[0].target`` (TOML users think in keys)."""
-    return json_path(elements).removeprefix("$").removeprefix(".")
-
-
-def _schema_error(document: Any, source: str) -> ActivationError:
-    import jsonschema
-
-    errors = sorted(
-        jsonschema.Draft7Validator(validator_for("activation").schema).iter_errors(document),
-        key=_reading_order,
-    )
-    built, explained = _typo(errors, source) or (_first_schema_error(errors[0], source), 1)
-    if len(errors) > explained:
-        more = len(errors) - explained
-        built = ActivationError(
-            f"{built.problem} (and {more} more problem{'s' if more > 1 else ''})",
-            file=source,
-            key_path=built.key_path,
-        )
-    return built
-
-
-def _typo(errors: list[Any], source: str) -> tuple[ActivationError, int] | None:
-    """An unknown key close to an allowed one is a probable typo, reported first; the "missing"
-    key it should have been is the same mistake, not another one. ``(error, errors explained)``."""
-    for error in errors:
-        if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
-            continue
-        allowed = sorted(error.schema.get("properties", {}))
-        for extra in sorted(set(error.instance) - set(allowed)):
-            guess = did_you_mean(extra, allowed)
-            if guess is None:
-                continue
-            missing = [
-                other
-                for other in errors
-                if other.validator == "required"
-                and list(other.absolute_path) == list(error.absolute_path)
-                and guess in other.validator_value
-                and guess not in error.instance
-            ]
-            problem = f"unknown key; did you mean {guess!r}?"
-            if missing:
-                problem += f" ({guess!r} is required and missing)"
-            key_path = _key_path([*error.absolute_path, extra])
-            return ActivationError(problem, file=source, key_path=key_path), 1 + len(missing)
-    return None
-
-
-def _first_schema_error(error: Any, source: str) -> ActivationError:
-    elements: list[str | int] = list(error.absolute_path)
-    instance = error.instance
-    kind = error.validator
-    if kind == "required":
-        missing = next(
-            k for k in error.validator_value if not isinstance(instance, dict) or k not in instance
-        )
-        return ActivationError(
-            "required key is missing", file=source, key_path=_key_path([*elements, missing])
-        )
-    if kind == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(instance) - set(allowed))
-        return ActivationError(
-            f"unknown key (allowed here: {', '.join(allowed)})",
-            file=source,
-            key_path=_key_path([*elements, extra[0]]),
-        )
-    where = _key_path(elements) or "(top level)"
-    if kind == "type":
-        expected = error.validator_value
-        return ActivationError(
-            f"expected {_a(expected)}, got {type(instance).__name__} {instance!r}"[:300],
-            file=source,
-            key_path=where,
-        )
-    if kind == "enum":
-        options = ", ".join(repr(v) for v in error.validator_value)
-        return ActivationError(f"{instance!r} is not one of {options}", file=source, key_path=where)
-    if kind == "minItems":
-        return ActivationError(
-            f"needs at least {error.validator_value} entry", file=source, key_path=where
-        )
-    if kind == "minLength":
-        return ActivationError("must not be empty", file=source, key_path=where)
-    if kind == "pattern":
-        what = _PATTERN_MEANING.get(
-            str(elements[-1]) if elements else "", "a dotted path such as person.name.firstName"
-        )
-        return ActivationError(f"{instance!r} is not {what}", file=source, key_path=where)
-    return ActivationError(error.message, file=source, key_path=where)
-
-
-def _a(expected: object) -> str:
-    names = {
-        "string": "a string",
-        "array": "an array",
-        "object": "a table/object",
-        "boolean": "a boolean",
-    }
-    if isinstance(expected, list):
-        return " or ".join(names.get(str(e), str(e)) for e in expected)
-    return names.get(str(expected), str(expected))
-
-
-def _build(doc: Mapping[str, Any], source: str) -> Activation:
+def _build(doc: Mapping[str, Any], source: str, *, sha256: str) -> Activation:
     dest = doc["destination"]
     destination = Destination(
         name=dest["name"],
@@ -340,9 +120,9 @@ def _build(doc: Mapping[str, Any], source: str) -> Activation:
         consent = Consent(doc["consent"]["path"], tuple(doc["consent"]["allow"]))
     raw_fields = doc.get("workflow", {}).get("fields")
     if raw_fields is None:
-        fields = _derive_fields(identities, attributes)
+        fields = derive_fields(identities, attributes)
     else:
-        fields = _declared_fields(raw_fields, identities, attributes, source)
+        fields = declared_fields(raw_fields, identities, attributes, source)
     if len(fields) > MAX_MANUAL_FIELDS:
         warnings.append(
             f"{source}: {len(fields)} workflow fields; a Qualtrics workflow defines at most "
@@ -358,6 +138,7 @@ def _build(doc: Mapping[str, Any], source: str) -> Activation:
         workflow_fields=fields,
         fields_derived=raw_fields is None,
         warnings=tuple(warnings),
+        sha256=sha256,
     )
 
 
@@ -447,95 +228,3 @@ def _check_governance(
         key_path=f"attributes[{clashes[0][0]}].labels",
         fields=[m.source for _, m, _ in clashes],
     )
-
-
-def identity_jsonpath(namespace: str) -> str:
-    step = f".{namespace}" if _SIMPLE_KEY.match(namespace) else json_path([namespace])[1:]
-    return f"$.identityMap{step}[0].id"
-
-
-def _derive_fields(
-    identities: tuple[IdentityMapping, ...], attributes: tuple[AttributeMapping, ...]
-) -> tuple[WorkflowField, ...]:
-    fields: list[WorkflowField] = []
-    names: set[str] = set()
-    for identity in identities:
-        name = identity.target
-        suffix = 2
-        while name in names:
-            name, suffix = f"{identity.target}_{suffix}", suffix + 1
-        names.add(name)
-        fields.append(
-            WorkflowField(
-                name,
-                identity_jsonpath(identity.source),
-                False,
-                f"identities: {identity.source} -> {identity.target}",
-            )
-        )
-    for attribute in attributes:
-        fields.append(
-            WorkflowField(
-                attribute.target,
-                json_path(attribute.target_keys),
-                False,
-                f"attributes: {attribute.source} -> {attribute.target}",
-            )
-        )
-    return tuple(fields)
-
-
-def _declared_fields(
-    raw: list[Mapping[str, Any]],
-    identities: tuple[IdentityMapping, ...],
-    attributes: tuple[AttributeMapping, ...],
-    source: str,
-) -> tuple[WorkflowField, ...]:
-    feeders = {f.jsonpath: f.feeds_from for f in _derive_fields(identities, attributes)}
-    seen: set[str] = set()
-    fields: list[WorkflowField] = []
-    for index, entry in enumerate(raw):
-        name = entry["name"]
-        if name in seen:
-            raise ActivationError(
-                f"field name {name!r} appears twice",
-                file=source,
-                key_path=f"workflow.fields[{index}].name",
-            )
-        seen.add(name)
-        try:
-            jsonpath.compile(entry["jsonpath"])
-        except jsonpath.JSONPathError as exc:
-            raise ActivationError(
-                f"invalid JSONPath {entry['jsonpath']!r}: {str(exc).splitlines()[0]}",
-                file=source,
-                key_path=f"workflow.fields[{index}].jsonpath",
-            ) from None
-        fields.append(
-            WorkflowField(
-                name,
-                entry["jsonpath"],
-                bool(entry.get("required", False)),
-                _feeder(entry["jsonpath"], feeders),
-            )
-        )
-    return tuple(fields)
-
-
-def _feeder(path: str, feeders: Mapping[str, str | None]) -> str | None:
-    """The mapping whose output lands at (or under) JSONPath ``path``, if any."""
-    normalized = path.replace("['", ".").replace("']", "").replace('["', ".").replace('"]', "")
-    for candidate, feeder in feeders.items():
-        plain = candidate.replace("['", ".").replace("']", "")
-        if (
-            normalized == plain
-            or normalized.startswith(plain + ".")
-            or normalized.startswith(plain + "[")
-        ):
-            return feeder
-    if normalized.startswith("$.identityMap.") or normalized.startswith("$.segmentMembership"):
-        namespace = normalized.removeprefix("$.identityMap.").split("[")[0].split(".")[0]
-        for candidate, feeder in feeders.items():
-            if candidate.startswith(f"$.identityMap.{namespace}["):
-                return feeder
-    return None

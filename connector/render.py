@@ -19,6 +19,7 @@ from typing import Any, Final
 from . import exactjson
 from .activation import Activation
 from .errors import ContractViolation
+from .model import SDK_ATTRIBUTES
 from .paths import MISSING, get_path, json_path, set_path, split_path
 from .validate import MAX_PAYLOAD_BYTES, payload_violations, validator_for
 
@@ -110,7 +111,7 @@ class Renderer:
         )
         # (source keys, Destination SDK attribute name or "", target keys), split once.
         self._attributes = tuple(
-            (mapping.source_keys, _sdk_name(mapping.source_keys), mapping.target_keys)
+            (mapping.source_keys, mapping.sdk_name, mapping.target_keys)
             for mapping in activation.attributes
         )
         consent = activation.consent
@@ -212,18 +213,13 @@ class Renderer:
         return result
 
 
-def _sdk_name(keys: tuple[str, ...]) -> str:
-    """``attributes.X`` names Destination SDK attribute ``X``; any other path is XDM."""
-    return keys[1] if len(keys) == 2 and keys[0] == "attributes" else ""
-
-
 def _read_sdk(profile: dict[str, Any], name: str) -> Any:
     """Attribute ``name`` in the Destination SDK form ``{"attributes": {name: {"value": ...}}}``.
 
     ``{}`` means absent; a plain value there (an XDM field group called ``attributes``) is
     read as it is.
     """
-    attributes = profile.get("attributes")
+    attributes = profile.get(SDK_ATTRIBUTES)
     slot = attributes.get(name, MISSING) if isinstance(attributes, dict) else MISSING
     if isinstance(slot, dict):
         return slot.get("value", MISSING)

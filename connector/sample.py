@@ -55,9 +55,9 @@ def _profile(activation: Activation, rng: random.Random, index: int) -> dict[str
             {"id": value, "authenticatedState": "ambiguous", "primary": mapping.target == "email"}
         ]
     for attribute in activation.attributes:
-        keys = split_path(attribute.source)
+        keys = attribute.source_keys
         value = _attribute_value(keys[-1], first, last, email, rng)
-        if keys[0] == "attributes" and len(keys) == 2:
+        if attribute.sdk_name:
             set_path(profile, keys, {"value": value})
         else:
             set_path(profile, keys, value)

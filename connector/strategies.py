@@ -43,6 +43,7 @@ from hypothesis import strategies as st
 
 from . import exactjson
 from .activation import Activation
+from .model import SDK_ATTRIBUTES, sdk_attribute
 from .paths import set_path, split_path
 
 __all__ = [
@@ -258,11 +259,7 @@ def profiles(
     activation: Activation, *, adversarial: bool = True
 ) -> st.SearchStrategy[dict[str, Any]]:
     """AEP profile updates that exercise every mapping of ``activation`` (see the module doc)."""
-    sdk_names = {
-        keys[1]
-        for keys in (split_path(a.source) for a in activation.attributes)
-        if keys[0] == "attributes" and len(keys) == 2
-    }
+    sdk_names = {a.sdk_name for a in activation.attributes if a.sdk_name}
     mapped_heads = {split_path(a.source)[0] for a in activation.attributes}
     if activation.consent is not None:
         mapped_heads.add(split_path(activation.consent.path)[0])
@@ -359,15 +356,15 @@ class _Assembler:
         profile["identityMap"] = identity_map
         sdk: dict[str, Any] = {sdk_key: {"value": text}} if bits & _X_SDK else {}
         for path, value in zip(self.sources, attributes, strict=True):
-            if path[0] == "attributes" and len(path) == 2:
+            if name := sdk_attribute(path):
                 if value is not _ABSENT:
-                    sdk[path[1]] = {"value": value}
+                    sdk[name] = {"value": value}
                 elif bits & _X_EMPTY_SDK:
-                    sdk[path[1]] = {}
+                    sdk[name] = {}
             elif value is not _ABSENT:
                 set_path(profile, path, value)
         if sdk or bits & _X_SDK_FORM:
-            profile["attributes"] = sdk
+            profile[SDK_ATTRIBUTES] = sdk
         if self.consent is not None and consent is not _ABSENT:
             set_path(profile, self.consent, consent)
         ups: dict[str, Any] = {}

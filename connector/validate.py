@@ -26,7 +26,7 @@ import contracts
 from . import exactjson
 from .errors import ContractViolation, ViolationDetail
 from .paths import json_path
-from .suggest import did_you_mean
+from .schema_errors import describe
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -69,13 +69,15 @@ class ContractValidator:
                     return False
         return bool(self._fast.is_valid(exactjson.plain(document)))
 
+    def schema_errors(self, document: Any) -> list[jsonschema.ValidationError]:
+        """jsonschema's own errors, read with ECMA-262's ``$`` like ``is_valid``: so a document
+        ``is_valid`` refuses always has at least one."""
+        return list(self._detailed.iter_errors(exactjson.plain(document)))
+
     def errors(self, document: Any) -> list[ViolationDetail]:
         """Every violation, ordered by location, each with its JSON path."""
-        document = exactjson.plain(document)
-        found = sorted(self._detailed.iter_errors(document), key=lambda e: list(map(str, e.path)))
-        return [
-            ViolationDetail(json_path(error.absolute_path), _describe(error)) for error in found
-        ]
+        found = sorted(self.schema_errors(document), key=lambda e: list(map(str, e.path)))
+        return [ViolationDetail(json_path(error.absolute_path), describe(error)) for error in found]
 
     def check(self, document: Any, *, source: str = "") -> None:
         """Raise ``ContractViolation`` with every error unless ``document`` is valid."""
@@ -120,27 +122,6 @@ def _uses_negation(schema: Any) -> bool:
 def _opaque() -> list[ViolationDetail]:
     # The two validators disagree only if one has a bug; say so rather than pass silently.
     return [ViolationDetail("$", "rejected by the compiled validator only")]
-
-
-def _describe(error: jsonschema.ValidationError) -> str:
-    if error.validator == "required":
-        return f"missing required key: {error.message.split(' is a required')[0]}"
-    if error.validator == "pattern":
-        described = error.schema.get("description") if isinstance(error.schema, dict) else None
-        what = f" ({described})" if described else ""
-        return f"{error.instance!r} does not match the expected format{what}"
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = (
-            sorted(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
-        )
-        unknown = [key for key in error.instance if key not in allowed]
-        if unknown and allowed:
-            guesses = [(key, did_you_mean(key, allowed)) for key in unknown]
-            return "; ".join(
-                f"{key!r}: unknown key" + (f"; did you mean {guess!r}?" if guess else "")
-                for key, guess in guesses
-            )
-    return error.message
 
 
 @cache

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["CONTRACT_NAMES", "load", "version"]
+__all__ = ["CONTRACT_NAMES", "load", "version", "versions"]
 
 #: Every contract, by the name used in reports and on the command line.
 CONTRACT_NAMES: tuple[str, ...] = ("activation", "aep-profile", "qualtrics-event", "run-record")
@@ -35,3 +35,8 @@ def version(name: str) -> str:
     """The contract's version: the last segment of its ``$id``."""
     schema_id: str = load(name)["$id"]
     return schema_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def versions() -> dict[str, str]:
+    """Every contract's version by name: what a report records it was checked against."""
+    return {name: version(name) for name in CONTRACT_NAMES}

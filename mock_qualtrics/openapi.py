@@ -19,6 +19,7 @@ import orjson
 import contracts
 
 from .config import DEFAULTS
+from .records import EVENT_KEYS
 
 __all__ = ["document"]
 
@@ -154,14 +155,7 @@ def _schemas(max_fields: int) -> dict[str, Any]:
         },
         "Event": {
             "type": "object",
-            "required": [
-                "requestId",
-                "received_at",
-                "workflow_id",
-                "status_code",
-                "outcome",
-                "idempotency_key",
-            ],
+            "required": list(EVENT_KEYS),
             "properties": {
                 "requestId": {"type": "string"},
                 "received_at": _TS,

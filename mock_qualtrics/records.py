@@ -16,7 +16,18 @@ import orjson
 from . import exactjson
 from .jsonpath_fields import FieldSpec, extract
 
-__all__ = ["FINISHED", "EventRow", "Outcome", "PendingRun", "iso", "redact"]
+__all__ = ["EVENT_KEYS", "FINISHED", "EventRow", "Outcome", "PendingRun", "iso", "redact"]
+
+#: A journal entry's keys as the admin API shows them (``GET /__admin/events``), in column order:
+#: the store builds entries with them and the OpenAPI document requires them.
+EVENT_KEYS: tuple[str, ...] = (
+    "requestId",
+    "received_at",
+    "workflow_id",
+    "status_code",
+    "outcome",
+    "idempotency_key",
+)
 
 #: The statuses of a run that has finished.
 FINISHED = ("Succeeded", "Failed")

@@ -20,7 +20,7 @@ import orjson
 
 from . import history
 from .ops import Op
-from .records import FINISHED
+from .records import EVENT_KEYS, FINISHED
 from .writer import GroupWriter, StoreError
 
 __all__ = ["Store", "StoreError", "open_store"]
@@ -144,15 +144,7 @@ class Store:
             f" FROM events {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        keys = (
-            "requestId",
-            "received_at",
-            "workflow_id",
-            "status_code",
-            "outcome",
-            "idempotency_key",
-        )
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return [dict(zip(EVENT_KEYS, row, strict=True)) for row in rows]
 
     def export(self, batch: int = 500) -> Iterator[dict[str, Any]]:
         """Every workflow, run and journal entry as ``{"type": ..., ...}`` records, oldest first."""

@@ -27,12 +27,11 @@ from ..delivery import DeliveryOptions, DeliveryReport, deliver
 from ..errors import AuthRejected
 from ..render import Payload, Renderer
 from ..sample import sample_profiles
+from ..workflow_fields import MAX_MANUAL_FIELDS
 from .checks import CheckResult, register
 
 __all__ = ["DeliveryPlan", "run_delivery"]
 
-#: A Qualtrics workflow defines at most this many JSON Event fields by hand (the mock enforces it).
-MAX_FIELDS: Final = 10
 #: Injected before the retry check's delivery: a 429 with Retry-After (costs ~1 s), then a 503.
 RETRY_FAULTS: Final = ({"status": 429, "retry_after": 1, "count": 1}, {"status": 503, "count": 1})
 #: Injected before the one-run check: the mock processes one request, then drops the connection.
@@ -57,12 +56,12 @@ def _fields(activation: Activation, plan: DeliveryPlan) -> tuple[list[dict[str, 
             {"name": f.name, "jsonpath": f.jsonpath, "required": f.required} for f in declared
         ]
     note = ""
-    if len(fields) > MAX_FIELDS:
+    if len(fields) > MAX_MANUAL_FIELDS:
         note = (
-            f" (first {MAX_FIELDS} of {len(fields)} workflow fields: "
-            f"a workflow defines at most {MAX_FIELDS})"
+            f" (first {MAX_MANUAL_FIELDS} of {len(fields)} workflow fields: "
+            f"a workflow defines at most {MAX_MANUAL_FIELDS})"
         )
-        fields = fields[:MAX_FIELDS]
+        fields = fields[:MAX_MANUAL_FIELDS]
     return fields, note
 
 

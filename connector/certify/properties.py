@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from .. import exactjson
 from ..activation import Activation
+from ..model import SDK_ATTRIBUTES, sdk_attribute
 from ..paths import MISSING, get_path, json_path, set_path, split_path
 from ..render import (
     EXCLUSION_REASONS,
@@ -52,11 +53,11 @@ class Expected:
 
 def _read(profile: dict[str, Any], keys: tuple[str, ...]) -> Any:
     """A mapping source's value: Destination SDK form for ``attributes.X``, else XDM."""
-    if keys[0] == "attributes" and len(keys) == 2:
-        attributes = profile.get("attributes")
-        if not isinstance(attributes, dict) or keys[1] not in attributes:
+    if name := sdk_attribute(keys):
+        attributes = profile.get(SDK_ATTRIBUTES)
+        if not isinstance(attributes, dict) or name not in attributes:
             return MISSING
-        slot = attributes[keys[1]]
+        slot = attributes[name]
         return slot.get("value", MISSING) if isinstance(slot, dict) else slot
     return get_path(profile, keys)
 

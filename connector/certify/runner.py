@@ -330,7 +330,7 @@ def certify(
         activation=activation,
         seed=seed,
         examples=examples,
-        contracts={name: contracts.version(name) for name in contracts.CONTRACT_NAMES},
+        contracts=contracts.versions(),
         tool_version=tool_version(),
         mock=mock_url or "embedded",
     )

@@ -14,13 +14,19 @@ from ..example import bundled_activation_bytes
 __all__ = [
     "ADMIN_TOKEN_ENV",
     "BUNDLED_ACTIVATION",
+    "DEFAULT_STATE_DIR",
     "echo_warnings",
     "load_or_bundled",
     "report_options",
+    "seed_option",
+    "state_option",
 ]
 
 #: The environment variable holding a mock's admin token (`mock serve`, `runs`, `certify --mock`).
 ADMIN_TOKEN_ENV = "QHARNESS_MOCK_ADMIN_TOKEN"  # noqa: S105 - a name, not a token  # nosec B105
+
+#: Where `send` keeps its outbox and `outbox` looks for it, unless `--state` says otherwise.
+DEFAULT_STATE_DIR = ".qharness-state"
 
 #: Shown in messages and reports for the example that ships inside the wheel.
 BUNDLED_ACTIVATION = "<bundled example: activation.toml>"
@@ -61,3 +67,22 @@ def report_options(command: F) -> F:
     return click.option(
         "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report."
     )(command)
+
+
+def state_option(help: str) -> Callable[[F], F]:
+    """``--state DIR``, defaulting to :data:`DEFAULT_STATE_DIR`: `send` writes there and
+    `outbox` reads there, so the two must agree on the default."""
+    return click.option(
+        "--state",
+        "state_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=DEFAULT_STATE_DIR,
+        show_default=True,
+        help=help,
+    )
+
+
+#: ``--seed N``: the number a certification prints so that the same run can be replayed.
+seed_option = click.option(
+    "--seed", type=click.IntRange(0), default=None, help="Replay a run (default: random, printed)."
+)

@@ -20,6 +20,7 @@ from ._common import (
     echo_warnings,
     load_or_bundled,
     report_options,
+    seed_option,
 )
 from .certify_checks import MockTidy, check_mock, check_output_paths
 
@@ -47,9 +48,7 @@ def _echo_check(result: CheckResult, color: bool) -> None:
     show_default=True,
     help="Hypothesis-generated profiles for the property checks.",
 )
-@click.option(
-    "--seed", type=click.IntRange(0), default=None, help="Replay a run (default: random, printed)."
-)
+@seed_option
 @report_options
 @click.option(
     "--mock",

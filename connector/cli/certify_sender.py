@@ -14,7 +14,13 @@ from ..certify.sender import certify_sender as run_certify_sender
 from ..certify.sender.process import check_command
 from ..errors import UsageError
 from ..example import bundled_activation_bytes
-from ._common import BUNDLED_ACTIVATION, echo_warnings, load_or_bundled, report_options
+from ._common import (
+    BUNDLED_ACTIVATION,
+    echo_warnings,
+    load_or_bundled,
+    report_options,
+    seed_option,
+)
 from .certify import _conclude, _echo_check
 
 __all__ = ["certify_sender"]
@@ -46,9 +52,7 @@ def _activation_bytes(path: str | None) -> bytes:
     show_default=True,
     help="Generated AEP profiles the sender must deliver, every one.",
 )
-@click.option(
-    "--seed", type=click.IntRange(0), default=None, help="Replay a run (default: random, printed)."
-)
+@seed_option
 @click.option(
     "--timeout",
     type=click.FloatRange(0.1),

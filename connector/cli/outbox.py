@@ -17,10 +17,10 @@ import orjson
 
 from ..delivery.dead_letters import StateDir
 from ..errors import UsageError
+from ._common import DEFAULT_STATE_DIR, state_option
 
 __all__ = ["dead_letter_hint", "outbox"]
 
-DEFAULT_STATE_DIR = ".qharness-state"  # the same default as `send --state`
 
 _REASON = click.option(
     "--reason",
@@ -54,14 +54,7 @@ def _short(reason: str, limit: int = 160) -> str:
 
 
 @click.group()
-@click.option(
-    "--state",
-    "state_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_STATE_DIR,
-    show_default=True,
-    help="The state directory `send --state` used.",
-)
+@state_option("The state directory `send --state` used.")
 @click.pass_context
 def outbox(ctx: click.Context, state_dir: Path) -> None:
     """Show or repair send's outbox: counts, dead letters, retry or purge them."""

@@ -29,9 +29,12 @@ PLAIN_EVERY: Final = 10.0
 
 
 class SendProgress:
-    """Shows a run's progress on ``stream``; ``read_to(n)`` is called as input bytes are read."""
+    """Shows a run's progress on ``stream`` from ``start``; ``read_to(n)`` is called as input
+    bytes are read."""
 
-    def __init__(self, stream: TextIO, total_bytes: int | None) -> None:
+    def __init__(self, stream: TextIO) -> None:
+        # Built before the input is opened (its callbacks go into the sender's options, and the
+        # sender's usage checks come first); ``start`` draws the bar once the size is known.
         self._stream = stream
         self._started = time.monotonic()
         self._last_plain = self._started
@@ -39,13 +42,17 @@ class SendProgress:
         self._report: DeliveryReport | None = None
         self._lock = threading.Lock()  # notes come from the reader thread, updates from another
         self._bar: ProgressBar[int] | None = None
-        if stream.isatty():
+
+    def start(self, total_bytes: int | None) -> None:
+        """The input is open: ``total_bytes`` is its size (``None``: unknown, such as stdin)."""
+        self._started = self._last_plain = time.monotonic()
+        if self._stream.isatty():
             # Without a size, an endless iterable: Click then shows counts and no percentage.
             self._bar = click.progressbar(
                 itertools.count() if total_bytes is None else None,
                 length=total_bytes,
                 label="send",
-                file=stream,
+                file=self._stream,
                 show_percent=total_bytes is not None,
                 show_eta=total_bytes is not None,
                 show_pos=False,

@@ -1,78 +1,50 @@
 """``send`` and ``test-destination``: the two commands that talk to a real destination.
 
-Both read the API token only from the environment variable the activation names (never a flag,
-never a file) and apply the URL guard first. ``send`` streams through the durable outbox and
-exits 0 only when everything read was delivered or excluded; ``test-destination`` sends a few
-profiles once each, without the outbox, and prints what Adobe's destination-testing API would.
+Both are thin: the delivery package applies the URL guard and reads the API token (only from the
+environment variable the activation names, never a flag or a file); these commands parse flags,
+print and pick the exit code. ``send`` streams through the durable outbox (``delivery.sender``)
+and exits 0 only when everything read was delivered or excluded; ``test-destination`` sends a few
+profiles once each, without the outbox (``delivery.probe``), and prints what Adobe's
+destination-testing API would.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
 import click
-import httpx
 import orjson
 
 from .. import exactjson
 from ..activation import Activation
-from ..delivery.auth import QualtricsBasicAuth
-from ..delivery.client import make_client, post_event
 from ..delivery.monitor import DeliveryReport
 from ..delivery.options import RETRY_POLICIES, DeliveryOptions
 from ..delivery.policy import AEP_RETRY_WAITS
-from ..delivery.secrets import scrub, secret_values
+from ..delivery.probe import probe_destination
 from ..delivery.sender import Sender
-from ..delivery.urlguard import check_url
-from ..delivery.why import status_reason
-from ..errors import AuthRejected, ContractViolation, SecretError
+from ..errors import AuthRejected
 from ..profiles import ProfileLine, open_input, read_profiles
-from ..redact import redact_url
-from ..render import Exclusion, Payload, Renderer
 from ..sample import MAX_SAMPLES, sample_profiles
-from ._common import echo_warnings, load_or_bundled
+from ._common import DEFAULT_STATE_DIR, echo_warnings, load_or_bundled, state_option
 from .input_lines import CheckedLines, input_size
 from .outbox import dead_letter_hint
 from .progress import SendProgress
 
-__all__ = ["DEFAULT_STATE_DIR", "read_token", "send", "test_destination"]
+__all__ = ["DEFAULT_STATE_DIR", "send", "test_destination"]
 
 #: Where ``send`` keeps its outbox unless ``--state`` says otherwise (relative to the cwd).
-DEFAULT_STATE_DIR: Final = ".qharness-state"
 #: Overrides the ``aep`` retry policy's waits (seconds, comma-separated), for tests and demos.
 AEP_WAITS_ENV: Final = "QHARNESS_AEP_RETRY_WAITS"
-
-
-def read_token(activation: Activation) -> str:
-    """The token from the variable ``destination.api_token_env`` names; ``SecretError`` if unset."""
-    name = activation.destination.api_token_env
-    token = os.environ.get(name, "")
-    if not token.strip():
-        state = "empty" if name in os.environ else "unset"
-        raise SecretError(
-            f"the environment variable {name} is {state}; {activation.source}'s "
-            f"destination.api_token_env names it as the source of the Qualtrics API token "
-            f"(export {name}=... before sending)"
-        )
-    return token
 
 
 @click.command()
 @click.argument("activation", type=click.Path(dir_okay=False))
 @click.argument("profiles")
-@click.option(
-    "--state",
-    "state_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_STATE_DIR,
-    show_default=True,
-    help="Directory of the durable outbox (created if missing; one sender at a time).",
-)
+@state_option("Directory of the durable outbox (created if missing; one sender at a time).")
 @click.option(
     "--report-json", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )
@@ -150,25 +122,24 @@ def send(
     """
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)
-    check_url(loaded.destination.url, allow_http_loopback=allow_http_loopback)
-    token = read_token(loaded)
-    # Every usage check before the input is opened, so that none of them leaks its file.
-    aep_waits = _aep_waits() if retry_policy == "aep" else AEP_RETRY_WAITS
-    stream = open_input(profiles)
-    progress = SendProgress(sys.stderr, input_size(stream))
+    # Every usage check before the input is opened, so that none of them leaks its file: the
+    # retry waits, then the sender's own (the URL guard, then the token from the environment).
+    progress = SendProgress(sys.stderr)
     options = DeliveryOptions(
         allow_http_loopback=allow_http_loopback,
         rate_limit=rate or None,
         max_in_flight=max_in_flight,
         max_retry_time=max_retry_time,
         retry_policy=retry_policy,
-        aep_retry_waits=aep_waits,
+        aep_retry_waits=_aep_waits() if retry_policy == "aep" else AEP_RETRY_WAITS,
         max_skip_rate=max_skip_rate,
         on_alert=progress.alert,
         on_progress=progress.update,
     )
-    sender = Sender(loaded, token=token, state_dir=state_dir, options=options)
+    sender = Sender(loaded, state_dir=state_dir, options=options)
     sender.report.accept_input_errors = accept_input_errors
+    stream = open_input(profiles)
+    progress.start(input_size(stream))
     lines = CheckedLines(read_profiles(stream), stream, on_error=progress.note)
     lines.on_position = progress.read_to
     rejected: AuthRejected | None = None
@@ -263,57 +234,27 @@ def test_destination(
     """
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)
-    url = check_url(loaded.destination.url, allow_http_loopback=allow_http_loopback)
-    token = read_token(loaded)
-    inputs = list(_test_inputs(loaded, profiles, count, seed))
     label = "sample" if profiles is None else "line"  # one numbering style per run
-    renderer = Renderer(loaded)
-    results: list[dict[str, Any]] = []
-    failures: list[str] = []
-    all_ok = True
-    with make_client(
-        QualtricsBasicAuth(loaded.destination.username, token), max_connections=1
-    ) as client:
-        for number, profile in inputs:
-            where = f"{label} {number}"
-            try:
-                rendered = renderer.render(profile)
-            except ContractViolation as exc:
-                all_ok = False
-                click.echo(f"{where}: contract-violation: {exc}", err=True)
-                continue
-            if isinstance(rendered, Exclusion):
-                click.echo(f"{where}: {rendered}", err=True)
-                continue
-            if rendered is None:
-                click.echo(
-                    f"{where}: no change (no activated audience realized or exited)", err=True
-                )
-                continue
-            call = _http_call(client, url, rendered, token)
-            code = call["response"]["code"]
-            if not 200 <= code < 300:
-                all_ok = False
-                failures.append(f"{where}: {_call_failure(call, loaded)}")
-                click.echo(failures[-1], err=True)
-            results.append(
-                {"aggregationKey": _aggregation_key(loaded, rendered), "httpCalls": [call]}
-            )
-    document = {"results": results, "inputProfiles": [profile for _, profile in inputs]}
-    sys.stdout.buffer.write(
-        orjson.dumps(document, option=orjson.OPT_INDENT_2, default=exactjson.fragment) + b"\n"
+    inputs = (
+        (f"{label} {number}", profile)
+        for number, profile in _test_inputs(loaded, profiles, count, seed)
     )
-    if failures:
-        calls = len(results)
-        click.echo(
-            f"test-destination: {len(failures)} of {calls} call{'' if calls == 1 else 's'} "
-            f"failed; first: {failures[0]}",
-            err=True,
-        )
-    elif not results:
-        click.echo("test-destination: no profile was sent (see the lines above)", err=True)
-    if not all_ok or not results:
+    result = probe_destination(
+        loaded, inputs, allow_http_loopback=allow_http_loopback, on_note=_note
+    )
+    sys.stdout.buffer.write(
+        orjson.dumps(result.document(), option=orjson.OPT_INDENT_2, default=exactjson.fragment)
+        + b"\n"
+    )
+    summary = result.summary()
+    if summary is not None:
+        click.echo(f"test-destination: {summary}", err=True)
+    if not result.ok:
         ctx.exit(1)
+
+
+def _note(line: str) -> None:
+    click.echo(line, err=True)
 
 
 def _test_inputs(
@@ -329,59 +270,3 @@ def _test_inputs(
                 click.echo(f"line {line.number}: invalid-profile: $: {line.error}", err=True)
                 continue
             yield line.number, line.profile
-
-
-def _call_failure(call: dict[str, Any], activation: Activation) -> str:
-    """One line for a call that did not answer 2xx: the status in words and what to do."""
-    code = call["response"]["code"]
-    if code == 0:
-        return f"{call['response']['body']}: is the destination reachable?"
-    hint = {
-        401: f"wrong user name or API token (check ${activation.destination.api_token_env} "
-        f"and destination.username in {activation.source})",
-        403: "the token's user does not own this workflow",
-        404: "no workflow has this URL's urlTokenId (check destination.url)",
-    }.get(code, "see the response body in the output")
-    return f"{status_reason(code)}: {hint}"
-
-
-def _aggregation_key(activation: Activation, payload: Payload) -> dict[str, Any]:
-    """Best-effort aggregation, one profile per call: the key names destination and audiences."""
-    ups = payload.document["segmentMembership"]["ups"]
-    return {
-        "destinationName": activation.destination.name,
-        "segmentIds": sorted(ups),
-        "segmentStatus": sorted({str(m["status"]).upper() for m in ups.values()}),
-    }
-
-
-def _http_call(client: httpx.Client, url: str, payload: Payload, token: str) -> dict[str, Any]:
-    """One POST, recorded as Adobe's ``httpCalls[]`` entry with the secrets redacted."""
-    key = f"test-{uuid.uuid4()}"
-    attempt = post_event(client, url, payload.body, key)
-    request = {
-        "body": payload.document,
-        "headers": {
-            "Authorization": "Basic ***",
-            "Content-Type": "application/json",
-            "Idempotency-Key": key,
-        },
-        "method": "POST",
-        "uri": redact_url(url),
-    }
-    if attempt.status_code is None:
-        response: dict[str, Any] = {
-            "body": f"no response: {attempt.error}",
-            "code": 0,
-            "headers": {},
-        }
-    else:
-        text = attempt.body.decode("utf-8", "replace")
-        text = scrub(text, secret_values(url, token))
-        body: Any
-        try:
-            body = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            body = text
-        response = {"body": body, "code": attempt.status_code, "headers": dict(attempt.headers)}
-    return {"traceId": str(uuid.uuid4()), "request": request, "response": response}

@@ -43,4 +43,4 @@ def test_cli_exports() -> None:
     """The CLI module exports the two click commands under their command names."""
     assert send.send.name == "send"
     assert send.test_destination.name == "test-destination"
-    assert set(send.__all__) == {"DEFAULT_STATE_DIR", "read_token", "send", "test_destination"}
+    assert set(send.__all__) == {"DEFAULT_STATE_DIR", "send", "test_destination"}

@@ -133,16 +133,28 @@ def dead_reason(activation: Activation, state_dir: Path) -> str:
 def test_auth_failures_stop_and_keep_every_event(
     activation: Activation, state_dir: Path, trigger: respx.Route, status: int
 ) -> None:
-    """401/403 stop the run, raise AuthRejected, and keep every event pending."""
-    trigger.mock(return_value=httpx.Response(status))
+    """401/403 stop the run, raise AuthRejected, and keep every event read pending."""
+    # The answer waits until the reader has taken all 30, so "every event" is all 30 whatever
+    # the machine's load (profiles not yet read at the stop are simply left unread).
+    read_all = threading.Event()
+
+    def feed() -> Any:
+        yield from profiles(30)
+        read_all.set()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        read_all.wait(timeout=30)
+        return httpx.Response(status)
+
+    trigger.mock(side_effect=answer)
     with pytest.raises(AuthRejected) as caught:
-        deliver_fast(activation, state_dir, profiles(30), max_in_flight=2)
+        deliver_fast(activation, state_dir, feed(), max_in_flight=2)
     assert caught.value.status_code == status
     assert caught.value.exit_code == 1
     assert trigger.call_count <= 2
     assert outbox_counts(activation, state_dir)["pending"] == 30
     # The next run, with the credentials fixed, sends them all and nothing more.
-    trigger.mock(return_value=httpx.Response(202))
+    trigger.mock(side_effect=None, return_value=httpx.Response(202))
     report = deliver_fast(activation, state_dir, [])
     assert report.delivered == 30
     assert trigger.call_count <= 2 + 30

@@ -20,6 +20,7 @@ from connector.activation import (
     parse_activation,
 )
 from connector.errors import ActivationError
+from connector.model import SDK_ATTRIBUTES, AttributeMapping, sdk_attribute
 
 AUDIENCE = "046456e3-18e1-48a6-9bda-d68547861283"
 URL = "https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId=secret-id"
@@ -266,6 +267,24 @@ def test_url_pattern_error_says_absolute_url() -> None:
     assert _error(HEAD.replace('url = "https', 'url = "ftp', 1)).endswith(
         "is not an absolute http(s) URL"
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (f'url = "{URL}"', f'url = "{URL}\\n"', "a.toml: destination.url: "),
+        ('api_token_env = "QUALTRICS_API_TOKEN"', 'api_token_env = "QUALTRICS_API_TOKEN\\n"',
+         "a.toml: destination.api_token_env: 'QUALTRICS_API_TOKEN\\n' is not an environment"),
+    ],
+)  # fmt: skip
+def test_a_value_ending_in_a_newline_is_an_error_not_a_crash(
+    old: str, new: str, message: str
+) -> None:
+    """JSON Schema's ``$`` is ECMA-262's (end of input): a trailing newline breaks a pattern, and
+    the error explaining it is found by the same reading (it used to be an IndexError)."""
+    error = _error(HEAD.replace(old, new, 1))
+    assert error.startswith(message)
+    assert "secret-id" not in error
 
 
 def test_a_bad_workflow_jsonpath_is_described() -> None:
@@ -691,3 +710,24 @@ def test_declared_identity_fields_find_bracketed_and_other_elements(
     )
     activation = parse_activation(text.encode(), source="a.toml")
     assert activation.workflow_fields[0].feeds_from == feeds
+
+
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("attributes.firstName", "firstName"),
+        ("attributes.first.name", ""),
+        ("attributes", ""),
+        ("person.firstName", ""),
+        ("person.attributes", ""),
+    ],
+)
+def test_only_attributes_dot_one_key_names_a_destination_sdk_attribute(
+    source: str, name: str
+) -> None:
+    """``attributes.X`` names SDK attribute ``X``; any other path (longer, shorter, elsewhere)
+    is read as XDM."""
+    mapping = AttributeMapping(source, "t")
+    assert mapping.sdk_name == name
+    assert sdk_attribute(mapping.source_keys) == name
+    assert SDK_ATTRIBUTES == "attributes"

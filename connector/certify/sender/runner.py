@@ -22,8 +22,8 @@ import contracts
 
 from ...activation import Activation
 from ...redact import REDACTED, redact_url
+from ...workflow_fields import MAX_MANUAL_FIELDS
 from ..checks import SENDER_CHECKS, CheckResult
-from ..delivery_stage import MAX_FIELDS
 from ..runner import Certification, tool_version
 from .feed import make_feed, write_activation_copy, write_profiles
 from .grading import Evidence, grade
@@ -137,7 +137,7 @@ def _received_summary(requests: Sequence[Received], plan: Sequence[PlannedFault]
 
 
 def _workflow_fields(activation: Activation) -> list[dict[str, Any]]:
-    declared = sorted(activation.workflow_fields, key=lambda f: not f.required)[:MAX_FIELDS]
+    declared = sorted(activation.workflow_fields, key=lambda f: not f.required)[:MAX_MANUAL_FIELDS]
     return [{"name": f.name, "jsonpath": f.jsonpath, "required": f.required} for f in declared]
 
 
@@ -186,7 +186,7 @@ def certify_sender(
         activation=activation,
         seed=seed,
         examples=profiles,
-        contracts={name: contracts.version(name) for name in contracts.CONTRACT_NAMES},
+        contracts=contracts.versions(),
         tool_version=tool_version(),
         mock="embedded (faithful: no deduplication)",
         command=shlex.join(command),

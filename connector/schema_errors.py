@@ -1,0 +1,175 @@
+"""How a JSON Schema error is said to a user.
+
+jsonschema's own messages are written for schema authors (``'x' is a required property``,
+``Additional properties are not allowed``). Two readers meet them here: a payload that breaks a
+contract becomes one line per error with its JSON path (``describe``), and an activation file
+that breaks the ``activation`` contract becomes one ``ActivationError`` naming the key path a
+TOML user can find, the first problem in reading order, and how many more there are
+(``activation_error``). Both say an unknown key close to an allowed one as a probable typo.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import jsonschema
+
+from .errors import ActivationError
+from .paths import json_path
+from .redact import redact_url
+from .suggest import did_you_mean
+
+__all__ = ["activation_error", "describe"]
+
+#: What each patterned activation key must look like (keys by their last path element).
+_PATTERN_MEANING: Final = dict(
+    (
+        ("url", "an absolute http(s) URL"),
+        ("api_token_env", "an environment variable name (letters, digits, _)"),
+        ("jsonpath", "a JSONPath starting with $"),
+    )
+)
+#: Activation errors are reported in the order a reader meets the tables.
+_TOP_ORDER: Final = {
+    "destination": 0,
+    "audiences": 1,
+    "identities": 2,
+    "attributes": 3,
+    "consent": 4,
+    "workflow": 5,
+}
+
+
+def _allowed_keys(error: Any) -> list[str]:
+    """The keys an ``additionalProperties`` error's object may hold, sorted."""
+    return sorted(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+
+
+def describe(error: jsonschema.ValidationError) -> str:
+    """One payload error, for a line that already carries its JSON path."""
+    if error.validator == "required":
+        return f"missing required key: {error.message.split(' is a required')[0]}"
+    if error.validator == "pattern":
+        described = error.schema.get("description") if isinstance(error.schema, dict) else None
+        what = f" ({described})" if described else ""
+        return f"{error.instance!r} does not match the expected format{what}"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = _allowed_keys(error)
+        unknown = [key for key in error.instance if key not in allowed]
+        if unknown and allowed:
+            guesses = [(key, did_you_mean(key, allowed)) for key in unknown]
+            return "; ".join(
+                f"{key!r}: unknown key" + (f"; did you mean {guess!r}?" if guess else "")
+                for key, guess in guesses
+            )
+    return error.message
+
+
+def activation_error(errors: list[Any], source: str) -> ActivationError:
+    """The activation file ``source``'s schema ``errors`` (at least one) as one error."""
+    errors = sorted(errors, key=_reading_order)
+    built, explained = _typo(errors, source) or (_first_schema_error(errors[0], source), 1)
+    if len(errors) > explained:
+        more = len(errors) - explained
+        built = ActivationError(
+            f"{built.problem} (and {more} more problem{'s' if more > 1 else ''})",
+            file=source,
+            key_path=built.key_path,
+        )
+    return built
+
+
+def _reading_order(error: Any) -> tuple[int, int, list[str]]:
+    path = [str(k) for k in error.absolute_path]
+    top = path[0] if path else ""
+    if not path and error.validator == "required" and isinstance(error.instance, dict):
+        top = next((k for k in error.validator_value if k not in error.instance), "")
+    return (_TOP_ORDER.get(top, 9), len(path), path)
+
+
+def _key_path(elements: list[str | int]) -> str:
+    """``["identities", 0, "target"]`` -> ``identities[0].target`` (TOML users think in keys)."""
+    return json_path(elements).removeprefix("$").removeprefix(".")
+
+
+def _typo(errors: list[Any], source: str) -> tuple[ActivationError, int] | None:
+    """An unknown key close to an allowed one is a probable typo, reported first; the "missing"
+    key it should have been is the same mistake, not another one. ``(error, errors explained)``."""
+    for error in errors:
+        if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+            continue
+        allowed = _allowed_keys(error)
+        for extra in sorted(set(error.instance) - set(allowed)):
+            guess = did_you_mean(extra, allowed)
+            if guess is None:
+                continue
+            missing = [
+                other
+                for other in errors
+                if other.validator == "required"
+                and list(other.absolute_path) == list(error.absolute_path)
+                and guess in other.validator_value
+                and guess not in error.instance
+            ]
+            problem = f"unknown key; did you mean {guess!r}?"
+            if missing:
+                problem += f" ({guess!r} is required and missing)"
+            key_path = _key_path([*error.absolute_path, extra])
+            return ActivationError(problem, file=source, key_path=key_path), 1 + len(missing)
+    return None
+
+
+def _first_schema_error(error: Any, source: str) -> ActivationError:
+    elements: list[str | int] = list(error.absolute_path)
+    instance = error.instance
+    kind = error.validator
+    if kind == "required":
+        missing = next(
+            k for k in error.validator_value if not isinstance(instance, dict) or k not in instance
+        )
+        return ActivationError(
+            "required key is missing", file=source, key_path=_key_path([*elements, missing])
+        )
+    if kind == "additionalProperties":
+        allowed = _allowed_keys(error)
+        extra = sorted(set(instance) - set(allowed))
+        return ActivationError(
+            f"unknown key (allowed here: {', '.join(allowed)})",
+            file=source,
+            key_path=_key_path([*elements, extra[0]]),
+        )
+    where = _key_path(elements) or "(top level)"
+    if kind == "type":
+        expected = error.validator_value
+        return ActivationError(
+            f"expected {_a(expected)}, got {type(instance).__name__} {instance!r}"[:300],
+            file=source,
+            key_path=where,
+        )
+    if kind == "enum":
+        options = ", ".join(repr(v) for v in error.validator_value)
+        return ActivationError(f"{instance!r} is not one of {options}", file=source, key_path=where)
+    if kind == "minItems":
+        return ActivationError(
+            f"needs at least {error.validator_value} entry", file=source, key_path=where
+        )
+    if kind == "minLength":
+        return ActivationError("must not be empty", file=source, key_path=where)
+    if kind == "pattern":
+        key = str(elements[-1]) if elements else ""
+        what = _PATTERN_MEANING.get(key, "a dotted path such as person.name.firstName")
+        shown = redact_url(instance) if key == "url" else instance  # no urlTokenId in errors
+        return ActivationError(f"{shown!r} is not {what}", file=source, key_path=where)
+    return ActivationError(error.message, file=source, key_path=where)
+
+
+def _a(expected: object) -> str:
+    names = {
+        "string": "a string",
+        "array": "an array",
+        "object": "a table/object",
+        "boolean": "a boolean",
+    }
+    if isinstance(expected, list):
+        return " or ".join(names.get(str(e), str(e)) for e in expected)
+    return names.get(str(expected), str(expected))
