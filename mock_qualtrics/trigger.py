@@ -27,6 +27,7 @@ what Qualtrics' ``triggerId`` maps to). Every assumption here is listed, with it
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from typing import Any, NoReturn
 
@@ -150,7 +151,7 @@ def handle(state: MockState, request: Request) -> Response:
             "locked-out",
             "Too many failed authentications from this client",
             "AUTH_LOCKED_OUT",
-            max(1, int(locked + 0.999)),
+            max(1, math.ceil(locked)),  # whole seconds, rounded up: then it is unlocked
         )
     if workflow is None:
         attempt.reject(404, "not-found", "No workflow has this trigger URL", "NOT_FOUND")

@@ -79,6 +79,8 @@ def test_depth_of_any_document_with_brackets_and_quotes_in_strings(doc: Any, lim
         (b'["\\\\",[[1]]]', 2, True),  # an escaped backslash does: the brackets after it count
         (b'["\\\\",[[1]]]', 3, False),
         (b'"[[[[[[[["', 1, False),
+        (b"[[],[[]]]", 2, True),  # a closed bracket gives back exactly one level
+        (b"[[],[[]]]", 3, False),
     ],
 )
 def test_escapes_inside_strings(body: bytes, limit: int, exceeds: bool) -> None:

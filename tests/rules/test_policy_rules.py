@@ -13,7 +13,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.delivery.policy import Backoff, Verdict, classify, parse_retry_after
+from connector.delivery.policy import (
+    AEP_RETRY_STATUSES,
+    AEP_RETRY_WAITS,
+    Backoff,
+    Verdict,
+    classify,
+    classify_aep,
+    parse_retry_after,
+)
 
 #: The default clamp of a Retry-After wait (the connector's documented bounds).
 RETRY_AFTER_MIN = 1.0
@@ -169,3 +177,35 @@ def test_the_random_source_stays_out_of_the_repr() -> None:
 def test_status_class_boundaries(code: int, verdict: str) -> None:
     """The edges of each class: 5xx is 500-599 minus 501 and 505; 2xx is 200-299."""
     assert classify(code).value == verdict
+
+
+AEP_RETRIED = {403, 408, 409, 429, 500, 502, 503, 504}
+
+
+@given(st.integers(0, 1000))
+def test_aep_policy_for_every_status(status: int) -> None:
+    """Adobe's policy: 2xx delivered; 403, 408, 409, 429, 500, 502, 503, 504 retried; the rest
+    dropped at once (every code, the 2xx boundaries included)."""
+    if 200 <= status <= 299:
+        expected = Verdict.DELIVERED
+    elif status in AEP_RETRIED:
+        expected = Verdict.TRANSIENT
+    else:
+        expected = Verdict.DROPPED
+    assert classify_aep(status) is expected
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [(None, Verdict.TRANSIENT), (199, Verdict.DROPPED), (200, Verdict.DELIVERED),
+     (299, Verdict.DELIVERED), (300, Verdict.DROPPED)],
+)  # fmt: skip
+def test_aep_policy_boundaries_and_connection_errors(status: int | None, verdict: Verdict) -> None:
+    """A connection error (``None``) is retried like a retried status (assumed)."""
+    assert classify_aep(status) is verdict
+
+
+def test_aep_waits_are_adobes() -> None:
+    """Two retries, after 15 s and 30 s, and the documented retried statuses."""
+    assert AEP_RETRY_WAITS == (15.0, 30.0)
+    assert AEP_RETRY_STATUSES == AEP_RETRIED

@@ -11,11 +11,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import contracts
 from connector.errors import ContractViolation, ViolationDetail
+from connector.exactjson import ExactNumber
 from connector.schema_errors import describe
 from connector.validate import (
     MAX_PAYLOAD_BYTES,
     ContractValidator,
+    _uses_negation,
     payload_violations,
     validator_for,
 )
@@ -153,6 +156,71 @@ def test_payload_violations_report_a_disagreement_too(monkeypatch: pytest.Monkey
     assert payload_violations(event(), 10) == [
         ViolationDetail("$", "rejected by the compiled validator only")
     ]
+
+
+def custom(monkeypatch: pytest.MonkeyPatch, schema: dict[str, Any]) -> ContractValidator:
+    """A validator compiled from ``schema`` instead of a bundled contract."""
+    monkeypatch.setattr(contracts, "load", lambda name: schema)
+    monkeypatch.setattr(contracts, "version", lambda name: "0.0.0")
+    return ContractValidator("custom")
+
+
+BEYOND_FLOAT = ExactNumber("1.00000000000000000001")  # kept as text: no float writes it back
+
+
+def test_an_exact_number_the_fast_validator_refuses_is_checked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """jsonschema-rs answers "invalid" for a number kept as text; its stand-in decides."""
+    validator = custom(monkeypatch, {"properties": {"n": {"type": "number", "maximum": 5}}})
+    assert validator.is_valid({"n": BEYOND_FLOAT}) is True
+    assert validator.is_valid({"n": ExactNumber("6.00000000000000000001")}) is False
+    assert validator.is_valid({"n": 6}) is False
+    assert validator.is_valid({"n": 4}) is True
+
+
+def test_a_schema_with_negation_never_trusts_the_fast_valid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under ``not``, an unrecognised value's "invalid" turns into a "valid": check the stand-in."""
+    validator = custom(monkeypatch, {"properties": {"n": {"not": {"type": "number"}}}})
+    assert validator.is_valid({"n": BEYOND_FLOAT}) is False
+    assert validator.is_valid({"n": "text"}) is True
+
+
+def negation_oracle(schema: Any) -> bool:
+    """Walk without recursion: is ``not``, ``oneOf`` or ``if`` a key of any object in it?"""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if {"not", "oneOf", "if"} & node.keys():
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+SCHEMA_KEYS = st.sampled_from(["not", "oneOf", "if", "type", "properties", "items", "x"])
+SCHEMAS = st.recursive(
+    st.none() | st.booleans() | st.sampled_from(["not", "oneOf", "if", "string"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(SCHEMA_KEYS, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(SCHEMAS)
+@example({"not": {}})
+@example({"oneOf": []})
+@example({"if": True})
+@example({"items": [{"type": "string"}, {"properties": {"a": {"not": {}}}}]})
+@example({"type": "object", "properties": {"a": {"type": "string"}}})
+@example(["not", "oneOf", "if"])
+def test_negation_is_found_at_any_depth_as_a_key_only(schema: Any) -> None:
+    """``not``, ``oneOf`` or ``if`` as a key anywhere (objects, arrays) makes a "valid" untrusted;
+    the same words as values do not."""
+    assert _uses_negation(schema) is negation_oracle(schema)
 
 
 def test_unknown_keys_are_each_named_in_order_with_a_guess_where_one_is_close() -> None:
