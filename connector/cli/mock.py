@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sqlite3
+import sys
 import threading
 from types import FrameType
 from typing import Any
@@ -144,7 +145,7 @@ def serve(
 ) -> None:
     """Serve the mock (trigger endpoint, /__admin/ API, UI at /) until SIGTERM or Ctrl-C."""
     from mock_qualtrics import create_app, make_server
-    from mock_qualtrics.server import shutdown
+    from mock_qualtrics.server import SWITCH_INTERVAL, shutdown
     from mock_qualtrics.state import current_state
     from mock_qualtrics.workflows import ValidationError
 
@@ -171,6 +172,7 @@ def serve(
         current_state(app).store.close()
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     logging.getLogger("waitress").setLevel(logging.WARNING)
+    sys.setswitchinterval(SWITCH_INTERVAL)  # this process is the mock's alone (see the constant)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
