@@ -4,23 +4,28 @@ Why waitress, tuned: it is pure Python, runs in-process (the pytest plugin and t
 start a mock inside the test process, on a free port) and on every OS, and it lets the app close a
 connection unanswered (the dropped-connection fault). The mock keeps its state in one process, so
 gunicorn's worker processes do not fit (each would have its own users, faults and counters).
-Measured on the 2-core box with ``wrk -c32``: the same app under granian's WSGI mode answered
-2.0-2.5k requests/s with a p99 of 104-172 ms, waitress 1.45-1.72k/s with a p99 of 45-56 ms (before
-durable 202s); the tail latency and the in-process use decided it, and rechecked with granian
-2.8.9: its WSGI mode cannot drop a connection unanswered (an exception before ``start_response``
-becomes a 500, one in the body a 202 cut short), its in-process (thread) server needs a
-free-threaded Python, and its worker process would need its own shutdown path for the store. The trigger's POSTs now skip
-Flask's request machinery (:class:`mock_qualtrics.app.TriggerFastPath`): with durable 202s and
-every feature on, ``qharness mock serve`` went from 1.14-1.24k to 1.39-1.46k recorded events/s in
-back-to-back runs (server CPU per event 640-930 down to 600-670 us). Beside the bare Flask + SQLite
-endpoint on gunicorn (2 sync workers) in the same ``benchmarks/mock_throughput.py`` run it records
-0.69-0.78x its events/s (0.54x in an earlier, separate measurement), at 1.7-2.0x its CPU per event,
-with a p99 of 58-190 ms on a box whose load average was 8-15 (still BELOW TARGET: one GIL-bound
-process, roughly half of whose CPU per event is waitress' own, against two processes). Tried and
-dropped: ``send_bytes=1`` (the worker thread sends the answer itself) cost 600-790 us of CPU per
-event against 370-490 us with the default, and 4 threads answered fewer events than 16. Waitress
-reads requests in its event loop and hands only complete requests to worker threads, so idle or
-slow (slowloris) connections cost a socket each, not a thread: with ``poll()`` instead of
+
+Measured (``benchmarks/mock_throughput.py``, ``wrk -c32``, 2 cores, 2026-12-02):
+
+- granian 2.8.9 (a Rust HTTP server with a WSGI mode), same app: 2.2-2.5k events/s with p99
+  75-126 ms while the box was loaded, 1.28-1.68k/s with p99 34-40 ms on idle cores, about what
+  waitress does here. It cannot drop a connection unanswered (an exception before
+  ``start_response`` becomes a 500, one in the body a 202 cut short), its in-process (thread)
+  server needs a free-threaded Python, and its worker process would need a shutdown path of its
+  own for the store. Not chosen.
+- waitress, with the trigger's POSTs past Flask's routing (:class:`~mock_qualtrics.app.
+  TriggerFastPath`), a group commit's accepted triggers as one ``executemany`` per table, and a
+  0.5 ms GIL switch interval in ``qharness mock serve`` (:data:`SWITCH_INTERVAL`): 1.45k recorded
+  events/s, p99 41 ms, 780 us of CPU per event, every feature on and every 202 durable. Beside it,
+  in the same run, a bare Flask endpoint doing one SQLite insert on gunicorn (2 sync workers):
+  3.7k/s, 360 us per event; WireMock 3.13.2: 6.1k/s. On a box loaded by other work (load 8-15)
+  the same three read 1.0-1.6k, 1.1-2.1k and 0.4-2.2k: the ratios depend on the load more than
+  on the code. The mock misses the 1.0x-gunicorn and 2x-WireMock targets: one GIL-bound process
+  doing a durable journal row, run and duplicate lookup per event against two processes doing one
+  insert. Tried and dropped: ``send_bytes=1`` (more CPU per event), 4 or 8 threads (fewer events).
+
+Waitress reads requests in its event loop and hands only complete requests to worker threads, so
+idle or slow (slowloris) connections cost a socket each, not a thread: with ``poll()`` instead of
 ``select()`` (no 1,024-descriptor ceiling) and a connection limit of 10,000, 2,000 such connections
 do not stop it answering (``tests/mock/test_capacity.py``). A dropped-connection fault relies on
 waitress closing the socket when the app raises ``ClientDisconnected`` (see
