@@ -111,14 +111,15 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _has_float(node: Any) -> bool:
+def _holds(node: Any, wanted: type) -> bool:
+    """Whether ``node`` (parsed JSON) holds a value of exactly type ``wanted`` anywhere."""
     kind = type(node)
-    if kind is float:
+    if kind is wanted:
         return True
     if kind is dict:
-        return any(_has_float(value) for value in node.values())
+        return any(_holds(value, wanted) for value in node.values())
     if kind is list:
-        return any(_has_float(value) for value in node)
+        return any(_holds(value, wanted) for value in node)
     return False
 
 
@@ -133,7 +134,7 @@ def loads(raw: bytes | str) -> Any:
         # Written back byte for byte: nothing can have changed (compact exports, the usual case).
         if orjson.dumps(document) == data:
             return document
-        if not _has_float(document) and _NEGATIVE_ZERO.search(data) is None:
+        if not _holds(document, float) and _NEGATIVE_ZERO.search(data) is None:
             return document
     return _exact_loads(data)
 
@@ -203,14 +204,7 @@ def _big_ints_exact(node: Any) -> Any:
 
 def contains_exact(node: Any) -> bool:
     """Whether ``node`` holds an ``ExactNumber`` anywhere."""
-    kind = type(node)
-    if kind is ExactNumber:
-        return True
-    if kind is dict:
-        return any(contains_exact(value) for value in node.values())
-    if kind is list:
-        return any(contains_exact(value) for value in node)
-    return False
+    return _holds(node, ExactNumber)
 
 
 def plain(node: Any) -> Any:
