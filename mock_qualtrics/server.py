@@ -60,7 +60,7 @@ DEFAULT_THREADS = 16
 #: The GIL switch interval (seconds) ``qharness mock serve`` sets for its own process. Python's
 #: default, 5 ms, lets a thread busy in Python (the writer, a request being parsed) keep the GIL
 #: that long while waitress' event loop, which has sockets ready, waits for it; on 2 idle cores
-#: 0.5 ms answered 1.16-1.57k events/s (p99 39-51 ms) against 0.90-1.05k/s (p99 64-80 ms) at
+#: 0.5-1 ms answered 1.16-1.57k events/s (p99 39-51 ms) against 0.90-1.05k/s (p99 64-80 ms) at
 #: 5 ms, in alternating runs of the same build. Only the mock's own process is changed: an
 #: in-process mock (plugin, certification) leaves the host process' setting alone.
 SWITCH_INTERVAL = 0.0005
