@@ -2,20 +2,30 @@
 
 The schemas themselves are language-neutral draft-07 files beside this module; this module only
 finds and reads them, so that the connector and the mock (which never import each other) read the
-same bytes whether the package is installed or used from a checkout.
+same bytes whether the package is installed or used from a checkout. It also holds the one rule
+both halves apply to a fidelity record (:func:`fidelity_sha256`): the connector writes it, the mock
+checks it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["CONTRACT_NAMES", "load", "version", "versions"]
+__all__ = ["CONTRACT_NAMES", "fidelity_sha256", "load", "version", "versions"]
 
 #: Every contract, by the name used in reports and on the command line.
-CONTRACT_NAMES: tuple[str, ...] = ("activation", "aep-profile", "qualtrics-event", "run-record")
+CONTRACT_NAMES: tuple[str, ...] = (
+    "activation",
+    "aep-profile",
+    "qualtrics-event",
+    "run-record",
+    "fidelity-record",
+)
 
 
 @cache
@@ -40,3 +50,12 @@ def version(name: str) -> str:
 def versions() -> dict[str, str]:
     """Every contract's version by name: what a report records it was checked against."""
     return {name: version(name) for name in CONTRACT_NAMES}
+
+
+def fidelity_sha256(record: Mapping[str, Any]) -> str:
+    """The ``sha256`` a fidelity record carries: over its canonical JSON (sorted keys, no spaces,
+    UTF-8) without the ``sha256`` key itself. Why: the mock answers as the record says, so a
+    record edited by hand (a status changed, a probe added) must be refused, not obeyed."""
+    rest = {key: value for key, value in record.items() if key != "sha256"}
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -263,8 +263,11 @@ def clear_faults() -> Response:
 
 @bp.get("/behaviours")
 def list_behaviours() -> Response:
-    """Every behaviour with its source (documented, assumed, extension), from the live config."""
-    return json_response(behaviours(current_app.config))
+    """Every behaviour with its source (documented, assumed, extension, observed), from the live
+    config and the fidelity record the mock follows."""
+    rows = behaviours(current_app.config)
+    record = current_state().fidelity
+    return json_response(rows if record is None else record.behaviour_rows(rows))
 
 
 @bp.get("/openapi.json")

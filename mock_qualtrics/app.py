@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request
 from . import admin, guard, trigger, ui
 from .config import DEFAULTS, check_config
 from .envelope import ConnectionDropped, MockError, envelope, json_response
+from .fidelity import load_record
 from .state import current_state, init_app
 from .store import StoreError
 from .workflows import ValidationError
@@ -88,6 +89,8 @@ class TriggerFastPath:
 
 
 def _handle_http(exc: HTTPException) -> Response:
+    if exc.response is not None:  # an answer a fidelity record observed, as it is
+        return exc.response  # type: ignore[return-value]
     status = exc.code or 500
     if isinstance(exc, MockError):
         body = envelope(
@@ -139,7 +142,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.config["MAX_CONTENT_LENGTH"] = None
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    record = None
+    if app.config["FIDELITY_RECORD"]:
+        record = load_record(app.config["FIDELITY_RECORD"])
+        app.config.update(record.config_overrides())
+        stale = record.stale_warning(int(app.config["FIDELITY_MAX_AGE_DAYS"]))
+        if stale:
+            log.warning("%s", stale)
     state = init_app(app)
+    state.fidelity = record
     try:
         state.upsert(app.config["USERS"], app.config["WORKFLOWS"])
     except BaseException:

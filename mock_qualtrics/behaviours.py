@@ -2,8 +2,10 @@
 
 A mock is only as useful as its honesty: a test that passes here should pass live. So each rule the
 mock applies is listed with its source: ``documented`` (the Qualtrics or Adobe page that says so),
-``assumed`` (no public source says; the mock makes a choice, and says which), or ``extension``
-(something Qualtrics does not do at all, there to help testing). Values are read from the live
+``assumed`` (no public source says; the mock makes a choice, and says which), ``extension``
+(something Qualtrics does not do at all, there to help testing), or ``observed`` (a fidelity
+record of ``qharness probe`` saw a real workflow answer so, and the mock now does the same; see
+:mod:`mock_qualtrics.fidelity`, which rewrites those rows). Values are read from the live
 config, so ``GET /__admin/behaviours`` describes the mock that answers it.
 
 ``python -m mock_qualtrics.behaviours`` prints the same list as the Markdown table in the README
@@ -19,7 +21,7 @@ from .config import DEFAULTS
 
 __all__ = ["JSON_EVENTS", "QUALTRICS_AUTOMATIONS", "RUN_HISTORY", "behaviours", "markdown_table"]
 
-Source = Literal["documented", "assumed", "extension"]
+Source = Literal["documented", "assumed", "extension", "observed"]
 
 #: Qualtrics' page on the JSON Event trigger (auth, limits, JSONPath fields).
 JSON_EVENTS = "https://www.qualtrics.com/support/survey-platform/actions-module/json-events/"
@@ -79,11 +81,19 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
             "extension",
             "lets a test trigger a workflow without credentials",
         ),
-        _row(
-            "status.unauthorized",
-            401,
-            "assumed",
-            "missing or wrong credentials; the status Qualtrics' API uses, not named for triggers",
+        *(
+            _row(
+                f"status.unauthorized.{case}",
+                401,
+                "assumed",
+                f"{what}; the status Qualtrics' API uses, not named for triggers",
+            )
+            for case, what in (
+                ("no_credentials", "no X-API-TOKEN and no Authorization header"),
+                ("wrong_token", "a user name and API token that prove no one"),
+                ("malformed_basic", "Basic credentials that are not base64(username:apitoken)"),
+                ("bearer", "an Authorization scheme other than Basic (Bearer, say)"),
+            )
         ),
         _row(
             "status.forbidden",
@@ -116,6 +126,12 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
             415,
             "assumed",
             "Qualtrics processes only JSON; the status for anything else is not documented",
+        ),
+        _row(
+            "status.invalid_json",
+            400,
+            "assumed",
+            "a JSON Content-Type whose body does not parse; Qualtrics names no status",
         ),
         _row(
             "limits.json_depth",

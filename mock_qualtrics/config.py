@@ -42,12 +42,18 @@ DEFAULTS: dict[str, Any] = {
     "USERS": (),  # users to upsert at start
     "ADMIN_TOKEN": None,  # when set, /__admin/ and the UI require it  # nosec B105 - no token
     "PUBLIC_HOSTS": (),  # Host names accepted besides loopback (qharness mock serve --public-host)
+    "FIDELITY_RECORD": None,  # a `qharness probe --record` file: answer probed cases as observed
+    "FIDELITY_MAX_AGE_DAYS": 30,  # a record older than this gets a warning
     # Extensions: behaviours Qualtrics does not have, off unless asked for ([extensions] table).
     "EXTENSION_IDEMPOTENCY_KEYS": False,  # dedup by Idempotency-Key (Qualtrics documents none)
 }
 
+#: The ``[fidelity]`` table's keys and the settings they set.
+_FIDELITY = {"record": "FIDELITY_RECORD", "max_age_days": "FIDELITY_MAX_AGE_DAYS"}
 #: Settings that come from the command line or the file's own tables, never from ``[limits]``.
-_NOT_LIMITS = frozenset({"DATABASE", "WORKFLOWS", "USERS", "ADMIN_TOKEN", "PUBLIC_HOSTS"})
+_NOT_LIMITS = frozenset(
+    {"DATABASE", "WORKFLOWS", "USERS", "ADMIN_TOKEN", "PUBLIC_HOSTS", *_FIDELITY.values()}
+)
 _EXTENSION = "EXTENSION_"
 
 
@@ -86,8 +92,9 @@ def check_config(config: Mapping[str, Any]) -> None:
 
 def from_tables(data: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Config keys from a config file's tables: ``users``, ``workflows``, ``limits`` and
-    ``extensions`` (lower-case keys); ``source`` prefixes every error (a file name, say)."""
-    unknown = set(data) - {"users", "workflows", "limits", "extensions"}
+    ``extensions`` (lower-case keys), and ``fidelity`` (``record``, ``max_age_days``); ``source``
+    prefixes every error (a file name, say)."""
+    unknown = set(data) - {"users", "workflows", "limits", "extensions", "fidelity"}
     if unknown:
         raise ConfigError(f"{source}: {sorted(unknown)[0]}: unknown table")
     out: dict[str, Any] = {}
@@ -116,6 +123,25 @@ def from_tables(data: Mapping[str, Any], source: str) -> dict[str, Any]:
                 raise ConfigError(f"{source}: {table}.{key}: {what}")
             _check_type(upper, value, f"{source}: {table}.{key}")
             out[upper] = value
+    out.update(_fidelity_table(data.get("fidelity", {}), source))
+    return out
+
+
+def _fidelity_table(values: Any, source: str) -> dict[str, Any]:
+    """``[fidelity] record = "F"`` (a path) and ``max_age_days = N`` (a positive integer)."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{source}: fidelity: must be a table")
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in _FIDELITY:
+            raise ConfigError(f"{source}: fidelity.{key}: unknown key (record, max_age_days)")
+        if key == "record" and not (isinstance(value, str) and value):
+            raise ConfigError(f"{source}: fidelity.record: expected a file name, got {value!r}")
+        if key == "max_age_days" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"{source}: fidelity.max_age_days: expected int, got {value!r}")
+        if key == "max_age_days" and value < 1:
+            raise ConfigError(f"{source}: fidelity.max_age_days: must be at least 1, got {value}")
+        out[_FIDELITY[key]] = value
     return out
 
 
@@ -135,4 +161,8 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{file}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
-    return from_tables(data, str(file))
+    config = from_tables(data, str(file))
+    record = config.get("FIDELITY_RECORD")
+    if record is not None:  # relative to the file, like any path written in it
+        config["FIDELITY_RECORD"] = str(file.parent / record)
+    return config

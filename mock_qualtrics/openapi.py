@@ -149,8 +149,17 @@ def _schemas(max_fields: int) -> dict[str, Any]:
             "properties": {
                 "name": {"type": "string"},
                 "value": {},
-                "source": {"enum": ["documented", "assumed", "extension"]},
+                "source": {"enum": ["documented", "assumed", "extension", "observed"]},
                 "reference": {"type": "string"},
+                "observed": {
+                    "type": "object",
+                    "required": ["at", "host", "verdict"],
+                    "properties": {
+                        "at": {"type": "string"},
+                        "host": {"type": "string"},
+                        "verdict": {"enum": ["matches", "differs"]},
+                    },
+                },
             },
         },
         "Event": {

@@ -21,6 +21,7 @@ from flask import Flask, current_app
 from .admin_schema import admin_schema
 from .auth import Lockout, UserRegistry
 from .faults import FaultPlan
+from .fidelity import Record
 from .idempotency import IdempotencyKeys
 from .limits import DailyCounter, LeakyBucket
 from .ops import Batch, DeleteWorkflow, Op, SaveUser, SaveWorkflow, Wipe
@@ -50,6 +51,8 @@ class MockState:
             int(config["RATE_BURST"]), int(config["RATE_LIMIT"]) / float(config["RATE_WINDOW"])
         )
         self.keys: IdempotencyKeys | None = None
+        #: A fidelity record the trigger follows (set by ``create_app``), or ``None``.
+        self.fidelity: Record | None = None
         if config["EXTENSION_IDEMPOTENCY_KEYS"]:
             self.keys = IdempotencyKeys(float(config["IDEMPOTENCY_TTL"]))
         self._lock = threading.Lock()

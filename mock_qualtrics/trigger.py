@@ -37,7 +37,9 @@ from werkzeug.wrappers import Request
 
 from . import exactjson
 from .envelope import MockError, envelope
+from .fidelity import ObservedAnswer, auth_case
 from .ids import new_id
+from .jsonpath_fields import extract
 from .limits import json_depth_exceeds
 from .ops import AcceptRun, Journal
 from .records import EventRow, PendingRun
@@ -98,13 +100,36 @@ class _Attempt:
             ) from None
 
     def reject(
-        self, status: int, outcome: str, message: str, code: str, retry_after: int | None = None
+        self,
+        status: int,
+        outcome: str,
+        message: str,
+        code: str,
+        retry_after: int | None = None,
+        *,
+        case: str | None = None,
     ) -> NoReturn:
+        """Answer ``status``; or, when a fidelity record observed behaviour ``case``, as observed
+        (and still no run: the mock rejected the request)."""
+        self.observed(case, outcome, retry_after)
         self.journal(status, outcome)
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         raise MockError(status, message, code, request_id=self.request_id, headers=headers)
 
-    def accepted(self, request_id: str | None = None) -> Response:
+    def observed(self, case: str | None, outcome: str, retry_after: int | None = None) -> None:
+        """Raise the observed answer for ``case`` if the mock follows a record that has one."""
+        record = self.state.fidelity
+        seen = record.get(case) if record is not None and case is not None else None
+        if seen is not None:
+            self.journal(seen.status, outcome)
+            raise ObservedAnswer(seen.response(self.request_id, retry_after))
+
+    def accepted(self, request_id: str | None = None, case: str = "response.envelope") -> Response:
+        """The 202 (a run, if any, is committed), or the answer observed for ``case``."""
+        record = self.state.fidelity
+        seen = record.get(case) if record is not None else None
+        if seen is not None and 200 <= seen.status < 300:
+            return seen.response(request_id or self.request_id)
         rid = (request_id or self.request_id).encode()
         return Response(_ACCEPTED[0] + rid + _ACCEPTED[1], 202, mimetype="application/json")
 
@@ -154,14 +179,26 @@ def handle(state: MockState, request: Request) -> Response:
             max(1, math.ceil(locked)),  # whole seconds, rounded up: then it is unlocked
         )
     if workflow is None:
-        attempt.reject(404, "not-found", "No workflow has this trigger URL", "NOT_FOUND")
+        attempt.reject(
+            404,
+            "not-found",
+            "No workflow has this trigger URL",
+            "NOT_FOUND",
+            case="status.not_found",
+        )
 
     user_key = f"owner:{workflow.owner}"
     if workflow.auth_required:
         user, why = state.users.authenticate(request.headers)
         if user is None:
             state.lockout.record_failure(client)
-            attempt.reject(401, "unauthorized", f"Unauthorized: {why}", "AUTH_INVALID")
+            attempt.reject(
+                401,
+                "unauthorized",
+                f"Unauthorized: {why}",
+                "AUTH_INVALID",
+                case=auth_case(request.headers),
+            )
         if user.username != workflow.owner:
             attempt.reject(
                 403,
@@ -172,6 +209,16 @@ def handle(state: MockState, request: Request) -> Response:
         user_key = user.username
 
     document = _read_json(attempt, config, request)
+    answer_case = "response.envelope"
+    if (
+        state.fidelity is not None
+        and state.fidelity.get("runs.required_field_missing")
+        and extract(workflow.fields, document[0])[1] is not None
+    ):
+        answer_case = "runs.required_field_missing"
+        seen = state.fidelity.get(answer_case)
+        if seen is not None and not 200 <= seen.status < 300:
+            attempt.observed(answer_case, "required-field-missing")
 
     now = time.time()
     keys = state.keys  # None unless the idempotency-keys extension is on
@@ -182,10 +229,17 @@ def handle(state: MockState, request: Request) -> Response:
             return attempt.accepted(first)
     wait = state.rate.acquire(user_key)
     if wait:
-        attempt.reject(429, "rate-limited", _rate_message(config), "RATE_LIMITED", wait)
+        attempt.reject(
+            429,
+            "rate-limited",
+            _rate_message(config),
+            "RATE_LIMITED",
+            wait,
+            case="limits.rate_burst",
+        )
     if not workflow.enabled:
         attempt.commit(Journal(attempt.row(202, "disabled")))
-        return attempt.accepted()
+        return attempt.accepted(case=answer_case)
     wait = state.daily.acquire()
     if wait:
         attempt.reject(429, "rate-limited", "Daily workflow run limit reached", "DAILY_LIMIT", wait)
@@ -217,7 +271,7 @@ def handle(state: MockState, request: Request) -> Response:
         if keys is not None and key is not None:
             keys.release(workflow.id, key, attempt.request_id)
         raise
-    return attempt.accepted()  # only now: the run and its journal row are committed
+    return attempt.accepted(case=answer_case)  # only now: the run and its row are committed
 
 
 def _rate_message(config: Any) -> str:
@@ -237,8 +291,9 @@ def _read_json(attempt: _Attempt, config: Any, request: Request) -> tuple[Any, b
     """
     limit = int(config["MAX_BODY_BYTES"])
     length = request.content_length
+    too_large = (f"Payload exceeds {limit} bytes", "PAYLOAD_TOO_LARGE")
     if length is not None and length > limit:
-        attempt.reject(413, "too-large", f"Payload exceeds {limit} bytes", "PAYLOAD_TOO_LARGE")
+        attempt.reject(413, "too-large", *too_large, case="status.too_large")
     # Werkzeug's is_json: application/json or application/<x>+json, parameters such as charset
     # allowed, any case.
     if not request.is_json:
@@ -247,16 +302,29 @@ def _read_json(attempt: _Attempt, config: Any, request: Request) -> tuple[Any, b
             "unsupported-media-type",
             "Content-Type must be application/json",
             "UNSUPPORTED_MEDIA_TYPE",
+            case="status.unsupported_media_type",
         )
     # waitress and the test client hand over the whole (de-chunked) body; read at most limit + 1.
     body = request.environ["wsgi.input"].read(limit + 1)
     if len(body) > limit:
-        attempt.reject(413, "too-large", f"Payload exceeds {limit} bytes", "PAYLOAD_TOO_LARGE")
+        attempt.reject(413, "too-large", *too_large, case="status.too_large")
     depth = int(config["MAX_JSON_DEPTH"])
     if json_depth_exceeds(body, depth):
-        attempt.reject(400, "too-deep", f"JSON nested deeper than {depth} levels", "JSON_TOO_DEEP")
+        attempt.reject(
+            400,
+            "too-deep",
+            f"JSON nested deeper than {depth} levels",
+            "JSON_TOO_DEEP",
+            case="limits.json_depth",
+        )
     try:
         document = exactjson.loads(body)  # any valid JSON, numbers kept exactly as sent
     except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        attempt.reject(400, "invalid-json", "The body is not valid JSON", "INVALID_JSON")
+        attempt.reject(
+            400,
+            "invalid-json",
+            "The body is not valid JSON",
+            "INVALID_JSON",
+            case="status.invalid_json",
+        )
     return document, body

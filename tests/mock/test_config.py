@@ -49,7 +49,7 @@ def test_wrong_types_and_tables_name_the_key(tmp_path: Path) -> None:
 def test_every_limit_in_defaults_is_settable_from_a_file() -> None:
     """DEFAULTS is the only list: a new limit needs no second table to be configurable."""
     limits = {k.lower(): v for k, v in DEFAULTS.items() if isinstance(v, int | float | str)}
-    limits = {k: v for k, v in limits.items() if not k.startswith("extension_")}
+    limits = {k: v for k, v in limits.items() if not k.startswith(("extension_", "fidelity_"))}
     limits.pop("database")
     assert from_tables({"limits": limits}, "t") == {k.upper(): v for k, v in limits.items()}
 
