@@ -52,6 +52,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "connector.cli.outbox:outbox",
         "Show or repair send's outbox: counts, dead letters, retry or purge them.",
     ),
+    "probe": LazyCommand(
+        "connector.cli.probe:probe",
+        "Send safe probes to a real workflow and compare each answer with the mock's.",
+    ),
     "mock": LazyCommand("connector.cli.mock:mock", "Run the Qualtrics mock."),
     "runs": LazyCommand("connector.cli.mock:runs", "Show a mock's run history, newest first."),
     "contracts": LazyCommand(

@@ -16,6 +16,8 @@ __all__ = [
     "BUNDLED_ACTIVATION",
     "DEFAULT_STATE_DIR",
     "echo_warnings",
+    "fidelity_config",
+    "fidelity_option",
     "load_or_bundled",
     "report_options",
     "seed_option",
@@ -86,3 +88,34 @@ def state_option(help: str) -> Callable[[F], F]:
 seed_option = click.option(
     "--seed", type=click.IntRange(0), default=None, help="Replay a run (default: random, printed)."
 )
+
+
+#: ``--fidelity FILE``: the mock answers as a ``qharness probe --record`` file observed.
+fidelity_option = click.option(
+    "--fidelity",
+    "fidelity",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="A `qharness probe --record` file: the mock answers each probed case as observed.",
+)
+
+
+def fidelity_config(path: str | None, max_age_days: int | None = None) -> dict[str, Any]:
+    """The mock config keys for ``--fidelity`` (``{}`` without it), the record checked now, so a
+    record that is not one is one line and exit 2 before anything runs; an old one is warned of."""
+    if path is None:
+        return {}
+    from mock_qualtrics.config import DEFAULTS
+    from mock_qualtrics.fidelity import FidelityError, load_record
+
+    from ..errors import UsageError
+
+    try:
+        record = load_record(path)
+    except FidelityError as exc:
+        raise UsageError(str(exc)) from None
+    limit = int(DEFAULTS["FIDELITY_MAX_AGE_DAYS"]) if max_age_days is None else max_age_days
+    stale = record.stale_warning(limit)
+    if stale:
+        click.echo(f"warning: {stale}", err=True)
+    return {"FIDELITY_RECORD": path}

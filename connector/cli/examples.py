@@ -45,6 +45,12 @@ EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
         "qharness test-destination activation.toml --count 3",
         "qharness test-destination examples/local-activation.toml --allow-http-loopback",
     ),
+    "probe": (
+        "qharness probe 'https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId=...'",
+        'QUALTRICS_API_TOKEN=... qharness probe "$TRIGGER_URL" --username me@example.com '
+        "--token-env QUALTRICS_API_TOKEN --allow-runs --record fidelity.json",
+        "qharness mock serve --fidelity fidelity.json",
+    ),
     "outbox": ("qharness outbox status", "qharness outbox --state ./state dead --json"),
     "outbox status": ("qharness outbox status",),
     "outbox dead": ("qharness outbox dead", "qharness outbox dead --reason 400 --json"),
