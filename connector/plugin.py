@@ -10,11 +10,17 @@ file (lower-case keys)::
     @pytest.mark.mock_qualtrics(limits={"rate_limit": 5}, extensions={"idempotency_keys": True})
     def test_retries(mock_qualtrics): ...
 
+``fidelity="fidelity.json"`` (a ``qharness probe --record`` file; or the config file's table,
+``{"record": ..., "max_age_days": ...}``) makes the mock answer as that record observed; a
+record older than its age limit is a ``UserWarning``, one that is not a record fails the test.
+
 A refused admin call, and any error in the mock's threads, fails the test that owns the fixture.
 """
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +34,9 @@ if TYPE_CHECKING:  # imported when a test asks for the fixture, not when pytest 
 __all__ = ["MockQualtrics", "mock_qualtrics", "pytest_configure"]
 
 _MARKER = (
-    "mock_qualtrics(limits=None, extensions=None, users=None, workflows=None): configure the "
-    "mock_qualtrics fixture with the tables of a mock config file (lower-case keys)"
+    "mock_qualtrics(limits=None, extensions=None, users=None, workflows=None, fidelity=None): "
+    "configure the mock_qualtrics fixture with the tables of a mock config file (lower-case "
+    "keys); fidelity= names a `qharness probe --record` file the mock then follows"
 )
 
 
@@ -67,10 +74,28 @@ def _marker_config(request: pytest.FixtureRequest) -> dict[str, Any]:
         return {}
     if marker.args:
         pytest.fail("@pytest.mark.mock_qualtrics takes keyword arguments only", pytrace=False)
+    tables = dict(marker.kwargs)
+    if isinstance(tables.get("fidelity"), str | os.PathLike):
+        tables["fidelity"] = {"record": os.fspath(tables["fidelity"])}
     try:
-        return from_tables(marker.kwargs, "@pytest.mark.mock_qualtrics")
+        config = from_tables(tables, "@pytest.mark.mock_qualtrics")
+        if config.get("FIDELITY_RECORD"):
+            _warn_if_stale(config)
     except ConfigError as exc:
         pytest.fail(str(exc), pytrace=False)
+    return config
+
+
+def _warn_if_stale(config: dict[str, Any]) -> None:
+    """Load the record now (a bad one fails the test in one line) and warn when it is old."""
+    from mock_qualtrics.config import DEFAULTS
+    from mock_qualtrics.fidelity import load_record
+
+    record = load_record(config["FIDELITY_RECORD"])
+    limit = config.get("FIDELITY_MAX_AGE_DAYS", DEFAULTS["FIDELITY_MAX_AGE_DAYS"])
+    stale = record.stale_warning(int(limit))
+    if stale:
+        warnings.warn(stale, UserWarning, stacklevel=2)
 
 
 @pytest.fixture

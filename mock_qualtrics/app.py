@@ -145,10 +145,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     record = None
     if app.config["FIDELITY_RECORD"]:
         record = load_record(app.config["FIDELITY_RECORD"])
-        app.config.update(record.config_overrides())
-        stale = record.stale_warning(int(app.config["FIDELITY_MAX_AGE_DAYS"]))
-        if stale:
-            log.warning("%s", stale)
+        app.config.update(record.config_overrides())  # (its age is the caller's to warn of)
     state = init_app(app)
     state.fidelity = record
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -317,8 +317,11 @@ def certify(
     mock_workflow_fields: Sequence[dict[str, Any]] | None = None,
     delivery: bool = True,
     on_check: Callable[[CheckResult], None] | None = None,
+    mock_config: Mapping[str, Any] | None = None,
 ) -> Certification:
     """Certify ``activation``: load/governance, properties, workflow fields, delivery.
+
+    ``mock_config`` adds settings to the embedded mock (``FIDELITY_RECORD``: follow a record).
 
     ``seed`` (random when ``None``) replays the whole run; ``examples`` is how many profiles the
     property stage generates. ``on_check`` sees each result as soon as it is known.
@@ -358,7 +361,7 @@ def certify(
         if mock_url is None:
             from .embedded import embedded_mock
 
-            context = embedded_mock()
+            context = embedded_mock(mock_config)
         else:
             context = nullcontext(mock_url)
         with context as url:

@@ -14,10 +14,13 @@ from ..certify import certify as run_certification
 from ..certify.reports import report_kind, write_report
 from ..certify.runner import Certification
 from ..contracts_diff import diff_schemas, load_schema
+from ..errors import UsageError
 from ._common import (
     ADMIN_TOKEN_ENV,
     BUNDLED_ACTIVATION,
     echo_warnings,
+    fidelity_config,
+    fidelity_option,
     load_or_bundled,
     report_options,
     seed_option,
@@ -64,6 +67,7 @@ def _echo_check(result: CheckResult, color: bool) -> None:
     is_flag=True,
     help="With --mock: leave the workflows certification created in the mock (default: delete).",
 )
+@fidelity_option
 @click.pass_context
 def certify(
     ctx: click.Context,
@@ -75,6 +79,7 @@ def certify(
     json_path: Path | None,
     mock_url: str | None,
     keep: bool,
+    fidelity: str | None,
 ) -> None:
     """Certify ACTIVATION (default: the bundled example) against the Qualtrics contract.
 
@@ -88,6 +93,12 @@ def certify(
     Exit 0 if every check passes, 1 if any fails, 2 for a usage or configuration error.
     """
     report_format = report_kind(report) if report is not None else None
+    if fidelity is not None and mock_url is not None:
+        raise UsageError(
+            "--fidelity sets up the embedded mock; a mock given with --mock follows a record"
+            " only if it was started with `qharness mock serve --fidelity FILE`"
+        )
+    mock_config = fidelity_config(fidelity)
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)
     check_output_paths((("--junit", junit), ("--report", report), ("--json", json_path)))
@@ -111,6 +122,7 @@ def certify(
             mock_url=mock_url,
             mock_admin_token=admin_token,
             on_check=lambda check: _echo_check(check, color),
+            mock_config=mock_config,
         )
     finally:
         if tidy is not None:

@@ -17,6 +17,8 @@ from ..example import bundled_activation_bytes
 from ._common import (
     BUNDLED_ACTIVATION,
     echo_warnings,
+    fidelity_config,
+    fidelity_option,
     load_or_bundled,
     report_options,
     seed_option,
@@ -67,6 +69,7 @@ def _activation_bytes(path: str | None) -> bytes:
     help="A fault scenario of your own (TOML; default: the bundled one).",
 )
 @report_options
+@fidelity_option
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def certify_sender(
@@ -79,6 +82,7 @@ def certify_sender(
     junit: Path | None,
     report: Path | None,
     json_path: Path | None,
+    fidelity: str | None,
     command: tuple[str, ...],
 ) -> None:
     """Certify your own sender: COMMAND runs once against a faithful mock that plays faults.
@@ -102,6 +106,7 @@ def certify_sender(
     report_format = report_kind(report) if report is not None else None
     check_command(command)
     scenario = load_scenario(scenario_path)
+    mock_config = fidelity_config(fidelity)
     loaded = load_or_bundled(activation_path)
     echo_warnings(loaded)
     raw = _activation_bytes(activation_path)
@@ -121,5 +126,6 @@ def certify_sender(
         timeout=timeout,
         on_check=lambda check: _echo_check(check, color),
         say=click.echo,
+        mock_config=mock_config,
     )
     _conclude(ctx, result, color, ((junit, "junit"), (json_path, "json"), (report, report_format)))

@@ -26,7 +26,7 @@ import click
 from mock_qualtrics.client import MockAdmin
 
 from ..errors import UsageError
-from ._common import ADMIN_TOKEN_ENV
+from ._common import ADMIN_TOKEN_ENV, fidelity_config, fidelity_option
 
 __all__ = ["mock", "runs"]
 
@@ -125,6 +125,7 @@ def _settings(
     show_default=True,
     help="Environment variable holding the admin token (needed off loopback).",
 )
+@fidelity_option
 @click.option(
     "--threads",
     default=16,
@@ -141,6 +142,7 @@ def serve(
     payload_storage: str | None,
     public_hosts: tuple[str, ...],
     admin_token_env: str,
+    fidelity: str | None,
     threads: int,
 ) -> None:
     """Serve the mock (trigger endpoint, /__admin/ API, UI at /) until SIGTERM or Ctrl-C."""
@@ -156,8 +158,11 @@ def serve(
         "RUN_DELAY": run_delay,
         "PAYLOAD_STORAGE": payload_storage,
         "PUBLIC_HOSTS": tuple(public_hosts) or None,
+        "FIDELITY_RECORD": fidelity,
     }
     config = _settings(workflows_file, flags, token)
+    if config.get("FIDELITY_RECORD"):  # checked (one line, exit 2) and its age warned of, first
+        fidelity_config(config["FIDELITY_RECORD"], config.get("FIDELITY_MAX_AGE_DAYS"))
     try:
         app = create_app(config)
     except ValidationError as exc:
@@ -184,9 +189,10 @@ def serve(
     loop = threading.Thread(target=server.run, name="mock-qualtrics-loop", daemon=True)
     loop.start()
     shown = f"[{host}]" if ":" in host else host
+    following = f"; following {config['FIDELITY_RECORD']}" if config.get("FIDELITY_RECORD") else ""
     click.echo(
         f"mock_qualtrics listening on http://{shown}:{server.effective_port}/ "
-        "(UI at /, admin API at /__admin/)"
+        f"(UI at /, admin API at /__admin/{following})"
     )
     try:
         while not stop.wait(0.5) and loop.is_alive():

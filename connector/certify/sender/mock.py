@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -62,8 +62,10 @@ def sender_mock(
     workflow_name: str,
     fields: Sequence[dict[str, Any]],
     plan: Sequence[PlannedFault],
+    mock_config: Mapping[str, Any] | None = None,
 ) -> Iterator[SenderMock]:
-    """Start the mock, create the user and the workflow, arm the plan; stop it afterwards."""
+    """Start the mock, create the user and the workflow, arm the plan; stop it afterwards.
+    ``mock_config`` adds settings (a fidelity record to follow, say) over the faithful ones."""
     from mock_qualtrics import LiveMock
 
     by_request = {p.request: p for p in plan}
@@ -100,7 +102,7 @@ def sender_mock(
         played[number] = step.name
         return step.name
 
-    live = LiveMock(FAITHFUL_CONFIG)
+    live = LiveMock({**FAITHFUL_CONFIG, **(mock_config or {})})
     recorder = TriggerRecorder(live.app.wsgi_app, username=username, token=token, before=before)
     live.app.wsgi_app = recorder  # type: ignore[method-assign]
     with live:

@@ -13,7 +13,7 @@ import shlex
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, ClassVar, Final
@@ -173,8 +173,10 @@ def certify_sender(
     say: Callable[[str], None] = lambda line: None,
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
+    mock_config: Mapping[str, Any] | None = None,
 ) -> SenderCertification:
-    """Certify the sender ``command`` (see the module doc); ``say`` prints progress lines."""
+    """Certify the sender ``command`` (see the module doc); ``say`` prints progress lines;
+    ``mock_config`` adds mock settings (``FIDELITY_RECORD``: follow a fidelity record)."""
     check_command(command)
     started = time.perf_counter()
     if seed is None:
@@ -206,6 +208,7 @@ def certify_sender(
             workflow_name=f"certify-sender {activation.destination.name}"[:200],
             fields=_workflow_fields(activation),
             plan=plan,
+            mock_config=mock_config,
         ) as mock,
     ):
         redact.add_url(mock.trigger_url)
