@@ -233,8 +233,8 @@ def _check(path: str, document: Any) -> None:
                 raise _fail(path, f"probes[{index}].id: unknown behaviour id {case!r}")
     error = best_match(Draft7Validator(contracts.load("fidelity-record")).iter_errors(document))
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
-        raise _fail(path, f"{where}: {error.message[:200]}")
+        where = "/".join(str(p) for p in error.absolute_path)
+        raise _fail(path, f"{where}: {error.message[:200]}" if where else error.message[:200])
     if contracts.fidelity_sha256(document) != document["sha256"]:
         raise _fail(path, "it was changed after it was written (its sha256 does not match)")
 

@@ -78,12 +78,14 @@ def test_differing_standin_every_difference_named_with_both_statuses(tmp_path: P
             probe_id,
             verdicts[probe_id],
         )
-    assert "WWW-Authenticate: Qualtrics 'Basic realm=\"Qualtrics\"', mock none" in (
-        verdicts["status.unauthorized.bearer"]
+    assert (
+        "WWW-Authenticate: Qualtrics 'Basic realm=\"Qualtrics\"', mock none"
+        in (verdicts["status.unauthorized.bearer"])
     )
     assert "Content-Type: Qualtrics 'text/plain'" in verdicts["status.invalid_json"]
-    assert "errorCode: Qualtrics 'FORBIDDEN', mock 'AUTH_INVALID'" in (
-        verdicts["status.unauthorized.wrong_token"]
+    assert (
+        "errorCode: Qualtrics 'FORBIDDEN', mock 'AUTH_INVALID'"
+        in (verdicts["status.unauthorized.wrong_token"])
     )
     others = set(verdicts) - set(expected)
     assert others and all(verdicts[p] == "matches" for p in others)
