@@ -88,7 +88,8 @@ def test_differing_standin_every_difference_named_with_both_statuses(tmp_path: P
         in (verdicts["status.unauthorized.wrong_token"])
     )
     others = set(verdicts) - set(expected)
-    assert others and all(verdicts[p] == "matches" for p in others)
+    assert others
+    assert all(verdicts[p] == "matches" for p in others)
     assert out.splitlines()[-1] == "probe differed: 6 matched, 6 differed, 0 errors, of 12 probes"
     document = json.loads(report.read_text(encoding="utf-8"))
     assert document["verdict"] == "differs"

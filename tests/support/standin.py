@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 USERNAME = "probe-user@example.com"
-PASSWORD = "Sup3r-s3cret-T0ken-value"  # noqa: S105 - a test token  # nosec B105
+PASSWORD = "Sup3r-s3cret-T0ken-value"  # a test token  # nosec B105
 URL_TOKEN = "6a1f3c2e-7b4d-4e8f-9a0b-1c2d3e4f5a6b"
 REQUIRED = {"name": "email", "jsonpath": "$.identityMap.Email[0].id", "required": True}
 
