@@ -103,8 +103,12 @@ class StandIn:
         if header.startswith("Basic ") and not valid:
             decoded = base64.b64decode(header[6:]).decode("utf-8", "replace")
             if ":" not in decoded:
-                return "400 Bad Request", json_type, _envelope(
-                    "400 - Bad Request", "MALFORMED_CREDENTIALS", "Bad Authorization header"
+                return (
+                    "400 Bad Request",
+                    json_type,
+                    _envelope(
+                        "400 - Bad Request", "MALFORMED_CREDENTIALS", "Bad Authorization header"
+                    ),
                 )
             return "403 Forbidden", json_type, _envelope("403 - Forbidden", "FORBIDDEN", "No")
         if valid and "xml" in environ.get("CONTENT_TYPE", ""):
