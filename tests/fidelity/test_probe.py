@@ -7,11 +7,14 @@ and to the probe's embedded mock over real HTTP.
 from __future__ import annotations
 
 import json
+import os
+import pty
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
-from support.cli import qharness_text
+from support.cli import QHARNESS, environment, qharness_text
 from support.standin import PASSWORD, URL_TOKEN, USERNAME, standin
 
 from connector.validate import validator_for
@@ -224,3 +227,26 @@ def test_no_secret_in_output_or_files(tmp_path: Path) -> None:
     for secret in (PASSWORD, URL_TOKEN, URL_TOKEN.upper()):
         assert secret not in text
     assert record.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(("answer", "code", "sent"), [("n", 2, 0), ("y", 1, 5)])
+def test_terminal_confirmation(answer: str, code: int, sent: int) -> None:
+    """On a terminal the command asks: "n" sends nothing (exit 2); "y" sends the plan."""
+    master, slave = pty.openpty()
+    with standin(differ=True) as real:
+        process = subprocess.Popen(
+            [*QHARNESS, "probe", real.trigger_url, "--allow-http-loopback", *CREDENTIALS],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment(ENV),
+        )
+        os.close(slave)
+        os.write(master, f"{answer}\n".encode())
+        out, err = process.communicate(timeout=120)
+        os.close(master)
+        assert real.requests == sent
+    assert process.returncode == code, err
+    assert b"send these 5 requests to Qualtrics? [y/N]" in out
+    if answer == "n":
+        assert err.decode().strip() == "error: nothing sent: not confirmed"
