@@ -152,6 +152,10 @@ class MockAdmin:
         answer = self._call("GET", "/__admin/events", params=params)
         return [e for e in answer["events"] if e.get("workflow_id") in (workflow_id, None)]
 
+    def behaviours(self) -> list[dict[str, Any]]:
+        """``GET /__admin/behaviours``: every behaviour with its value and source."""
+        return list(self._call("GET", "/__admin/behaviours"))
+
     def inject_fault(self, **fault: Any) -> dict[str, Any]:
         """Queue a fault: ``status``, ``retry_after``, ``delay_ms``, ``drop_connection``,
         ``count``, ``probability``, ``seed``, ``workflow_id``."""

@@ -280,18 +280,19 @@ def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
         rejected: int | None = exc.status_code
     else:
         rejected = None
+    expected, source = _wrong_token_status(session)
     journal = session.admin.events(str(workflow["id"]))
-    unauthorized = [e for e in journal if e.get("status_code") == 401]
+    unauthorized = [e for e in journal if e.get("status_code") == expected]
     # One good event afterwards: once its run finished, any run from the rejected one would show.
     session.deliver(workflow, profiles[1:])
     runs = session.admin.wait_for_runs(str(workflow["id"]), 1, timeout=15)
     problems = []
-    if rejected != 401:
+    if rejected != expected:
         problems.append(
-            f"the connector was not stopped with 401 (got {rejected or 'no rejection'})"
+            f"the connector was not stopped with {expected} (got {rejected or 'no rejection'})"
         )
     if not unauthorized:
-        problems.append("the mock's journal shows no 401 for the wrong token")
+        problems.append(f"the mock's journal shows no {expected} for the wrong token")
     if len(runs) != 1:
         problems.append(f"{len(runs)} runs recorded; expected only the one for the valid event")
     if problems:
@@ -300,8 +301,18 @@ def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
         name,
         started,
         True,
-        "wrong API token: 401, sending stopped, no run recorded (a valid event then ran once)",
+        f"wrong API token: {expected} ({source}), sending stopped, no run recorded"
+        " (a valid event then ran once)",
     )
+
+
+def _wrong_token_status(session: _Session) -> tuple[int, str]:
+    """The status the mock answers a wrong token with, and its source: 401 (assumed) unless the
+    mock follows a fidelity record that observed another (``GET /__admin/behaviours``)."""
+    for row in session.admin.behaviours():
+        if row.get("name") == "status.unauthorized.wrong_token" and isinstance(row["value"], int):
+            return int(row["value"]), str(row.get("source", "assumed"))
+    return 401, "assumed"  # a mock from before the credential cases were split
 
 
 @register(

@@ -280,3 +280,11 @@ def test_plugin_marker_follows_a_record(mock_qualtrics: Any) -> None:
     )
     assert answer.status_code == 403
     assert answer.json()["meta"]["error"]["errorCode"] == "FORBIDDEN"
+
+
+def test_certify_follows_the_record() -> None:
+    """`certify --fidelity F`: the embedded mock answers a wrong token with the recorded 403,
+    and the wrong-credentials check judges against that, saying it was observed."""
+    code, out, err = qharness_text("certify", "--examples", "5", "--fidelity", str(EXAMPLE))
+    assert code == 0, out + err
+    assert "wrong API token: 403 (observed), sending stopped" in out
