@@ -32,6 +32,7 @@ from ..fidelity.probes import REQUIRED_FIELD, Limits, Probe, plan
 from ..fidelity.record import counts, record_document, report_document, write_json
 from ..fidelity.run import Outcome, Target, Unreachable, run_probes
 from ..redact import redact_url
+from .certify_checks import check_output_paths
 
 __all__ = ["probe"]
 
@@ -185,6 +186,7 @@ def probe(
     url = check_url(trigger_url, allow_http_loopback=allow_http_loopback)
     url_token = _url_token(url)
     token = _token(username, token_env)
+    check_output_paths((("--record", record_path), ("--json", json_path)))
     credentials = token is not None
     probes = plan(_limits(), credentials=credentials, allow_runs=allow_runs)
     _show_plan(probes, url, credentials, allow_runs)

@@ -189,6 +189,11 @@ def _free_port() -> int:
             {"QH_PROBE_TOKEN": None},
             "QH_PROBE_TOKEN: the environment variable is unset",
         ),
+        (
+            (f"https://iad1.qualtrics.com/x?urlTokenId={URL_TOKEN}", "--record", "/nonexistent/r"),
+            None,
+            "--record '/nonexistent/r': its directory '/nonexistent' does not exist",
+        ),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(
