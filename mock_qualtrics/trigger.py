@@ -22,6 +22,9 @@ A ``urlTokenId`` matches only a workflow's ``urlTokenId``, never its id. The old
 as a ``urlTokenId`` first and then as a workflow id (an assumption: the public sources do not say
 what Qualtrics' ``triggerId`` maps to). Every assumption here is listed, with its source, at
 ``GET /__admin/behaviours`` (:mod:`mock_qualtrics.behaviours`).
+
+Each rejection names the behaviour id it exercises (``case=``); a mock following a fidelity record
+(:mod:`mock_qualtrics.fidelity`) answers a case the record observed as observed instead.
 """
 
 from __future__ import annotations
@@ -283,6 +286,11 @@ def _rate_message(config: Any) -> str:
     )
 
 
+def _too_large(attempt: _Attempt, limit: int) -> NoReturn:
+    message = f"Payload exceeds {limit} bytes"
+    attempt.reject(413, "too-large", message, "PAYLOAD_TOO_LARGE", case="status.too_large")
+
+
 def _read_json(attempt: _Attempt, config: Any, request: Request) -> tuple[Any, bytes]:
     """The parsed body and its bytes, or a rejection (413, 415, 400).
 
@@ -291,9 +299,8 @@ def _read_json(attempt: _Attempt, config: Any, request: Request) -> tuple[Any, b
     """
     limit = int(config["MAX_BODY_BYTES"])
     length = request.content_length
-    too_large = (f"Payload exceeds {limit} bytes", "PAYLOAD_TOO_LARGE")
     if length is not None and length > limit:
-        attempt.reject(413, "too-large", *too_large, case="status.too_large")
+        _too_large(attempt, limit)
     # Werkzeug's is_json: application/json or application/<x>+json, parameters such as charset
     # allowed, any case.
     if not request.is_json:
@@ -307,7 +314,7 @@ def _read_json(attempt: _Attempt, config: Any, request: Request) -> tuple[Any, b
     # waitress and the test client hand over the whole (de-chunked) body; read at most limit + 1.
     body = request.environ["wsgi.input"].read(limit + 1)
     if len(body) > limit:
-        attempt.reject(413, "too-large", *too_large, case="status.too_large")
+        _too_large(attempt, limit)
     depth = int(config["MAX_JSON_DEPTH"])
     if json_depth_exceeds(body, depth):
         attempt.reject(
