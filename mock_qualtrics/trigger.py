@@ -36,6 +36,7 @@ from flask import Blueprint, Response, request
 from werkzeug.wrappers import Request
 
 from . import exactjson
+from .config import Settings
 from .envelope import MockError, envelope
 from .ids import new_id
 from .limits import json_depth_exceeds
@@ -118,7 +119,7 @@ def trigger(shape: str) -> Response:
 def handle(state: MockState, request: Request) -> Response:
     """Judge one trigger POST (the checks in the module docstring, in order); its 202, or raise
     :class:`MockError`. ``request`` is a plain Werkzeug request: no Flask context is needed."""
-    config = state.config
+    settings = state.settings
     url_token = request.args.get("urlTokenId")
     token = url_token or request.args.get("triggerId")
     workflow = state.resolve_trigger(token)
@@ -171,7 +172,7 @@ def handle(state: MockState, request: Request) -> Response:
             )
         user_key = user.username
 
-    document = _read_json(attempt, config, request)
+    document = _read_json(attempt, settings, request)
 
     now = time.time()
     keys = state.keys  # None unless the idempotency-keys extension is on
@@ -182,7 +183,7 @@ def handle(state: MockState, request: Request) -> Response:
             return attempt.accepted(first)
     wait = state.rate.acquire(user_key)
     if wait:
-        attempt.reject(429, "rate-limited", _rate_message(config), "RATE_LIMITED", wait)
+        attempt.reject(429, "rate-limited", _rate_message(settings), "RATE_LIMITED", wait)
     if not workflow.enabled:
         attempt.commit(Journal(attempt.row(202, "disabled")))
         return attempt.accepted()
@@ -203,15 +204,13 @@ def handle(state: MockState, request: Request) -> Response:
         body=document[1],
         document=document[0],
         fields=workflow.fields,
-        storage=str(config["PAYLOAD_STORAGE"]),
+        storage=settings.payload_storage,
         idempotency_key=key,
         body_sha256=hashlib.sha256(document[1]).digest(),
     )
     try:
         attempt.commit(
-            AcceptRun(
-                attempt.row(202, "accepted"), run, attempt.received + float(config["RUN_DELAY"])
-            )
+            AcceptRun(attempt.row(202, "accepted"), run, attempt.received + settings.run_delay)
         )
     except MockError:
         if keys is not None and key is not None:
@@ -220,22 +219,22 @@ def handle(state: MockState, request: Request) -> Response:
     return attempt.accepted()  # only now: the run and its journal row are committed
 
 
-def _rate_message(config: Any) -> str:
+def _rate_message(settings: Settings) -> str:
     """The 429 message, with the numbers this mock is configured with."""
-    limit, window, burst = config["RATE_LIMIT"], config["RATE_WINDOW"], config["RATE_BURST"]
+    limit, window, burst = settings.rate_limit, settings.rate_window, settings.rate_burst
     return (
-        f"Too many requests: at most {limit:,} calls per {float(window):g} s per user"
-        f" (a leaky bucket of {burst:,} calls draining at {limit / float(window):g}/s)"
+        f"Too many requests: at most {limit:,} calls per {window:g} s per user"
+        f" (a leaky bucket of {burst:,} calls draining at {limit / window:g}/s)"
     )
 
 
-def _read_json(attempt: _Attempt, config: Any, request: Request) -> tuple[Any, bytes]:
+def _read_json(attempt: _Attempt, settings: Settings, request: Request) -> tuple[Any, bytes]:
     """The parsed body and its bytes, or a rejection (413, 415, 400).
 
     The bytes are what a run stores as its payload; the parsed document (numbers kept as their
     text, see :mod:`mock_qualtrics.exactjson`) is what its fields are extracted from.
     """
-    limit = int(config["MAX_BODY_BYTES"])
+    limit = settings.max_body_bytes
     length = request.content_length
     if length is not None and length > limit:
         attempt.reject(413, "too-large", f"Payload exceeds {limit} bytes", "PAYLOAD_TOO_LARGE")
@@ -252,7 +251,7 @@ def _read_json(attempt: _Attempt, config: Any, request: Request) -> tuple[Any, b
     body = request.environ["wsgi.input"].read(limit + 1)
     if len(body) > limit:
         attempt.reject(413, "too-large", f"Payload exceeds {limit} bytes", "PAYLOAD_TOO_LARGE")
-    depth = int(config["MAX_JSON_DEPTH"])
+    depth = settings.max_json_depth
     if json_depth_exceeds(body, depth):
         attempt.reject(400, "too-deep", f"JSON nested deeper than {depth} levels", "JSON_TOO_DEEP")
     try:

@@ -23,6 +23,7 @@ from typing import Any
 
 import click
 
+from contracts import facts
 from mock_qualtrics.client import MockAdmin
 
 from ..errors import UsageError
@@ -33,7 +34,7 @@ __all__ = ["mock", "runs"]
 #: The shortest admin token accepted for a bind off loopback.
 MIN_ADMIN_TOKEN = 16
 #: How ``qharness runs`` names the workflow of a run whose workflow was deleted (as Qualtrics).
-DELETED_WORKFLOW = "Deleted Workflow"
+DELETED_WORKFLOW = facts.DELETED_WORKFLOW
 
 
 @click.group()
@@ -212,7 +213,7 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
 @click.option("--workflow", "workflow_id", help="Only this workflow's runs.")
 @click.option(
     "--status",
-    type=click.Choice(["queued", "Succeeded", "Failed"]),
+    type=click.Choice(facts.RUN_STATUSES),
     help="Only runs with this status.",
 )
 @click.option(
