@@ -27,6 +27,7 @@ _PATTERN_MEANING: Final = dict(
         ("url", "an absolute http(s) URL"),
         ("api_token_env", "an environment variable name (letters, digits, _)"),
         ("jsonpath", "a JSONPath starting with $"),
+        ("name", "a name with a visible character"),
     )
 )
 #: Activation errors are reported in the order a reader meets the tables.
@@ -155,6 +156,12 @@ def _first_schema_error(error: Any, source: str) -> ActivationError:
         )
     if kind == "minLength":
         return ActivationError("must not be empty", file=source, key_path=where)
+    if kind == "maxLength":  # the value itself is long: its length says enough
+        return ActivationError(
+            f"is {len(instance)} characters; at most {error.validator_value} are taken",
+            file=source,
+            key_path=where,
+        )
     if kind == "pattern":
         key = str(elements[-1]) if elements else ""
         what = _PATTERN_MEANING.get(key, "a dotted path such as person.name.firstName")

@@ -79,19 +79,24 @@ class Rule:
         if isinstance(value, float) and not math.isfinite(value):
             return f"must be a finite number, got {value!r}"
         if self.above is not None and not value > self.above:
-            return f"must be > {self.above:g}, got {value!r}"
+            return f"must be > {_num(self.above)}, got {value!r}"
         low, high = self.minimum, self.maximum
         if (low is not None and value < low) or (high is not None and value > high):
             return f"must be {_words(low, high)}, got {value!r}"
         return None
 
 
+def _num(value: float) -> str:
+    """``67108864``, ``0.5``: whole numbers in full (a reader types them into TOML)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 def _words(low: float | None, high: float | None) -> str:
     if high is None:
-        return f">= {low:g}"
+        return f">= {_num(low or 0)}"
     if low is None:
-        return f"<= {high:g}"
-    return f"{low:g} to {high:g}"
+        return f"<= {_num(high)}"
+    return f"{_num(low)} to {_num(high)}"
 
 
 def _key(default: Any, kind: type, **limits: Any) -> Any:

@@ -25,6 +25,7 @@ import click
 
 from contracts import facts
 from mock_qualtrics.client import MockAdmin
+from mock_qualtrics.config import PAYLOAD_STORAGE, rule
 
 from ..errors import UsageError
 from ._common import ADMIN_TOKEN_ENV
@@ -104,12 +105,12 @@ def _settings(
 @click.option(
     "--run-delay",
     default=None,
-    type=click.FloatRange(0, 3600),
+    type=click.FloatRange(rule("RUN_DELAY").minimum, rule("RUN_DELAY").maximum),
     help="Seconds a run stays queued  [default: the file's [limits] run_delay, else 0.5]",
 )
 @click.option(
     "--payload-storage",
-    type=click.Choice(["raw", "redacted", "none"]),
+    type=click.Choice(PAYLOAD_STORAGE),
     default=None,
     help="How runs keep the payload  [default: the file's [limits] payload_storage, else raw]",
 )
