@@ -77,7 +77,13 @@ def _settings(
             config.update(load_toml(workflows_file))
         except ConfigError as exc:
             raise UsageError(str(exc)) from None
-    config.update({key: value for key, value in flags.items() if value is not None})
+    for key, value in flags.items():
+        if value is None:
+            continue
+        problem = rule(key).problem(value)  # the key's own range: NaN gets past click's FloatRange
+        if problem is not None:
+            raise UsageError(f"--{key.lower().replace('_', '-')}: {problem}")
+        config[key] = value
     config["ADMIN_TOKEN"] = token
     return config
 

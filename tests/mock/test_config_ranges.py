@@ -94,6 +94,16 @@ def test_the_run_delay_flag_and_key_share_one_range(tmp_path: Path) -> None:
     assert (low, high) == (0, 3600)
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "3600.5"])
+def test_the_run_delay_flag_refuses_what_the_key_refuses(tmp_path: Path, value: str) -> None:
+    """NaN slips past click's FloatRange (every comparison with NaN is false); the key's rule
+    catches it and names the flag."""
+    code, out, err = _serve(mock_file(tmp_path / "mock.toml"), "--run-delay", value)
+    assert code == 2, err
+    assert out == ""
+    assert "--run-delay" in err
+
+
 def test_create_app_refuses_out_of_range_keys_by_name() -> None:
     """Code that builds a mock directly gets the same rule, naming the upper-case key."""
     with pytest.raises(ConfigError, match=r"^RATE_WINDOW: must be > 0, got 0$"):
