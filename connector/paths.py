@@ -7,9 +7,10 @@ that every message in the harness spells a location the same way.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, Final
+
+from contracts.facts import IDENTIFIER
 
 __all__ = ["MISSING", "get_path", "json_path", "set_path", "split_path"]
 
@@ -28,7 +29,7 @@ class _Missing:
 
 MISSING: Final = _Missing()
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = IDENTIFIER
 
 
 def split_path(dotted: str) -> tuple[str, ...]:

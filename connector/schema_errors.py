@@ -27,6 +27,7 @@ _PATTERN_MEANING: Final = dict(
         ("url", "an absolute http(s) URL"),
         ("api_token_env", "an environment variable name (letters, digits, _)"),
         ("jsonpath", "a JSONPath starting with $"),
+        ("name", "a name with a visible character"),
     )
 )
 #: Activation errors are reported in the order a reader meets the tables.
@@ -67,7 +68,7 @@ def describe(error: jsonschema.ValidationError) -> str:
 
 def activation_error(errors: list[Any], source: str) -> ActivationError:
     """The activation file ``source``'s schema ``errors`` (at least one) as one error."""
-    errors = sorted(errors, key=_reading_order)
+    errors = _one_per_string(sorted(errors, key=_reading_order))
     built, explained = _typo(errors, source) or (_first_schema_error(errors[0], source), 1)
     if len(errors) > explained:
         more = len(errors) - explained
@@ -77,6 +78,24 @@ def activation_error(errors: list[Any], source: str) -> ActivationError:
             key_path=built.key_path,
         )
     return built
+
+
+_STRING_RULES: Final = frozenset({"minLength", "maxLength", "pattern"})
+
+
+def _one_per_string(errors: list[Any]) -> list[Any]:
+    """One string rule per value: ``""`` breaks both ``minLength`` and "a visible character",
+    which is one mistake, not two (the first, in schema order, words it)."""
+    seen: set[tuple[str, ...]] = set()
+    kept = []
+    for error in errors:
+        if error.validator in _STRING_RULES:
+            where = tuple(map(str, error.absolute_path))
+            if where in seen:
+                continue
+            seen.add(where)
+        kept.append(error)
+    return kept
 
 
 def _reading_order(error: Any) -> tuple[int, int, list[str]]:
@@ -155,6 +174,12 @@ def _first_schema_error(error: Any, source: str) -> ActivationError:
         )
     if kind == "minLength":
         return ActivationError("must not be empty", file=source, key_path=where)
+    if kind == "maxLength":  # the value itself is long: its length says enough
+        return ActivationError(
+            f"is {len(instance)} characters; at most {error.validator_value} are taken",
+            file=source,
+            key_path=where,
+        )
     if kind == "pattern":
         key = str(elements[-1]) if elements else ""
         what = _PATTERN_MEANING.get(key, "a dotted path such as person.name.firstName")

@@ -22,6 +22,7 @@ import jsonschema
 import jsonschema_rs
 
 import contracts
+from contracts.facts import LIMITS
 
 from . import exactjson
 from .errors import ContractViolation, ViolationDetail
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 #: Qualtrics' limit on a JSON Event body: 100 KB, read as 102,400 bytes of UTF-8 as sent.
-MAX_PAYLOAD_BYTES: Final = 102_400
+MAX_PAYLOAD_BYTES: Final = LIMITS.body_bytes
 
 
 class ContractValidator:

@@ -9,22 +9,30 @@ missing field needs. Qualtrics lets a workflow define at most ``MAX_MANUAL_FIELD
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import jsonpath
+
+from contracts.facts import IDENTIFIER, LIMITS
 
 from .errors import ActivationError
 from .model import AttributeMapping, IdentityMapping, WorkflowField
 from .paths import json_path
 
-__all__ = ["MAX_MANUAL_FIELDS", "declared_fields", "derive_fields", "identity_jsonpath"]
+__all__ = [
+    "MAX_MANUAL_FIELDS",
+    "cap_fields",
+    "declared_fields",
+    "derive_fields",
+    "identity_jsonpath",
+    "mock_fields",
+]
 
 #: A Qualtrics workflow defines at most this many JSON Event fields by hand.
-MAX_MANUAL_FIELDS: Final = 10
+MAX_MANUAL_FIELDS: Final = LIMITS.fields_per_workflow
 
-_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SIMPLE_KEY = IDENTIFIER
 
 
 def identity_jsonpath(namespace: str) -> str:
@@ -120,3 +128,27 @@ def _feeder(path: str, feeders: Mapping[str, str | None]) -> str | None:
             if candidate.startswith(f"$.identityMap.{namespace}["):
                 return feeder
     return None
+
+
+def mock_fields(fields: Sequence[WorkflowField]) -> tuple[list[dict[str, Any]], str]:
+    """The fields a mock workflow can define for ``fields``, as admin API bodies, and a note.
+
+    Required fields come first, so that the cap drops optional ones; past
+    ``MAX_MANUAL_FIELDS`` the rest are dropped and the note (``""`` when none are) says so.
+    Certification and sender certification both build their workflow here.
+    """
+    ordered = sorted(fields, key=lambda f: not f.required)
+    return cap_fields(
+        [{"name": f.name, "jsonpath": f.jsonpath, "required": f.required} for f in ordered]
+    )
+
+
+def cap_fields(bodies: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    """The first ``MAX_MANUAL_FIELDS`` field bodies, and a note naming what was dropped."""
+    if len(bodies) <= MAX_MANUAL_FIELDS:
+        return bodies, ""
+    note = (
+        f" (first {MAX_MANUAL_FIELDS} of {len(bodies)} workflow fields: "
+        f"a workflow defines at most {MAX_MANUAL_FIELDS})"
+    )
+    return bodies[:MAX_MANUAL_FIELDS], note

@@ -1,10 +1,13 @@
-"""The harness's JSON Schema contracts, shipped inside the wheel.
+"""The harness's JSON Schema contracts and shared facts, shipped inside the wheel.
 
 The schemas themselves are language-neutral draft-07 files beside this module; this module only
 finds and reads them, so that the connector and the mock (which never import each other) read the
-same bytes whether the package is installed or used from a checkout. It also holds the one rule
-both halves apply to a fidelity record (:func:`fidelity_sha256`): the connector writes it, the mock
-checks it.
+same bytes whether the package is installed or used from a checkout. A contract may use another
+by its ``$id`` (the activation's workflow fields are the ``workflow-field`` contract): ``load``
+inlines such a reference, so every caller gets one self-contained schema. The facts both halves
+must agree on (limits, the run statuses, ...) are typed in :mod:`contracts.facts`. It also holds the
+one rule both halves apply to a fidelity record (:func:`fidelity_sha256`): the connector writes it,
+the mock checks it.
 """
 
 from __future__ import annotations
@@ -24,8 +27,12 @@ CONTRACT_NAMES: tuple[str, ...] = (
     "aep-profile",
     "qualtrics-event",
     "run-record",
+    "workflow-field",
+    "fault",
     "fidelity-record",
 )
+#: The ``$id`` prefix every contract shares; a ``$ref`` to ``<prefix><name>/<version>`` is inlined.
+ID_PREFIX = "https://qualtrics-harness.dev/contracts/"
 
 
 @cache
@@ -35,9 +42,27 @@ def _load(name: str) -> str:
     return resources.files(__name__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
 
 
+def _inline(node: Any) -> Any:
+    """``node`` with every ``{"$ref": "<a sibling contract's $id>"}`` replaced by that contract."""
+    if isinstance(node, list):
+        return [_inline(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith(ID_PREFIX):
+        name = ref.removeprefix(ID_PREFIX).split("/", 1)[0]
+        target = load(name)
+        if target["$id"] != ref:
+            raise KeyError(f"contract reference {ref!r}: the bundled {name} is {target['$id']!r}")
+        for key in ("$schema", "$id"):
+            target.pop(key, None)
+        return target
+    return {key: _inline(value) for key, value in node.items()}
+
+
 def load(name: str) -> dict[str, Any]:
-    """Return a fresh copy of contract ``name`` (callers may mutate it)."""
-    schema: dict[str, Any] = json.loads(_load(name))
+    """Return a fresh, self-contained copy of contract ``name`` (callers may mutate it)."""
+    schema: dict[str, Any] = _inline(json.loads(_load(name)))
     return schema
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .app import create_app
     from .client import MockAdmin, MockAdminError
-    from .config import DEFAULTS, ConfigError, load_toml
+    from .config import DEFAULTS, ConfigError, Settings, load_toml
     from .envelope import ConnectionDropped
     from .server import LiveMock, is_loopback, make_server
 
@@ -32,6 +32,7 @@ __all__ = [
     "LiveMock",
     "MockAdmin",
     "MockAdminError",
+    "Settings",
     "create_app",
     "is_loopback",
     "load_toml",
@@ -44,6 +45,7 @@ _HOMES = {
     "MockAdminError": "client",
     "DEFAULTS": "config",
     "ConfigError": "config",
+    "Settings": "config",
     "load_toml": "config",
     "ConnectionDropped": "envelope",
     "LiveMock": "server",

@@ -19,9 +19,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
 
+from contracts import facts
+
 from . import exactjson
 from .admin_schema import admin_schema
 from .behaviours import behaviours
+from .config import settings_of
 from .envelope import MockError, json_response
 from .faults import parse_fault
 from .guard import admin_lockout
@@ -32,7 +35,7 @@ __all__ = ["bp", "check_admin_token"]
 
 bp = Blueprint("admin", __name__, url_prefix="/__admin")
 
-RUN_STATUSES = ("queued", "Succeeded", "Failed")
+RUN_STATUSES = facts.RUN_STATUSES
 
 
 def check_admin_token() -> None:
@@ -41,7 +44,7 @@ def check_admin_token() -> None:
     A client that sends a wrong token 10 times within 60 s is locked out for 5 minutes (the
     trigger's lockout numbers, ``LOCKOUT_*``), valid token included: 429 with Retry-After.
     """
-    expected = current_app.config.get("ADMIN_TOKEN")
+    expected = settings_of(current_app).admin_token
     if not expected:
         return
     lockout = admin_lockout()
@@ -83,13 +86,13 @@ def _body(operation_id: str) -> Any:
     data = request.get_json(silent=True)
     if data is None:
         raise ValidationError("body: must be a JSON object (Content-Type: application/json)")
-    admin_schema(current_app.config).body(operation_id, data)
+    admin_schema(settings_of(current_app)).body(operation_id, data)
     return data
 
 
 def _query(operation_id: str) -> dict[str, Any]:
     """The query parameters, typed and valid as the OpenAPI document says."""
-    return admin_schema(current_app.config).query(operation_id, request.args)
+    return admin_schema(settings_of(current_app)).query(operation_id, request.args)
 
 
 def _exact_response(body: Any) -> Response:
@@ -237,7 +240,7 @@ def export() -> Response:
 def reset() -> Response:
     data = request.get_json(silent=True) if request.content_length else None
     if data is not None:
-        admin_schema(current_app.config).body("reset", data)
+        admin_schema(settings_of(current_app)).body("reset", data)
     everything = bool(data.get("everything", False)) if data is not None else False
     current_state().reset(everything=everything)
     return json_response({"status": "reset", "everything": everything})
@@ -264,8 +267,8 @@ def clear_faults() -> Response:
 @bp.get("/behaviours")
 def list_behaviours() -> Response:
     """Every behaviour with its source (documented, assumed, extension, observed), from the live
-    config and the fidelity record the mock follows."""
-    rows = behaviours(current_app.config)
+    settings and the fidelity record the mock follows."""
+    rows = behaviours(settings_of(current_app))
     record = current_state().fidelity
     return json_response(rows if record is None else record.behaviour_rows(rows))
 
@@ -274,4 +277,4 @@ def list_behaviours() -> Response:
 def openapi() -> Response:
     from .openapi import document
 
-    return json_response(document(current_app.config))
+    return json_response(document(settings_of(current_app)))

@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema.exceptions import best_match
 
+from .config import Settings
 from .openapi import document
 from .workflows import ValidationError
 
@@ -44,6 +45,11 @@ def _message(error: SchemaError, prefix: str = "") -> str:
         known = schema.get("properties", {})
         extra = sorted(k for k in error.instance if k not in known)
         return f"{_where([extra[0]], where)}: unknown key"
+    if error.validator == "anyOf" and all("required" in branch for branch in required):
+        # The fault contract's "one of three": name the first key it would take.
+        keys = [branch["required"][0] for branch in required]
+        needs = f"{', '.join(keys[:-1])} or {keys[-1]}"
+        return f"{_where([keys[0]], where)}: needs {needs} (a value that does something)"
     return f"{where or 'body'}: {_describe(error)}"
 
 
@@ -150,10 +156,11 @@ def _typed(name: str, raw: str, kind: Any) -> Any:
 
 
 @cache
-def _cached(max_fields: int, max_wait: float) -> AdminSchema:
-    return AdminSchema(document({"MAX_FIELDS": max_fields, "MAX_WAIT_SECONDS": max_wait}))
+def _cached(max_fields: int, max_wait: int) -> AdminSchema:
+    return AdminSchema(document(Settings(max_fields=max_fields, max_wait_seconds=max_wait)))
 
 
-def admin_schema(config: Mapping[str, Any]) -> AdminSchema:
-    """The request schemas of the document a mock with ``config`` serves (built once per limits)."""
-    return _cached(int(config["MAX_FIELDS"]), float(config["MAX_WAIT_SECONDS"]))
+def admin_schema(settings: Settings) -> AdminSchema:
+    """The request schemas of the document a mock with ``settings`` serves (built once per
+    limits)."""
+    return _cached(settings.max_fields, settings.max_wait_seconds)

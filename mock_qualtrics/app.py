@@ -1,6 +1,7 @@
 """The Flask application factory: ``create_app(config)`` builds one independent mock.
 
-Defaults come from :data:`mock_qualtrics.config.DEFAULTS` via ``from_mapping``; the store is
+Settings are one typed :class:`~mock_qualtrics.config.Settings`, checked and built once (and
+copied into Flask's config by their upper-case names for code outside the mock); the store is
 registered with ``init_app``; trigger, admin and UI are one blueprint each. Every error is answered
 in the Qualtrics envelope by one ``HTTPException`` handler, and a catch-all handler turns anything
 unexpected into a plain 500 envelope, so no response ever carries a stack trace. Debug mode is
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask, Response, request
@@ -18,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
 from . import admin, guard, trigger, ui
-from .config import DEFAULTS, check_config
+from .config import Settings, settings_of
 from .envelope import ConnectionDropped, MockError, envelope, json_response
 from .fidelity import load_record
 from .state import current_state, init_app
@@ -66,6 +68,7 @@ class TriggerFastPath:
         self.app = app
         self.wsgi_app = wsgi_app
         self.state = current_state(app)
+        self.settings = settings_of(app)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if (
@@ -76,7 +79,7 @@ class TriggerFastPath:
             return result
         req = Request(environ)
         try:
-            guard.check_host(req.host, self.app.config)
+            guard.check_host(req.host, self.settings)
             response = trigger.handle(self.state, req)
         except HTTPException as exc:
             response = _handle_http(exc)
@@ -130,26 +133,27 @@ def _internal_error() -> Response:
     )
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """A new mock. ``config`` overrides :data:`~mock_qualtrics.config.DEFAULTS` (upper-case keys);
-    ``USERS`` and ``WORKFLOWS`` are upserted into the store at start."""
+def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
+    """A new mock. ``config`` is :class:`~mock_qualtrics.config.Settings`, or upper-case keys over
+    :data:`~mock_qualtrics.config.DEFAULTS` (checked: a ``ConfigError`` names the key); ``USERS``
+    and ``WORKFLOWS`` are upserted into the store at start."""
+    settings = config if isinstance(config, Settings) else Settings.from_mapping(config)
+    record = None
+    if settings.fidelity_record:
+        record = load_record(settings.fidelity_record)  # (its age is the caller's to warn of)
+        overrides = record.config_overrides()
+        settings = replace(settings, **{key.lower(): value for key, value in overrides.items()})
     app = Flask(__name__)
-    app.config.from_mapping(DEFAULTS)
-    if config is not None:
-        check_config(config)
-        app.config.from_mapping(config)
+    app.extensions["mock_qualtrics.settings"] = settings
+    app.config.from_mapping(settings.as_config())
     app.config["DEBUG"] = False
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.config["MAX_CONTENT_LENGTH"] = None
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    record = None
-    if app.config["FIDELITY_RECORD"]:
-        record = load_record(app.config["FIDELITY_RECORD"])
-        app.config.update(record.config_overrides())  # (its age is the caller's to warn of)
     state = init_app(app)
     state.fidelity = record
     try:
-        state.upsert(app.config["USERS"], app.config["WORKFLOWS"])
+        state.upsert(settings.users, settings.workflows)
     except BaseException:
         state.store.close()
         raise

@@ -14,10 +14,9 @@ config, so ``GET /__admin/behaviours`` describes the mock that answers it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal
 
-from .config import DEFAULTS
+from .config import Settings
 
 __all__ = ["JSON_EVENTS", "QUALTRICS_AUTOMATIONS", "RUN_HISTORY", "behaviours", "markdown_table"]
 
@@ -38,17 +37,17 @@ def _row(name: str, value: Any, source: Source, reference: str) -> dict[str, Any
     return {"name": name, "value": value, "source": source, "reference": reference}
 
 
-def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
-    """``[{"name", "value", "source", "reference"}]`` for a mock with ``config``."""
-    c = config
-    rate = f"{c['RATE_LIMIT']:,} calls per {float(c['RATE_WINDOW']):g} s per user"
-    drain = int(c["RATE_LIMIT"]) / float(c["RATE_WINDOW"])
+def behaviours(settings: Settings | None = None) -> list[dict[str, Any]]:
+    """``[{"name", "value", "source", "reference"}]`` for a mock with ``settings``."""
+    s = settings or Settings()
+    rate = f"{s.rate_limit:,} calls per {float(s.rate_window):g} s per user"
+    drain = int(s.rate_limit) / float(s.rate_window)
     lockout = (
-        f"{c['LOCKOUT_FAILURES']} failed authentications from one address within"
-        f" {float(c['LOCKOUT_WINDOW']):g} s: 429 on every trigger request for"
-        f" {float(c['LOCKOUT_SECONDS']):g} s"
+        f"{s.lockout_failures} failed authentications from one address within"
+        f" {float(s.lockout_window):g} s: 429 on every trigger request for"
+        f" {float(s.lockout_seconds):g} s"
     )
-    idempotency = bool(c.get("EXTENSION_IDEMPOTENCY_KEYS", False))
+    idempotency = s.extension_idempotency_keys
     return [
         _row(
             "trigger.url",
@@ -108,7 +107,7 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
             "no workflow has this urlTokenId; Qualtrics names no status",
         ),
         _row("auth.lockout", lockout, "assumed", "Qualtrics documents no lockout"),
-        _row("limits.body_bytes", c["MAX_BODY_BYTES"], "documented", JSON_EVENTS),
+        _row("limits.body_bytes", s.max_body_bytes, "documented", JSON_EVENTS),
         _row(
             "status.too_large",
             413,
@@ -135,7 +134,7 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
         ),
         _row(
             "limits.json_depth",
-            c["MAX_JSON_DEPTH"],
+            s.max_json_depth,
             "assumed",
             "deeper nesting is 400; Qualtrics documents no depth limit",
         ),
@@ -160,7 +159,7 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
         ),
         _row(
             "limits.rate_burst",
-            c["RATE_BURST"],
+            s.rate_burst,
             "assumed",
             "the bucket's size is not documented ([limits] rate_burst)",
         ),
@@ -170,14 +169,14 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
             "assumed",
             "Qualtrics documents 429, not Retry-After",
         ),
-        _row("limits.daily_runs", c["DAILY_RUN_LIMIT"], "documented", JSON_EVENTS),
+        _row("limits.daily_runs", s.daily_run_limit, "documented", JSON_EVENTS),
         _row(
             "limits.daily_runs_scope",
             "all workflows of the mock, per UTC day",
             "assumed",
             "Qualtrics documents 300,000 executions a day, not their scope or day boundary",
         ),
-        _row("limits.fields_per_workflow", c["MAX_FIELDS"], "documented", JSON_EVENTS),
+        _row("limits.fields_per_workflow", s.max_fields, "documented", JSON_EVENTS),
         _row(
             "check_order",
             "faults, lockout, unknown token, credentials, size, content type, JSON, depth,"
@@ -208,7 +207,7 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
             idempotency,
             "extension",
             "[extensions] idempotency_keys: a repeated Idempotency-Key within"
-            f" {float(c['IDEMPOTENCY_TTL']):g} s is answered 202 with the first requestId and"
+            f" {float(s.idempotency_ttl):g} s is answered 202 with the first requestId and"
             " makes no run",
         ),
         _row(
@@ -220,7 +219,7 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
         _row("workflow.deleted", "runs kept, shown as Deleted Workflow", "documented", RUN_HISTORY),
         _row(
             "runs.delay_seconds",
-            c["RUN_DELAY"],
+            s.run_delay,
             "assumed",
             "runs are not instant (Adobe); how long they take is not documented",
         ),
@@ -242,16 +241,16 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
             "assumed",
             'JSONPath finds null or "", which no task can use',
         ),
-        _row("runs.retention_days", c["RETENTION_DAYS"], "documented", RUN_HISTORY),
+        _row("runs.retention_days", s.retention_days, "documented", RUN_HISTORY),
         _row(
             "runs.history_limit",
-            c["HISTORY_LIMIT"],
+            s.history_limit,
             "assumed",
             "runs kept per workflow, oldest evicted; Qualtrics documents no count",
         ),
         _row(
             "runs.payload_storage",
-            c["PAYLOAD_STORAGE"],
+            s.payload_storage,
             "extension",
             "raw, redacted or none: the mock keeps the body so a test can read it",
         ),
@@ -281,7 +280,7 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
         ),
         _row(
             "admin.host_allow_list",
-            _hosts(c),
+            _hosts(s),
             "extension",
             "421 for any other Host (DNS rebinding); 403 for cross-origin writes; 415 for"
             " writes that are not application/json",
@@ -289,9 +288,9 @@ def behaviours(config: Mapping[str, Any] = DEFAULTS) -> list[dict[str, Any]]:
     ]
 
 
-def _hosts(config: Mapping[str, Any]) -> str:
-    public = ", ".join(str(h) for h in config.get("PUBLIC_HOSTS") or ())
-    if config.get("ADMIN_TOKEN") and not public:
+def _hosts(settings: Settings) -> str:
+    public = ", ".join(settings.public_hosts)
+    if settings.admin_token and not public:
         return "any (the admin token guards the admin API and UI)"
     return "loopback addresses, localhost" + (f", {public}" if public else "")
 
@@ -308,10 +307,10 @@ def _cell(value: Any) -> str:
     return text.replace("|", "\\|")
 
 
-def markdown_table(config: Mapping[str, Any] = DEFAULTS) -> str:
+def markdown_table(settings: Settings | None = None) -> str:
     """The README's table: one row per behaviour."""
     lines = ["| behaviour | value | source | reference |", "|---|---|---|---|"]
-    for row in behaviours(config):
+    for row in behaviours(settings):
         cells = (f"`{row['name']}`", _cell(row["value"]), row["source"], _cell(row["reference"]))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

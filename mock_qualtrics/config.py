@@ -1,51 +1,175 @@
-"""The mock's settings: one table of defaults, read from a mapping or a TOML file.
+"""The mock's settings: one typed, ranged :class:`Settings`, built once per app.
 
-:data:`DEFAULTS` is the only place a setting and its default are written: ``create_app``,
-``qharness mock serve``, the TOML file's ``[limits]`` and ``[extensions]`` tables and the pytest
-plugin's marker all derive what they accept from it, so a new setting is one line here. Keys are
-upper-case, as Flask's config is; the TOML tables use the lower-case names (extensions without
-their ``EXTENSION_`` prefix). An unknown key is an error whatever its case, so a typo such as
-``RUN_DELAI`` never passes silently.
+:class:`Settings` is the only place a setting, its default and its range are written: one line
+each. :data:`DEFAULTS` (upper-case keys, as Flask's config spells them), ``qharness mock serve``'s
+flags, the TOML file's ``[limits]`` and ``[extensions]`` tables and the pytest plugin's marker all
+derive what they accept from it. The file's tables use the lower-case names (extensions without
+their ``EXTENSION_`` prefix). Every value is checked where it is read, so the error names where it
+came from: ``mock.toml: limits.rate_window: must be > 0, got 0``. An unknown key is an error
+whatever its case, so a typo such as ``RUN_DELAI`` never passes silently. Numbers must be finite:
+NaN and infinity are refused everywhere.
+
+The limits shared with the connector (body bytes, JSON depth, fields per workflow) come from
+:mod:`contracts.facts`. The modules read typed fields (``settings.rate_window``), never the Flask
+config by string key; :func:`settings_of` fetches an app's.
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["DEFAULTS", "ConfigError", "check_config", "from_tables", "load_toml"]
+from flask import Flask
 
-#: Defaults: Qualtrics' numbers where it documents one; the others are labelled assumptions at
-#: ``GET /__admin/behaviours`` (mock_qualtrics/behaviours.py).
-DEFAULTS: dict[str, Any] = {
-    "DATABASE": ":memory:",  # SQLite file, or ":memory:"
-    "RUN_DELAY": 0.5,  # seconds between "queued" and "Succeeded"/"Failed"
-    "PAYLOAD_STORAGE": "raw",  # raw | redacted | none
-    "MAX_BODY_BYTES": 102_400,  # 100 KB -> 413
-    "MAX_JSON_DEPTH": 32,  # deeper -> 400
-    "RATE_LIMIT": 3_000,  # calls per user per window: the bucket drains at this rate -> 429
-    "RATE_WINDOW": 60.0,  # seconds
-    "RATE_BURST": 50,  # leaky bucket size per user (assumed: Qualtrics documents no size)
-    "DAILY_RUN_LIMIT": 300_000,  # runs per UTC day -> 429
-    "LOCKOUT_FAILURES": 10,  # failed authentications per client ...
-    "LOCKOUT_WINDOW": 60.0,  # ... within this many seconds ...
-    "LOCKOUT_SECONDS": 300.0,  # ... lock the client out for this long
-    "IDEMPOTENCY_TTL": 86_400.0,  # seconds an Idempotency-Key is remembered (extension on)
-    "HISTORY_LIMIT": 10_000,  # runs kept per workflow (oldest evicted)
-    "JOURNAL_LIMIT": 100_000,  # journal entries kept (oldest evicted)
-    "RETENTION_DAYS": 30,  # runs and journal entries older than this are deleted
-    "MAX_FIELDS": 10,  # JSON Event fields per workflow
-    "MAX_WAIT_SECONDS": 30,  # the long-poll's maximum timeout
-    "WORKFLOWS": (),  # workflows to upsert at start (mappings, as in the TOML file)
-    "USERS": (),  # users to upsert at start
-    "ADMIN_TOKEN": None,  # when set, /__admin/ and the UI require it  # nosec B105 - no token
-    "PUBLIC_HOSTS": (),  # Host names accepted besides loopback (qharness mock serve --public-host)
-    "FIDELITY_RECORD": None,  # a `qharness probe --record` file: answer probed cases as observed
-    "FIDELITY_MAX_AGE_DAYS": 30,  # a record older than this gets a warning
+from contracts.facts import LIMITS
+
+__all__ = [
+    "DEFAULTS",
+    "PAYLOAD_STORAGE",
+    "ConfigError",
+    "Rule",
+    "Settings",
+    "check_config",
+    "from_tables",
+    "load_toml",
+    "rule",
+    "settings_of",
+]
+
+#: How runs may keep the payload.
+PAYLOAD_STORAGE: Final = ("raw", "redacted", "none")
+_YEAR: Final = 366 * 86_400.0
+_BIG: Final = 10**12  # counts past this are a typo, not a setting
+
+
+class ConfigError(ValueError):
+    """A mock config cannot be used; the message names the file (or source) and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What a setting accepts: its type, and a range (``above``: exclusive) or a set of choices."""
+
+    kind: type
+    minimum: float | None = None
+    maximum: float | None = None
+    above: float | None = None
+    choices: tuple[str, ...] = ()
+    nullable: bool = False
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is refused (``"must be > 0, got 0"``), or None when it is fine."""
+        if value is None and self.nullable:
+            return None
+        if self.kind is tuple:
+            return None if isinstance(value, list | tuple) else f"must be an array, got {value!r}"
+        if self.kind is bool or isinstance(value, bool):
+            if self.kind is bool and isinstance(value, bool):
+                return None
+            return f"expected {self.kind.__name__}, got {value!r}"
+        numeric = self.kind is float and isinstance(value, int)
+        if not (isinstance(value, self.kind) or numeric):
+            return f"expected {self.kind.__name__}, got {value!r}"
+        if self.choices and value not in self.choices:
+            return f"must be {', '.join(self.choices[:-1])} or {self.choices[-1]}, got {value!r}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"must be a finite number, got {value!r}"
+        if self.above is not None and not value > self.above:
+            return f"must be > {_num(self.above)}, got {value!r}"
+        low, high = self.minimum, self.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            return f"must be {_words(low, high)}, got {value!r}"
+        return None
+
+
+def _num(value: float) -> str:
+    """``67108864``, ``0.5``: whole numbers in full (a reader types them into TOML)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _words(low: float | None, high: float | None) -> str:
+    if high is None:
+        return f">= {_num(low or 0)}"
+    if low is None:
+        return f"<= {_num(high)}"
+    return f"{_num(low)} to {_num(high)}"
+
+
+def _key(default: Any, kind: type, **limits: Any) -> Any:
+    """A setting's default and :class:`Rule`: one line per setting in :class:`Settings`."""
+    return field(default=default, metadata={"rule": Rule(kind, **limits)})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting of one mock; Qualtrics' numbers where it documents one, the others labelled
+    assumptions at ``GET /__admin/behaviours`` (mock_qualtrics/behaviours.py)."""
+
+    database: str = _key(":memory:", str)  # SQLite file, or ":memory:"
+    run_delay: float = _key(0.5, float, minimum=0, maximum=3_600)  # queued -> finished, seconds
+    payload_storage: str = _key("raw", str, choices=PAYLOAD_STORAGE)  # how runs keep the payload
+    max_body_bytes: int = _key(LIMITS.body_bytes, int, minimum=1, maximum=64 << 20)  # -> 413
+    max_json_depth: int = _key(LIMITS.json_depth, int, minimum=1, maximum=1_000)  # deeper -> 400
+    rate_limit: int = _key(3_000, int, minimum=1, maximum=_BIG)  # calls per user per window
+    rate_window: float = _key(60.0, float, above=0, maximum=_YEAR)  # seconds -> 429
+    rate_burst: int = _key(50, int, minimum=1, maximum=_BIG)  # leaky bucket size (assumed)
+    daily_run_limit: int = _key(300_000, int, minimum=1, maximum=_BIG)  # runs per UTC day -> 429
+    lockout_failures: int = _key(10, int, minimum=1, maximum=_BIG)  # failed authentications ...
+    lockout_window: float = _key(60.0, float, above=0, maximum=_YEAR)  # ... within seconds ...
+    lockout_seconds: float = _key(300.0, float, minimum=0, maximum=_YEAR)  # ... lock out this long
+    idempotency_ttl: float = _key(86_400.0, float, above=0, maximum=_YEAR)  # key kept (extension)
+    history_limit: int = _key(10_000, int, minimum=1, maximum=_BIG)  # runs kept per workflow
+    journal_limit: int = _key(100_000, int, minimum=1, maximum=_BIG)  # journal entries kept
+    retention_days: int = _key(30, int, minimum=1, maximum=36_500)  # older runs are deleted
+    max_fields: int = _key(LIMITS.fields_per_workflow, int, minimum=1, maximum=1_000)
+    max_wait_seconds: int = _key(30, int, minimum=1, maximum=3_600)  # the long-poll's maximum
+    workflows: tuple[Mapping[str, Any], ...] = _key((), tuple)  # upserted at start
+    users: tuple[Mapping[str, Any], ...] = _key((), tuple)  # upserted at start
+    admin_token: str | None = _key(None, str, nullable=True)  # guards /__admin/ and the UI
+    public_hosts: tuple[str, ...] = _key((), tuple)  # Host names accepted besides loopback
+    fidelity_record: str | None = _key(None, str, nullable=True)  # a probe record to follow
+    fidelity_max_age_days: int = _key(30, int, minimum=1, maximum=10**6)  # older: a warning
     # Extensions: behaviours Qualtrics does not have, off unless asked for ([extensions] table).
-    "EXTENSION_IDEMPOTENCY_KEYS": False,  # dedup by Idempotency-Key (Qualtrics documents none)
+    extension_idempotency_keys: bool = _key(False, bool)  # dedup by Idempotency-Key
+
+    def __repr__(self) -> str:
+        """Every setting but the admin token's value, which is a secret."""
+        shown = [
+            f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name != "admin_token"
+        ]
+        shown.append(f"admin_token={'<set>' if self.admin_token else None}")
+        return f"Settings({', '.join(shown)})"
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any] | None = None) -> Settings:
+        """Settings from upper-case keys over the defaults; a :class:`ConfigError` names the key."""
+        check_config(config or {})
+        values = {key.lower(): _normal(key, value) for key, value in (config or {}).items()}
+        return replace(cls(), **values)
+
+    def as_config(self) -> dict[str, Any]:
+        """The upper-case mapping Flask's ``app.config`` holds (for code outside the mock)."""
+        return {f.name.upper(): getattr(self, f.name) for f in fields(self)}
+
+
+def _normal(key: str, value: Any) -> Any:
+    kind = rule(key).kind
+    if kind is tuple and value is not None:
+        return tuple(dict(v) if isinstance(v, Mapping) else v for v in value)
+    if kind is float and value is not None:
+        return float(value)
+    return value
+
+
+_FIELDS: Final[dict[str, Field[Any]]] = {f.name.upper(): f for f in fields(Settings)}
+
+#: Every setting's default by its upper-case key (the keys ``create_app`` accepts).
+DEFAULTS: Final[dict[str, Any]] = {
+    key: f.default for key, f in _FIELDS.items() if f.default is not MISSING
 }
 
 #: The ``[fidelity]`` table's keys and the settings they set.
@@ -57,37 +181,47 @@ _NOT_LIMITS = frozenset(
 _EXTENSION = "EXTENSION_"
 
 
-class ConfigError(ValueError):
-    """A mock config cannot be used; the message names the file (or source) and the key."""
+def rule(key: str) -> Rule:
+    """The :class:`Rule` of upper-case setting ``key`` (a CLI flag takes its range from here)."""
+    found: Rule = _FIELDS[key].metadata["rule"]
+    return found
+
+
+def settings_of(app: Flask) -> Settings:
+    """The typed settings ``create_app`` built for ``app``."""
+    settings: Settings = app.extensions["mock_qualtrics.settings"]
+    return settings
+
+
+def _check(key: str, value: Any, where: str) -> None:
+    problem = rule(key).problem(value)
+    if problem is not None:
+        raise ConfigError(f"{where}: {problem}")
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Reject unknown keys (whatever their case) and values of the wrong type or out of range."""
+    for key, value in config.items():
+        if key not in DEFAULTS:
+            raise ConfigError(f"unknown mock config key {key!r}")
+        _check(key, value, key)
 
 
 def _limit_keys() -> list[str]:
     return [k for k in DEFAULTS if k not in _NOT_LIMITS and not k.startswith(_EXTENSION)]
 
 
-def _check_type(key: str, value: Any, where: str) -> None:
-    default = DEFAULTS[key]
-    if default is None or isinstance(default, tuple):
-        return
-    if isinstance(default, bool) or isinstance(value, bool):
-        ok = isinstance(value, bool) and isinstance(default, bool)
-    elif isinstance(default, float):
-        ok = isinstance(value, int | float)
-    else:
-        ok = isinstance(value, type(default))
-    if not ok:
-        raise ConfigError(f"{where}: expected {type(default).__name__}, got {value!r}")
-
-
-def check_config(config: Mapping[str, Any]) -> None:
-    """Reject unknown keys (whatever their case) and values of the wrong type."""
-    for key, value in config.items():
-        if key not in DEFAULTS:
-            raise ConfigError(f"unknown mock config key {key!r}")
-        _check_type(key, value, key)
-    storage = config.get("PAYLOAD_STORAGE", DEFAULTS["PAYLOAD_STORAGE"])
-    if storage not in ("raw", "redacted", "none"):
-        raise ConfigError(f"PAYLOAD_STORAGE: must be raw, redacted or none, got {storage!r}")
+def _unique_workflow_ids(rows: tuple[dict[str, Any], ...], source: str) -> None:
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        wf_id = row.get("id")
+        if not isinstance(wf_id, str):
+            continue
+        if wf_id in seen:
+            raise ConfigError(
+                f"{source}: workflows[{index}].id: {wf_id!r} is also workflows[{seen[wf_id]}]'s id"
+            )
+        seen[wf_id] = index
 
 
 def from_tables(data: Mapping[str, Any], source: str) -> dict[str, Any]:
@@ -104,9 +238,9 @@ def from_tables(data: Mapping[str, Any], source: str) -> dict[str, Any]:
             raise ConfigError(f"{source}: {table}: must be an array of tables ([[{table}]])")
         if table in data:
             out[table.upper()] = tuple(dict(r) for r in rows)
-    limits = _limit_keys()
+    _unique_workflow_ids(out.get("WORKFLOWS", ()), source)
     for table, prefix, allowed, what in (
-        ("limits", "", limits, "unknown limit"),
+        ("limits", "", _limit_keys(), "unknown limit"),
         (
             "extensions",
             _EXTENSION,
@@ -121,7 +255,7 @@ def from_tables(data: Mapping[str, Any], source: str) -> dict[str, Any]:
             upper = prefix + str(key).upper()
             if upper not in allowed or str(key) != str(key).lower():
                 raise ConfigError(f"{source}: {table}.{key}: {what}")
-            _check_type(upper, value, f"{source}: {table}.{key}")
+            _check(upper, value, f"{source}: {table}.{key}")
             out[upper] = value
     out.update(_fidelity_table(data.get("fidelity", {}), source))
     return out
@@ -149,7 +283,7 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     """Read a mock config file into config keys (``USERS``, ``WORKFLOWS``, limits, extensions).
 
     The file holds ``[[users]] username, api_token``, ``[[workflows]] ...``, an optional
-    ``[limits]`` table (lower-case names of :data:`DEFAULTS`' limits) and an optional
+    ``[limits]`` table (lower-case names of :class:`Settings`' limits) and an optional
     ``[extensions]`` table (e.g. ``idempotency_keys = true``).
     """
     file = Path(path)

@@ -29,15 +29,14 @@ The admin token's own lockout (like the trigger's) is kept here too: :func:`admi
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
 from .auth import Lockout
+from .config import Settings, settings_of
 from .envelope import MockError
 
 __all__ = [
@@ -63,9 +62,9 @@ _LOCKOUT_KEY = "mock_qualtrics.admin_lockout"
 def init_app(app: Flask) -> None:
     """Register the checks and headers on ``app`` (one line in ``create_app``)."""
     app.extensions[_LOCKOUT_KEY] = Lockout(
-        int(app.config["LOCKOUT_FAILURES"]),
-        float(app.config["LOCKOUT_WINDOW"]),
-        float(app.config["LOCKOUT_SECONDS"]),
+        settings_of(app).lockout_failures,
+        settings_of(app).lockout_window,
+        settings_of(app).lockout_seconds,
     )
     app.before_request(_check)
     app.after_request(secure_headers)
@@ -127,11 +126,11 @@ def _same_origin(origin: str) -> bool:
     return given is not None and given == own
 
 
-def check_host(host: str, config: Mapping[str, Any]) -> None:
+def check_host(host: str, settings: Settings) -> None:
     """Raise the 421 unless a request with this ``Host`` is answered (the trigger's fast path
     calls this too, outside Flask)."""
-    public = tuple(str(h).lower().rstrip(".") for h in config.get("PUBLIC_HOSTS") or ())
-    if not host_allowed(host, admin_token=bool(config.get("ADMIN_TOKEN")), public_hosts=public):
+    public = tuple(h.lower().rstrip(".") for h in settings.public_hosts)
+    if not host_allowed(host, admin_token=bool(settings.admin_token), public_hosts=public):
         raise MockError(
             421,
             "This mock does not answer to that Host: use localhost or a loopback address, or"
@@ -141,7 +140,7 @@ def check_host(host: str, config: Mapping[str, Any]) -> None:
 
 
 def _check() -> None:
-    check_host(request.host, current_app.config)
+    check_host(request.host, settings_of(current_app))
     if request.method not in _WRITES or not request.path.startswith("/__admin/"):
         return
     origin = request.headers.get("Origin")

@@ -18,6 +18,8 @@ from typing import Any
 
 import jsonpath
 
+from contracts.facts import IDENTIFIER_PATTERN
+
 __all__ = ["FieldSpec", "compile_path", "extract", "simple_steps"]
 
 
@@ -31,8 +33,10 @@ def compile_path(query: str) -> Any:
         raise ValueError(f"not a valid JSONPath ({reason})") from None
 
 
-_SIMPLE = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]{1,9}\])+$")
-_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[([0-9]+)\]")
+#: A ``.name`` step's name: the shared identifier rule, without its anchors.
+_NAME = IDENTIFIER_PATTERN.removeprefix("^").removesuffix("$")
+_SIMPLE = re.compile(rf"^\$(?:\.{_NAME}|\[[0-9]{{1,9}}\])+$")
+_STEP = re.compile(rf"\.({_NAME})|\[([0-9]+)\]")
 _FALLBACK = object()
 
 

@@ -11,14 +11,14 @@ protocol, which the harness' contracts describe.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 import contracts
+from contracts.facts import RUN_STATUSES
 
-from .config import DEFAULTS
+from .config import Settings
 from .records import EVENT_KEYS
 
 __all__ = ["document"]
@@ -43,6 +43,14 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def _error(description: str) -> dict[str, Any]:
     return _json(_ref("Error"), description)
+
+
+def _contract(name: str) -> dict[str, Any]:
+    """Contract ``name`` as a component: the shape the connector checks is the one served."""
+    schema = contracts.load(name)
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
+    return schema
 
 
 def _run_record() -> dict[str, Any]:
@@ -82,19 +90,7 @@ def _schemas(max_fields: int) -> dict[str, Any]:
                 }
             },
         },
-        "Field": {
-            "type": "object",
-            "required": ["name", "jsonpath"],
-            "additionalProperties": False,
-            "properties": {
-                "name": _NAME,
-                "jsonpath": {
-                    **_NAME,
-                    "description": "JSONPath query, e.g. $.identityMap.Email[0].id",
-                },
-                "required": {"type": "boolean", "default": False},
-            },
-        },
+        "Field": _contract("workflow-field"),
         "WorkflowInput": {
             "type": "object",
             "required": ["name", "owner"],
@@ -174,20 +170,7 @@ def _schemas(max_fields: int) -> dict[str, Any]:
                 "idempotency_key": {"type": ["string", "null"]},
             },
         },
-        "FaultInput": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "status": {"type": "integer", "minimum": 200, "maximum": 599},
-                "retry_after": {"type": "integer", "minimum": 0, "maximum": 86400},
-                "delay_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
-                "drop_connection": {"type": "boolean"},
-                "count": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
-                "probability": {"type": "number", "minimum": 0, "maximum": 1},
-                "seed": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
-                "workflow_id": {"type": "string", "minLength": 1},
-            },
-        },
+        "FaultInput": _contract("fault"),
         "Fault": {
             "type": "object",
             "required": ["id"],
@@ -336,7 +319,7 @@ def _paths(max_wait: float) -> dict[str, Any]:
                 "description": "Runs newest first. With wait_for=N, waits until at least N runs "
                 "matching the filters have finished, or timeout seconds.",
                 "parameters": [
-                    _q("status", {"enum": ["queued", "Succeeded", "Failed"]}, "filter"),
+                    _q("status", {"enum": list(RUN_STATUSES)}, "filter"),
                     _q(
                         "limit",
                         {"type": "integer", "minimum": 0, "default": 1000},
@@ -377,7 +360,7 @@ def _paths(max_wait: float) -> dict[str, Any]:
                 "description": "Runs of every workflow, deleted ones included, newest first.",
                 "parameters": [
                     _q("workflow_id", {"type": "string"}, "filter"),
-                    _q("status", {"enum": ["queued", "Succeeded", "Failed"]}, "filter"),
+                    _q("status", {"enum": list(RUN_STATUSES)}, "filter"),
                     _q(
                         "limit",
                         {"type": "integer", "minimum": 0, "default": 1000},
@@ -530,9 +513,10 @@ def _guarded(paths: dict[str, Any]) -> dict[str, Any]:
     return paths
 
 
-def document(config: Mapping[str, Any] = DEFAULTS) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the admin API of a mock with ``config``."""
-    max_wait = float(config["MAX_WAIT_SECONDS"])
+def document(settings: Settings | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the admin API of a mock with ``settings``."""
+    settings = settings or Settings()
+    max_wait = float(settings.max_wait_seconds)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -544,7 +528,7 @@ def document(config: Mapping[str, Any] = DEFAULTS) -> dict[str, Any]:
         },
         "paths": _guarded(_paths(int(max_wait) if max_wait.is_integer() else max_wait)),
         "components": {
-            "schemas": _schemas(int(config["MAX_FIELDS"])),
+            "schemas": _schemas(settings.max_fields),
             "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
         },
     }

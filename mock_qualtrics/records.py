@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from contracts.facts import RUN_STATUSES
+
 from . import exactjson
 from .jsonpath_fields import FieldSpec, extract
 
@@ -30,7 +32,7 @@ EVENT_KEYS: tuple[str, ...] = (
 )
 
 #: The statuses of a run that has finished.
-FINISHED = ("Succeeded", "Failed")
+FINISHED = RUN_STATUSES[1:]
 
 
 def iso(ts: float) -> str:

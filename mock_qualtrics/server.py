@@ -50,6 +50,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from .app import create_app
+from .config import settings_of
 from .incidents import ThreadErrors
 from .state import current_state
 
@@ -89,7 +90,7 @@ def make_server(
 
     The bound port is ``server.effective_port``.
     """
-    limit = int(app.config["MAX_BODY_BYTES"])
+    limit = settings_of(app).max_body_bytes
     return create_server(
         app,
         host=host,

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from flask import Flask, current_app
 
+from contracts import facts
+
 from .admin_schema import admin_schema
 from .auth import Lockout, UserRegistry
+from .config import Settings, settings_of
 from .faults import FaultPlan
 from .fidelity import Record
 from .idempotency import IdempotencyKeys
@@ -30,41 +33,35 @@ from .workflows import User, ValidationError, Workflow, parse_user, parse_workfl
 
 __all__ = ["DELETED_WORKFLOW", "MockState", "current_state", "init_app"]
 
-#: How Qualtrics names a deleted workflow in run history.
-DELETED_WORKFLOW = "Deleted Workflow"
+#: How Qualtrics names a deleted workflow in run history (a shared fact, from ``contracts``).
+DELETED_WORKFLOW = facts.DELETED_WORKFLOW
 
 
 class MockState:
     """Users, workflows and the per-request counters of one mock."""
 
-    def __init__(self, config: Mapping[str, Any], store: Store) -> None:
-        self.config = config
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
         self.store = store
         self.users = UserRegistry()
         self.faults = FaultPlan()
         self.lockout = Lockout(
-            int(config["LOCKOUT_FAILURES"]),
-            float(config["LOCKOUT_WINDOW"]),
-            float(config["LOCKOUT_SECONDS"]),
+            settings.lockout_failures, settings.lockout_window, settings.lockout_seconds
         )
-        self.rate = LeakyBucket(
-            int(config["RATE_BURST"]), int(config["RATE_LIMIT"]) / float(config["RATE_WINDOW"])
-        )
+        self.rate = LeakyBucket(settings.rate_burst, settings.rate_limit / settings.rate_window)
         self.keys: IdempotencyKeys | None = None
         #: A fidelity record the trigger follows (set by ``create_app``), or ``None``.
         self.fidelity: Record | None = None
-        if config["EXTENSION_IDEMPOTENCY_KEYS"]:
-            self.keys = IdempotencyKeys(float(config["IDEMPOTENCY_TTL"]))
+        if settings.extension_idempotency_keys:
+            self.keys = IdempotencyKeys(settings.idempotency_ttl)
         self._lock = threading.Lock()
         self._workflows: dict[str, Workflow] = {}
         self._by_token: dict[str, str] = {}
         self._deleted: dict[str, str] = {}  # id -> name, of deleted workflows (runs kept)
-        self.schema = admin_schema(config)  # the config file's tables are checked like bodies
+        self.schema = admin_schema(settings)  # the config file's tables are checked like bodies
         self._load()
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        self.daily = DailyCounter(
-            int(config["DAILY_RUN_LIMIT"]), store.runs_since(midnight.timestamp())
-        )
+        self.daily = DailyCounter(settings.daily_run_limit, store.runs_since(midnight.timestamp()))
 
     def _load(self) -> None:
         for username, digest in self.store.load_users():
@@ -220,10 +217,10 @@ def _save_op(workflow: Workflow) -> SaveWorkflow:
 
 
 def init_app(app: Flask) -> MockState:
-    """Open the store ``app.config`` names, load its state, and register both on ``app``."""
-    store = open_store(app.config)
+    """Open the store ``app``'s settings name, load its state, and register both on ``app``."""
+    store = open_store(settings_of(app))
     try:
-        state = MockState(app.config, store)
+        state = MockState(settings_of(app), store)
     except BaseException:
         store.close()
         raise

@@ -13,12 +13,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
 
 from . import history
+from .config import Settings
 from .ops import Op
 from .records import EVENT_KEYS, FINISHED
 from .writer import GroupWriter, StoreError
@@ -192,11 +193,11 @@ class Store:
         return {str(i): str(n) for i, n in self.query("SELECT id, name FROM deleted_workflows")}
 
 
-def open_store(config: Mapping[str, Any]) -> Store:
-    """The store a mock's config names (``DATABASE`` and the history bounds)."""
+def open_store(settings: Settings) -> Store:
+    """The store a mock's settings name (``database`` and the history bounds)."""
     return Store(
-        str(config["DATABASE"]),
-        history_limit=int(config["HISTORY_LIMIT"]),
-        journal_limit=int(config["JOURNAL_LIMIT"]),
-        retention_days=float(config["RETENTION_DAYS"]),
+        settings.database,
+        history_limit=settings.history_limit,
+        journal_limit=settings.journal_limit,
+        retention_days=float(settings.retention_days),
     )

@@ -39,6 +39,7 @@ from flask import Blueprint, Response, request
 from werkzeug.wrappers import Request
 
 from . import exactjson
+from .config import Settings
 from .envelope import MockError, envelope
 from .fidelity import ObservedAnswer, auth_case
 from .ids import new_id
@@ -146,7 +147,7 @@ def trigger(shape: str) -> Response:
 def handle(state: MockState, request: Request) -> Response:
     """Judge one trigger POST (the checks in the module docstring, in order); its 202, or raise
     :class:`MockError`. ``request`` is a plain Werkzeug request: no Flask context is needed."""
-    config = state.config
+    settings = state.settings
     url_token = request.args.get("urlTokenId")
     token = url_token or request.args.get("triggerId")
     workflow = state.resolve_trigger(token)
@@ -211,7 +212,7 @@ def handle(state: MockState, request: Request) -> Response:
             )
         user_key = user.username
 
-    document = _read_json(attempt, config, request)
+    document = _read_json(attempt, settings, request)
     answer_case = "response.envelope"
     if (
         state.fidelity is not None
@@ -235,7 +236,7 @@ def handle(state: MockState, request: Request) -> Response:
         attempt.reject(
             429,
             "rate-limited",
-            _rate_message(config),
+            _rate_message(settings),
             "RATE_LIMITED",
             wait,
             case="limits.rate_burst",
@@ -260,15 +261,13 @@ def handle(state: MockState, request: Request) -> Response:
         body=document[1],
         document=document[0],
         fields=workflow.fields,
-        storage=str(config["PAYLOAD_STORAGE"]),
+        storage=settings.payload_storage,
         idempotency_key=key,
         body_sha256=hashlib.sha256(document[1]).digest(),
     )
     try:
         attempt.commit(
-            AcceptRun(
-                attempt.row(202, "accepted"), run, attempt.received + float(config["RUN_DELAY"])
-            )
+            AcceptRun(attempt.row(202, "accepted"), run, attempt.received + settings.run_delay)
         )
     except MockError:
         if keys is not None and key is not None:
@@ -277,12 +276,12 @@ def handle(state: MockState, request: Request) -> Response:
     return attempt.accepted(case=answer_case)  # only now: the run and its row are committed
 
 
-def _rate_message(config: Any) -> str:
+def _rate_message(settings: Settings) -> str:
     """The 429 message, with the numbers this mock is configured with."""
-    limit, window, burst = config["RATE_LIMIT"], config["RATE_WINDOW"], config["RATE_BURST"]
+    limit, window, burst = settings.rate_limit, settings.rate_window, settings.rate_burst
     return (
-        f"Too many requests: at most {limit:,} calls per {float(window):g} s per user"
-        f" (a leaky bucket of {burst:,} calls draining at {limit / float(window):g}/s)"
+        f"Too many requests: at most {limit:,} calls per {window:g} s per user"
+        f" (a leaky bucket of {burst:,} calls draining at {limit / window:g}/s)"
     )
 
 
@@ -291,13 +290,13 @@ def _too_large(attempt: _Attempt, limit: int) -> NoReturn:
     attempt.reject(413, "too-large", message, "PAYLOAD_TOO_LARGE", case="status.too_large")
 
 
-def _read_json(attempt: _Attempt, config: Any, request: Request) -> tuple[Any, bytes]:
+def _read_json(attempt: _Attempt, settings: Settings, request: Request) -> tuple[Any, bytes]:
     """The parsed body and its bytes, or a rejection (413, 415, 400).
 
     The bytes are what a run stores as its payload; the parsed document (numbers kept as their
     text, see :mod:`mock_qualtrics.exactjson`) is what its fields are extracted from.
     """
-    limit = int(config["MAX_BODY_BYTES"])
+    limit = settings.max_body_bytes
     length = request.content_length
     if length is not None and length > limit:
         _too_large(attempt, limit)
@@ -315,7 +314,7 @@ def _read_json(attempt: _Attempt, config: Any, request: Request) -> tuple[Any, b
     body = request.environ["wsgi.input"].read(limit + 1)
     if len(body) > limit:
         _too_large(attempt, limit)
-    depth = int(config["MAX_JSON_DEPTH"])
+    depth = settings.max_json_depth
     if json_depth_exceeds(body, depth):
         attempt.reject(
             400,

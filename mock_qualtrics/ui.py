@@ -19,7 +19,7 @@ from flask import Blueprint, abort, render_template, request
 
 from . import exactjson
 from .admin import RUN_STATUSES, check_admin_token
-from .state import current_state
+from .state import DELETED_WORKFLOW, current_state
 
 __all__ = ["VIEWS", "DeletedWorkflow", "bp"]
 
@@ -44,7 +44,7 @@ class DeletedWorkflow:
     """What the UI shows for runs whose workflow is gone: Qualtrics names it "Deleted Workflow"."""
 
     id: str
-    name: str = "Deleted Workflow"
+    name: str = DELETED_WORKFLOW
     owner: str = ""
     enabled: bool = False
     fields: tuple[Any, ...] = ()

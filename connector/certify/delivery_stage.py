@@ -27,7 +27,7 @@ from ..delivery import DeliveryOptions, DeliveryReport, deliver
 from ..errors import AuthRejected
 from ..render import Payload, Renderer
 from ..sample import sample_profiles
-from ..workflow_fields import MAX_MANUAL_FIELDS
+from ..workflow_fields import cap_fields, mock_fields
 from .checks import CheckResult, register
 
 __all__ = ["DeliveryPlan", "run_delivery"]
@@ -48,21 +48,9 @@ class DeliveryPlan:
 
 
 def _fields(activation: Activation, plan: DeliveryPlan) -> tuple[list[dict[str, Any]], str]:
-    if plan.workflow_fields is not None:
-        fields = [dict(f) for f in plan.workflow_fields]
-    else:
-        declared = sorted(activation.workflow_fields, key=lambda f: not f.required)
-        fields = [
-            {"name": f.name, "jsonpath": f.jsonpath, "required": f.required} for f in declared
-        ]
-    note = ""
-    if len(fields) > MAX_MANUAL_FIELDS:
-        note = (
-            f" (first {MAX_MANUAL_FIELDS} of {len(fields)} workflow fields: "
-            f"a workflow defines at most {MAX_MANUAL_FIELDS})"
-        )
-        fields = fields[:MAX_MANUAL_FIELDS]
-    return fields, note
+    if plan.workflow_fields is None:
+        return mock_fields(activation.workflow_fields)
+    return cap_fields([dict(f) for f in plan.workflow_fields])
 
 
 def _expected_events(activation: Activation, profiles: Sequence[Any]) -> dict[str, dict[str, Any]]:

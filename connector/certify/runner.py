@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Final
 import orjson
 
 import contracts
+from contracts.facts import LIMITS
 
 from .. import exactjson
 from ..activation import THIRD_PARTY_ACTION, Activation
@@ -215,10 +216,14 @@ def _exclusion_reasons(counts: dict[str, int]) -> str:
     )
 
 
-@register("property.size-limit", stage="property", title="No payload over 102,400 bytes is made")
+@register(
+    "property.size-limit",
+    stage="property",
+    title=f"No payload over {LIMITS.body_bytes:,} bytes is made",
+)
 def _size_limit(counts: dict[str, int]) -> str:
     return (
-        "no payload over 102,400 bytes made "
+        f"no payload over {LIMITS.body_bytes:,} bytes made "
         f"({counts.get('excluded: payload-too-large', 0)} "
         "oversized profiles excluded as payload-too-large)"
     )

@@ -23,7 +23,9 @@ from typing import Any
 
 import click
 
+from contracts import facts
 from mock_qualtrics.client import MockAdmin
+from mock_qualtrics.config import PAYLOAD_STORAGE, rule
 
 from ..errors import UsageError
 from ._common import ADMIN_TOKEN_ENV, fidelity_config, fidelity_option
@@ -33,7 +35,7 @@ __all__ = ["mock", "runs"]
 #: The shortest admin token accepted for a bind off loopback.
 MIN_ADMIN_TOKEN = 16
 #: How ``qharness runs`` names the workflow of a run whose workflow was deleted (as Qualtrics).
-DELETED_WORKFLOW = "Deleted Workflow"
+DELETED_WORKFLOW = facts.DELETED_WORKFLOW
 
 
 @click.group()
@@ -75,7 +77,13 @@ def _settings(
             config.update(load_toml(workflows_file))
         except ConfigError as exc:
             raise UsageError(str(exc)) from None
-    config.update({key: value for key, value in flags.items() if value is not None})
+    for key, value in flags.items():
+        if value is None:
+            continue
+        problem = rule(key).problem(value)  # the key's own range: NaN gets past click's FloatRange
+        if problem is not None:
+            raise UsageError(f"--{key.lower().replace('_', '-')}: {problem}")
+        config[key] = value
     config["ADMIN_TOKEN"] = token
     return config
 
@@ -103,12 +111,12 @@ def _settings(
 @click.option(
     "--run-delay",
     default=None,
-    type=click.FloatRange(0, 3600),
+    type=click.FloatRange(rule("RUN_DELAY").minimum, rule("RUN_DELAY").maximum),
     help="Seconds a run stays queued  [default: the file's [limits] run_delay, else 0.5]",
 )
 @click.option(
     "--payload-storage",
-    type=click.Choice(["raw", "redacted", "none"]),
+    type=click.Choice(PAYLOAD_STORAGE),
     default=None,
     help="How runs keep the payload  [default: the file's [limits] payload_storage, else raw]",
 )
@@ -218,7 +226,7 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
 @click.option("--workflow", "workflow_id", help="Only this workflow's runs.")
 @click.option(
     "--status",
-    type=click.Choice(["queued", "Succeeded", "Failed"]),
+    type=click.Choice(facts.RUN_STATUSES),
     help="Only runs with this status.",
 )
 @click.option(

@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Final
 
+from contracts.facts import RETRY_AFTER
+
 __all__ = [
     "AEP_RETRY_STATUSES",
     "AEP_RETRY_WAITS",
@@ -109,8 +111,8 @@ class Backoff:
 
     base: float = 0.5
     cap: float = 60.0
-    retry_after_min: float = 1.0
-    retry_after_max: float = 86_400.0
+    retry_after_min: float = float(RETRY_AFTER.min)
+    retry_after_max: float = float(RETRY_AFTER.max)
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:

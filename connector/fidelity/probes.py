@@ -21,6 +21,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from contracts.facts import LIMITS
+
 __all__ = ["BURST_CAP", "Limits", "Probe", "plan"]
 
 Group = Literal["no-run", "may-run"]
@@ -47,8 +49,8 @@ _JSON: Final = "application/json"
 class Limits:
     """The mock's limits a probe crosses (its config: ``MAX_BODY_BYTES`` and so on)."""
 
-    max_body_bytes: int = 102_400
-    json_depth: int = 32
+    max_body_bytes: int = LIMITS.body_bytes
+    json_depth: int = LIMITS.json_depth
     rate_burst: int = 50
 
 

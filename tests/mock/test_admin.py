@@ -28,6 +28,7 @@ def test_exported_members() -> None:
         "LiveMock",
         "MockAdmin",
         "MockAdminError",
+        "Settings",
         "create_app",
         "is_loopback",
         "load_toml",

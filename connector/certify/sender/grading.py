@@ -182,7 +182,7 @@ def _numbers(numbers: Sequence[int]) -> str:
 @register(
     "sender.contract-valid",
     stage="sender",
-    title="Every body is valid against qualtrics-event and at most 102,400 bytes",
+    title=f"Every body is valid against qualtrics-event and at most {MAX_PAYLOAD_BYTES:,} bytes",
 )
 def _contract(ev: Evidence) -> CheckResult:
     if not ev.requests:

@@ -22,7 +22,7 @@ import contracts
 
 from ...activation import Activation
 from ...redact import REDACTED, redact_url
-from ...workflow_fields import MAX_MANUAL_FIELDS
+from ...workflow_fields import mock_fields
 from ..checks import SENDER_CHECKS, CheckResult
 from ..runner import Certification, tool_version
 from .feed import make_feed, write_activation_copy, write_profiles
@@ -137,8 +137,7 @@ def _received_summary(requests: Sequence[Received], plan: Sequence[PlannedFault]
 
 
 def _workflow_fields(activation: Activation) -> list[dict[str, Any]]:
-    declared = sorted(activation.workflow_fields, key=lambda f: not f.required)[:MAX_MANUAL_FIELDS]
-    return [{"name": f.name, "jsonpath": f.jsonpath, "required": f.required} for f in declared]
+    return mock_fields(activation.workflow_fields)[0]
 
 
 class _Redactor:

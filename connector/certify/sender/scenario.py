@@ -15,9 +15,15 @@ import random
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
+
+import jsonschema
+
+import contracts
+from contracts.facts import fault_ranges
 
 from ...errors import UsageError
 
@@ -170,15 +176,43 @@ def _step(source: str, index: int, table: Any) -> FaultStep:
         )
     if "count" in fault and "duration_s" in fault:
         raise _fail(source, where, "give count or duration_s, not both")
-    status = fault.get("status")
-    if status is not None and not 200 <= status <= 599:
-        raise _fail(source, f"{where}.status", f"must be an HTTP status, got {status!r}")
-    if status is None and not fault.get("drop_connection") and not fault.get("delay_ms"):
+    ranges = fault_ranges()
+    for key in ("status", "retry_after", "delay_ms"):
+        if key in fault and fault[key] not in ranges[key]:
+            raise _fail(
+                source,
+                f"{where}.{key}",
+                f"must be {ranges[key].words()} (the mock's fault range), got {fault[key]!r}",
+            )
+    if "status" not in fault and not fault.get("drop_connection") and not fault.get("delay_ms"):
         raise _fail(source, where, "a fault needs status, drop_connection or delay_ms")
+    step = FaultStep("", (0.0, 0.0), fault)
+    problem = _fault_contract().best_match(step.mock_fault())
+    if problem is not None:  # anything else the mock's fault contract refuses
+        raise _fail(source, where, f"the mock would refuse this fault: {problem}")
     name = table.get("name", f"fault {index + 1}")
     if not isinstance(name, str) or not name:
         raise _fail(source, f"{where}.name", f"must be a non-empty string, got {name!r}")
     return FaultStep(name, (float(at[0]), float(at[1])), fault)
+
+
+@cache
+def _fault_contract() -> _FaultContract:
+    return _FaultContract()
+
+
+class _FaultContract:
+    """The ``fault`` contract, compiled: what ``POST /__admin/faults`` takes."""
+
+    def __init__(self) -> None:
+        self._validator = jsonschema.Draft7Validator(contracts.load("fault"))
+
+    def best_match(self, body: Mapping[str, Any]) -> str | None:
+        error = jsonschema.exceptions.best_match(self._validator.iter_errors(body))
+        if error is None:
+            return None
+        where = ".".join(str(p) for p in error.absolute_path) or "body"
+        return f"{where}: {error.message}"
 
 
 def load_scenario(path: Path | None = None) -> Scenario:
