@@ -100,6 +100,13 @@ class GovernanceError(ActivationError):
         self.fields = tuple(fields)
         super().__init__(problem, file=file, key_path=key_path, more=more)
 
+    @property
+    def problems(self) -> tuple[ActivationError, ...]:
+        first = GovernanceError(
+            self.problem, file=self.file, key_path=self.key_path, fields=self.fields
+        )
+        return (first, *self.more)
+
 
 class SecretError(UsageError):
     """The environment variable that should hold the API token is unset or empty."""

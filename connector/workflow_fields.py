@@ -195,7 +195,8 @@ def nearest_target(path: str, targets: tuple[str, ...]) -> str | None:
     if guess is not None:
         return guess
     leaf = _leaf(path)
-    by_leaf = {_leaf(target): target for target in targets}
+    # Identity paths all end in ``id``: by leaf, only attribute targets can be meant.
+    by_leaf = {_leaf(t): t for t in targets if not t.startswith("$.identityMap")}
     found = did_you_mean(leaf, by_leaf) if leaf else None
     return by_leaf[found] if found is not None else None
 

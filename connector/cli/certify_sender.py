@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..certify.reports import report_kind
-from ..certify.sender import DEFAULT_PROFILES, DEFAULT_TIMEOUT, load_scenario
+from ..certify.sender import DEFAULT_PROFILES, DEFAULT_TIMEOUT, SenderCertification, load_scenario
 from ..certify.sender import certify_sender as run_certify_sender
 from ..certify.sender.process import check_command
 from ..errors import UsageError
@@ -21,7 +21,8 @@ from ._common import (
     report_options,
     seed_option,
 )
-from .certify import _conclude, _echo_check
+from .certify import _conclude, _echo_check, reports_on_failed_load
+from .certify_checks import check_output_paths
 
 __all__ = ["certify_sender"]
 
@@ -100,15 +101,18 @@ def certify_sender(
     Exit 0 if every check passes, 1 if any fails, 2 for a usage or configuration error.
     """
     report_format = report_kind(report) if report is not None else None
+    check_output_paths((("--junit", junit), ("--report", report), ("--json", json_path)))
+    reports = ((junit, "junit"), (json_path, "json"), (report, report_format))
     check_command(command)
     scenario = load_scenario(scenario_path)
-    loaded = load_or_bundled(activation_path)
+    if seed is None:
+        seed = secrets.randbelow(2**32)
+    with reports_on_failed_load(reports, seed=seed, examples=profiles, kind=SenderCertification):
+        loaded = load_or_bundled(activation_path)
     echo_warnings(loaded)
     raw = _activation_bytes(activation_path)
     color = sys.stdout.isatty()
     source = BUNDLED_ACTIVATION if activation_path is None else activation_path
-    if seed is None:
-        seed = secrets.randbelow(2**32)
     click.echo(f"certifying a sender for {source} (sha256 {loaded.sha256[:16]}), "
                f"{profiles} profiles, seed {seed}")  # fmt: skip
     result = run_certify_sender(
@@ -122,4 +126,4 @@ def certify_sender(
         on_check=lambda check: _echo_check(check, color),
         say=click.echo,
     )
-    _conclude(ctx, result, color, ((junit, "junit"), (json_path, "json"), (report, report_format)))
+    _conclude(ctx, result, color, reports)
