@@ -108,7 +108,7 @@ def _build(doc: Mapping[str, Any], source: str, *, sha256: str) -> Activation:
     audiences = tuple(Audience(a["id"], a.get("name", "")) for a in doc["audiences"])
     identities = tuple(IdentityMapping(i["source"], i["target"]) for i in doc["identities"])
     attributes = tuple(
-        AttributeMapping(a["source"], a["target"], tuple(a.get("labels", ())))
+        AttributeMapping(a["source"], a["target"], tuple(a.get("labels", ())), a.get("type"))
         for a in doc.get("attributes", ())
     )
     problems = [

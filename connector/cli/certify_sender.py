@@ -11,6 +11,7 @@ import click
 from ..certify.reports import report_kind
 from ..certify.sender import DEFAULT_PROFILES, DEFAULT_TIMEOUT, SenderCertification, load_scenario
 from ..certify.sender import certify_sender as run_certify_sender
+from ..certify.sender.feed import read_own_profiles
 from ..certify.sender.process import check_command
 from ..errors import UsageError
 from ..example import bundled_activation_bytes
@@ -48,10 +49,26 @@ def _activation_bytes(path: str | None) -> bytes:
 )
 @click.option(
     "--profiles",
-    type=click.IntRange(1, 1000),
+    type=click.IntRange(0, 1000),
     default=DEFAULT_PROFILES,
     show_default=True,
-    help="Generated AEP profiles the sender must deliver, every one.",
+    help="Generated AEP profiles the sender must deliver, every one (0: only --profiles-file's).",
+)
+@click.option(
+    "--profiles-file",
+    "profiles_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your own AEP profiles (JSON Lines, checked against aep-profile), fed first.",
+)
+@click.option(
+    "--strict-numbers",
+    is_flag=True,
+    help="Also feed numbers no XDM type holds (1,000-digit integers, 1e400, 1.50).",
+)
+@click.option(
+    "--byte-exact",
+    is_flag=True,
+    help="sender.values-unchanged also requires each number's text unchanged (1.0E10 stays so).",
 )
 @seed_option
 @click.option(
@@ -74,6 +91,9 @@ def certify_sender(
     ctx: click.Context,
     activation_path: str | None,
     profiles: int,
+    profiles_file: Path | None,
+    strict_numbers: bool,
+    byte_exact: bool,
     seed: int | None,
     timeout: float,
     scenario_path: Path | None,
@@ -105,6 +125,9 @@ def certify_sender(
     reports = ((junit, "junit"), (json_path, "json"), (report, report_format))
     check_command(command)
     scenario = load_scenario(scenario_path)
+    own = read_own_profiles(profiles_file) if profiles_file is not None else []
+    if profiles == 0 and not own:
+        raise UsageError("--profiles 0 feeds nothing: give --profiles-file FILE, or more profiles")
     if seed is None:
         seed = secrets.randbelow(2**32)
     with reports_on_failed_load(reports, seed=seed, examples=profiles, kind=SenderCertification):
@@ -123,6 +146,9 @@ def certify_sender(
         profiles=profiles,
         seed=seed,
         timeout=timeout,
+        strict_numbers=strict_numbers,
+        byte_exact=byte_exact,
+        own_profiles=own,
         on_check=lambda check: _echo_check(check, color),
         say=click.echo,
     )
