@@ -120,8 +120,9 @@ def showcase(xdm_type: str | None, *, strict_numbers: bool = False) -> tuple[Any
     strings = (_STRINGS[0], _long_string(), *_STRINGS[1:])  # the long one early: feeds are short
     scalars: dict[str, tuple[Any, ...]] = {
         "string": strings,
-        "integer": (*integers, *(n for n in strict if json_type(n) == "integer")),
-        "number": (*doubles, *integers[:2], *strict),
+        # Asked-for numbers first: a short feed must still hold them.
+        "integer": (*(n for n in strict if json_type(n) == "integer"), *integers),
+        "number": (*strict, *doubles, *integers[:2]),
         "boolean": (True, False),
         "date": _DATES,
         "date-time": _DATE_TIMES,

@@ -240,9 +240,9 @@ def differences(
     changes, extras = [], []
     for path, value in want.items():
         if path not in got:
-            changes.append(f"`{path}` is missing (sent {_shown(value)})")
+            changes.append(f"`{path}` is missing (expected {_shown(value)})")
         elif not same_value(value, got[path], byte_exact=byte_exact):
-            changes.append(f"`{path}` arrived as {_shown(got[path])} (sent {_shown(value)})")
+            changes.append(f"`{path}` arrived as {_shown(got[path])} (expected {_shown(value)})")
     for path in got.keys() - want.keys():
         line = f"`{path}` = {_short(got[path])} is not in the expected payload"
         if path.startswith(("identityMap", "segmentMembership")):
