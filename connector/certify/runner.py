@@ -28,7 +28,7 @@ from .checks import CERTIFY_STAGES, CheckResult, names, register, registered
 from .delivery_stage import DeliveryPlan, run_delivery
 from .explore import Exploration, Failure, explore
 from .properties import RendererLike
-from .workflow import describe_field, required_fields, unfed
+from .workflow import describe_field, field_coverage, identity_fix, required_fields, unfed
 
 __all__ = ["DEFAULT_EXAMPLES", "Certification", "certify", "failed_load", "tool_version"]
 
@@ -318,6 +318,15 @@ def _workflow_result(
     required = required_fields(activation)
     failure = exploration.failures.get(name)
     sent = exploration.counts.get("sent", 0)
+    coverage = field_coverage(activation, exploration.field_hits)
+    never_fed = unfed(required)
+    if failure is None and never_fed:  # no payload can ever hold it, whatever was generated
+        lines = [
+            f"{describe_field(f)}: it can never receive a value; declare the mapping that "
+            "feeds it, or correct its jsonpath"
+            for f in never_fed
+        ]
+        return CheckResult(name, False, "; ".join(lines), duration, coverage)
     if failure is None:
         if not required:
             why = (
@@ -325,20 +334,20 @@ def _workflow_result(
                 if activation.fields_derived
                 else "no declared field is required"
             )
-            evidence = (
-                f"no required workflow field ({why}); "
-                f"{len(activation.workflow_fields)} fields checked against {sent} payloads"
-            )
+            evidence = f"no required workflow field ({why}); {sent} payloads checked"
         else:
             names = ", ".join(f.name for f in required)
             evidence = f"required fields {names} resolve in all {sent} payloads that would be sent"
-        return CheckResult(name, True, evidence, duration)
+        return CheckResult(name, True, f"{evidence}; {coverage}", duration)
     failing = [f for f in required if exploration.field_misses.get(f.name) or f in unfed(required)]
     # The shrunk profile names the fields it leaves empty; add any other field seen failing.
     lines = [describe_field(f) for f in failing] or [failure.message]
+    fixes = [fix for f in failing if (fix := identity_fix(f, activation)) is not None]
     details = "\n".join(
         [
             *lines[1:],
+            *fixes,
+            coverage,
             "a profile that leaves it empty (shrunk by Hypothesis):",
             show_profile(failure.profile),
             f"renderer's answer: {failure.outcome}",
