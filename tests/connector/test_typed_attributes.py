@@ -10,9 +10,10 @@ from hypothesis import given, settings
 
 from connector import exactjson
 from connector.activation import parse_activation
+from connector.certify.properties import expect, judge
 from connector.live_values import XDM_TYPES, conforms, java_double
 from connector.render import Exclusion, Payload, Renderer
-from connector.strategies import live_values
+from connector.strategies import live_values, profiles
 from tests.support.activations import DOCUMENTED_IDENTITIES, activation_toml
 from tests.support.cli import qharness_text
 from tests.support.profiles import AUDIENCE
@@ -119,3 +120,16 @@ def test_sample_profiles_follow_the_type_and_cover_every_type_without_one(tmp_pa
     assert {"str", "int", "bool", "list", "dict"} <= kinds
     assert "García" not in out.split('"lastOrderTotal"')[1]
     assert ":9007199254740993" in out
+
+
+TYPED_ACTIVATION = parse_activation(activation_toml(TYPED).encode(), source="typed.toml")
+
+
+@settings(max_examples=150, database=None, deadline=None)
+@given(profiles(TYPED_ACTIVATION))
+def test_certification_judges_typed_profiles_as_render_does(profile: dict[str, object]) -> None:
+    """Adversarial profiles (some values of another type): the rules' judge and the renderer
+    agree on every one, so certification holds render to the type rule."""
+    result = Renderer(TYPED_ACTIVATION).build(profile)
+    verdicts = judge(TYPED_ACTIVATION, profile, result, expect(TYPED_ACTIVATION, profile))
+    assert verdicts.failures == {}
