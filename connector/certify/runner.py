@@ -185,9 +185,12 @@ def failed_load(
     """A certification that stopped because its activation did not load: ``activation.load``
     (and ``activation.governance`` for a data-usage clash) fail with the problems, so that the
     reports CI reads carry the reason instead of being absent."""
+    nothing = Destination(  # no variable name: nothing was loaded  # nosec B106
+        name="(not loaded)", url="", username="", api_token_env=""
+    )
     stub = Activation(
         source=error.file,
-        destination=Destination(name="(not loaded)", url="", username="", api_token_env=""),
+        destination=nothing,
         audiences=(),
         identities=(),
     )
