@@ -110,7 +110,9 @@ def certify_sender(
     the activation pointing at the mock) in its environment. While it runs, the mock answers some
     requests 503 or 429 (Retry-After: 2), drops a connection and loses one answer. What arrived is
     graded against the harness's own renderer: sender.exit, sender.auth, sender.contract-valid,
-    sender.values-unchanged, sender.complete, sender.no-duplicates, sender.retry-after.
+    sender.values-unchanged, sender.complete, sender.no-duplicates, sender.retry-after. The
+    profiles carry what AEP exports for each attribute's XDM type (integers beyond 2^53, doubles
+    as Java writes them, edge whitespace, 100 KB strings, arrays, objects), compared exactly.
 
     \b
     Examples:
