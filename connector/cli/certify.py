@@ -11,12 +11,13 @@ from pathlib import Path
 
 import click
 
+from ..activation import Activation
 from ..certify import DEFAULT_EXAMPLES, CheckResult
 from ..certify import certify as run_certification
 from ..certify.reports import report_kind, write_report
-from ..certify.runner import Certification, failed_load
+from ..certify.runner import Certification, failed_input, failed_load
 from ..contracts_diff import diff_schemas, load_schema
-from ..errors import ActivationError
+from ..errors import ActivationError, UsageError
 from ._common import (
     ADMIN_TOKEN_ENV,
     BUNDLED_ACTIVATION,
@@ -130,14 +131,22 @@ def reports_on_failed_load(
     seed: int,
     examples: int,
     kind: type[Certification] = Certification,
+    activation: Activation | None = None,
+    check: str = "activation.load",
 ) -> Iterator[None]:
     """An activation that fails to load still gets the reports asked for, its problems as the
     failing ``activation.load`` case, so that CI shows the reason; the error then goes on (one
-    line per problem, exit 2)."""
+    line per problem, exit 2). With the loaded ``activation``, another input's usage error is
+    the failing case ``check`` instead."""
     try:
         yield
-    except ActivationError as error:
-        failed = failed_load(error, seed=seed, examples=examples, kind=kind)
+    except UsageError as error:
+        if isinstance(error, ActivationError):
+            failed = failed_load(error, seed=seed, examples=examples, kind=kind)
+        elif activation is not None:
+            failed = failed_input(error, activation, check, seed=seed, examples=examples, kind=kind)
+        else:
+            raise
         for path, report_format in reports:
             if path is not None and report_format is not None:
                 write_report(failed, path, report_format)

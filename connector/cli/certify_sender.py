@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -127,14 +128,20 @@ def certify_sender(
     reports = ((junit, "junit"), (json_path, "json"), (report, report_format))
     check_command(command)
     scenario = load_scenario(scenario_path)
-    own = read_own_profiles(profiles_file) if profiles_file is not None else []
-    if profiles == 0 and not own:
+    if profiles == 0 and profiles_file is None:
         raise UsageError("--profiles 0 feeds nothing: give --profiles-file FILE, or more profiles")
     if seed is None:
         seed = secrets.randbelow(2**32)
     with reports_on_failed_load(reports, seed=seed, examples=profiles, kind=SenderCertification):
         loaded = load_or_bundled(activation_path)
     echo_warnings(loaded)
+    own: list[dict[str, Any]] = []
+    if profiles_file is not None:
+        with reports_on_failed_load(
+            reports, seed=seed, examples=profiles, kind=SenderCertification,
+            activation=loaded, check="sender.profiles-file",
+        ):  # fmt: skip
+            own = read_own_profiles(profiles_file)
     raw = _activation_bytes(activation_path)
     color = sys.stdout.isatty()
     source = BUNDLED_ACTIVATION if activation_path is None else activation_path

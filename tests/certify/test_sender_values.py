@@ -167,3 +167,19 @@ def test_our_own_send_passes_with_strict_numbers_and_byte_exact(tmp_path: Path) 
     )  # fmt: skip
     assert result["exit"] == 0, result["checks"]
     assert "--strict-numbers --byte-exact" in result["replay"]
+
+
+def test_a_bad_profiles_file_still_writes_the_junit_report(tmp_path: Path) -> None:
+    """CI sees why: the report holds the failing ``sender.profiles-file`` case, exit 2."""
+    own = tmp_path / "own.jsonl"
+    own.write_bytes(b'{"identityMap": 5}\n')
+    junit = tmp_path / "j.xml"
+    code, _, err = qharness_text(
+        "certify-sender", "--profiles-file", str(own), "--junit", str(junit),
+        "--", sys.executable, "-c", "0",
+    )  # fmt: skip
+    assert code == 2
+    assert "breaks the aep-profile contract" in err
+    text = junit.read_text()
+    assert 'name="sender.profiles-file"' in text
+    assert "breaks the aep-profile contract" in text
