@@ -31,7 +31,7 @@ from .model import IdentityMapping as IdentityMapping
 from .model import WorkflowField as WorkflowField
 from .schema_errors import activation_error
 from .validate import validator_for
-from .workflow_fields import MAX_MANUAL_FIELDS, declared_fields, derive_fields
+from .workflow_fields import MAX_MANUAL_FIELDS, declared_fields, derive_fields, unfed_warnings
 from .workflow_fields import identity_jsonpath as identity_jsonpath
 
 __all__ = [
@@ -108,13 +108,17 @@ def _build(doc: Mapping[str, Any], source: str, *, sha256: str) -> Activation:
     audiences = tuple(Audience(a["id"], a.get("name", "")) for a in doc["audiences"])
     identities = tuple(IdentityMapping(i["source"], i["target"]) for i in doc["identities"])
     attributes = tuple(
-        AttributeMapping(a["source"], a["target"], tuple(a.get("labels", ())))
+        AttributeMapping(a["source"], a["target"], tuple(a.get("labels", ())), a.get("type"))
         for a in doc.get("attributes", ())
     )
-    _unique([a.id for a in audiences], "audiences", "id", "audience", source)
-    _unique([i.source for i in identities], "identities", "source", "identityMap namespace", source)
-    warnings = _check_targets(attributes, source)
-    _check_governance(attributes, destination, source)
+    problems = [
+        *_unique([a.id for a in audiences], "audiences", "id", "audience", source),
+        *_unique(
+            [i.source for i in identities], "identities", "source", "identityMap namespace", source
+        ),
+    ]
+    warnings = _check_targets(attributes, source, problems)
+    problems += _check_governance(attributes, destination, source)
     consent = None
     if "consent" in doc:
         consent = Consent(doc["consent"]["path"], tuple(doc["consent"]["allow"]))
@@ -122,7 +126,10 @@ def _build(doc: Mapping[str, Any], source: str, *, sha256: str) -> Activation:
     if raw_fields is None:
         fields = derive_fields(identities, attributes)
     else:
-        fields = declared_fields(raw_fields, identities, attributes, source)
+        fields = declared_fields(raw_fields, identities, attributes, source, problems)
+        warnings += unfed_warnings(fields, identities, attributes, source)
+    if problems:
+        raise _all_of(problems)
     if len(fields) > MAX_MANUAL_FIELDS:
         warnings.append(
             f"{source}: {len(fields)} workflow fields; a Qualtrics workflow defines at most "
@@ -142,19 +149,39 @@ def _build(doc: Mapping[str, Any], source: str, *, sha256: str) -> Activation:
     )
 
 
-def _unique(values: list[str], table: str, key: str, what: str, source: str) -> None:
+def _all_of(problems: list[ActivationError]) -> ActivationError:
+    """Every problem as one error, the first's kind kept (a governance clash stays one)."""
+    first, rest = problems[0], problems[1:]
+    if isinstance(first, GovernanceError):
+        return GovernanceError(
+            first.problem, file=first.file, key_path=first.key_path, fields=first.fields, more=rest
+        )
+    return ActivationError(first.problem, file=first.file, key_path=first.key_path, more=rest)
+
+
+def _unique(
+    values: list[str], table: str, key: str, what: str, source: str
+) -> list[ActivationError]:
     seen: dict[str, int] = {}
+    problems = []
     for index, value in enumerate(values):
         if value in seen:
-            raise ActivationError(
-                f"{what} {value!r} appears twice (also at {table}[{seen[value]}])",
-                file=source,
-                key_path=f"{table}[{index}].{key}",
+            problems.append(
+                ActivationError(
+                    f"{what} {value!r} appears twice (also at {table}[{seen[value]}])",
+                    file=source,
+                    key_path=f"{table}[{index}].{key}",
+                )
             )
+            continue
         seen[value] = index
+    return problems
 
 
-def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> list[str]:
+def _check_targets(
+    attributes: tuple[AttributeMapping, ...], source: str, problems: list[ActivationError]
+) -> list[str]:
+    """The targets' warnings; their errors go to ``problems``."""
     warnings: list[str] = []
     targets: dict[tuple[str, ...], int] = {}  # target key path -> its mapping's index
     extended: dict[tuple[str, ...], int] = {}  # proper prefix -> first mapping extending it
@@ -162,12 +189,15 @@ def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> lis
         where = f"attributes[{index}].target"
         keys = mapping.target_keys
         if keys[0] in RESERVED_TARGETS:
-            raise ActivationError(
-                f"{mapping.target!r} is reserved: the payload's {keys[0]} is filled from the "
-                "identity mappings and audiences",
-                file=source,
-                key_path=where,
+            problems.append(
+                ActivationError(
+                    f"{mapping.target!r} is reserved: the payload's {keys[0]} is filled from the "
+                    "identity mappings and audiences",
+                    file=source,
+                    key_path=where,
+                )
             )
+            continue
         # A clash is an earlier target equal to this one, a prefix of it, or extending it:
         # looked up by key path (each target's prefixes are indexed), so n targets cost
         # O(n * depth), not O(n^2).
@@ -177,12 +207,16 @@ def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> lis
         if other is not None:
             other_index = targets.get(other, extended.get(keys, -1))
             clash = "is the same target as" if keys == other else "conflicts with"
-            raise ActivationError(
-                f"{mapping.target!r} {clash} {'.'.join(other)!r} (attributes[{other_index}].target): "
-                "one payload path cannot hold both a value and an object",
-                file=source,
-                key_path=where,
+            problems.append(
+                ActivationError(
+                    f"{mapping.target!r} {clash} {'.'.join(other)!r} "
+                    f"(attributes[{other_index}].target): "
+                    "one payload path cannot hold both a value and an object",
+                    file=source,
+                    key_path=where,
+                )
             )
+            continue
         targets[keys] = index
         for n in range(1, len(keys)):
             extended.setdefault(keys[:n], index)
@@ -198,7 +232,7 @@ def _check_targets(attributes: tuple[AttributeMapping, ...], source: str) -> lis
 
 def _check_governance(
     attributes: tuple[AttributeMapping, ...], destination: Destination, source: str
-) -> None:
+) -> list[ActivationError]:
     """C12 (no export at all) blocks whatever the marketing actions; C2 (no export to a third
     party) blocks when the destination declares ``exportToThirdParty``. AEP's data-usage labels:
     https://experienceleague.adobe.com/en/docs/experience-platform/data-governance/labels/reference
@@ -212,7 +246,7 @@ def _check_governance(
         if blocking:
             clashes.append((index, mapping, sorted(set(blocking))))
     if not clashes:
-        return
+        return []
     named = ", ".join(f"{m.source} ({', '.join(labels)})" for _, m, labels in clashes)
     if any(NO_EXPORT_LABEL in labels for _, _, labels in clashes):
         why = f"{NO_EXPORT_LABEL} forbids any export"
@@ -222,9 +256,11 @@ def _check_governance(
     else:
         why = f"marketing action {THIRD_PARTY_ACTION!r} is not allowed"
         fix = "remove the mapping or the marketing action"
-    raise GovernanceError(
-        f"governance: {why}: {named}; {fix}",
-        file=source,
-        key_path=f"attributes[{clashes[0][0]}].labels",
-        fields=[m.source for _, m, _ in clashes],
-    )
+    return [
+        GovernanceError(
+            f"governance: {why}: {named}; {fix}",
+            file=source,
+            key_path=f"attributes[{clashes[0][0]}].labels",
+            fields=[m.source for _, m, _ in clashes],
+        )
+    ]

@@ -52,22 +52,60 @@ class UsageError(HarnessError):
 
 
 class ActivationError(UsageError):
-    """The activation file cannot be used: names the file, the key path and the problem."""
+    """The activation file cannot be used: names the file, the key path and the problem.
 
-    def __init__(self, problem: str, *, file: str, key_path: str = "") -> None:
+    ``more`` holds the file's other problems, so a user fixes them all in one pass instead of
+    one per run; ``str()`` is then one line per problem, this one first.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str,
+        key_path: str = "",
+        more: Sequence[ActivationError] = (),
+    ) -> None:
         self.problem = problem
         self.file = file
         self.key_path = key_path
+        self.more = tuple(more)
         where = f"{file}: {key_path}" if key_path else file
-        super().__init__(f"{where}: {problem}")
+        lines = [f"{where}: {problem}", *(line for e in self.more for line in e.lines())]
+        super().__init__("\n".join(lines))
+
+    def lines(self) -> list[str]:
+        """One line per problem, this one first."""
+        return str(self).splitlines()
+
+    @property
+    def problems(self) -> tuple[ActivationError, ...]:
+        """Every problem, each as its own error (this one, without ``more``, first)."""
+        first = ActivationError(self.problem, file=self.file, key_path=self.key_path)
+        return (first, *self.more)
 
 
 class GovernanceError(ActivationError):
     """A mapped field carries a label that forbids one of the destination's marketing actions."""
 
-    def __init__(self, problem: str, *, file: str, key_path: str, fields: Sequence[str]) -> None:
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str,
+        key_path: str,
+        fields: Sequence[str],
+        more: Sequence[ActivationError] = (),
+    ) -> None:
         self.fields = tuple(fields)
-        super().__init__(problem, file=file, key_path=key_path)
+        super().__init__(problem, file=file, key_path=key_path, more=more)
+
+    @property
+    def problems(self) -> tuple[ActivationError, ...]:
+        first = GovernanceError(
+            self.problem, file=self.file, key_path=self.key_path, fields=self.fields
+        )
+        return (first, *self.more)
 
 
 class SecretError(UsageError):

@@ -72,11 +72,13 @@ class IdentityMapping:
 
 @dataclass(frozen=True, slots=True)
 class AttributeMapping:
-    """``source`` is a dotted path in the profile; ``target`` a dotted path in the payload."""
+    """``source`` is a dotted path in the profile; ``target`` a dotted path in the payload;
+    ``type`` the source's XDM type (``live_values.XDM_TYPES``), ``None`` when not declared."""
 
     source: str
     target: str
     labels: tuple[str, ...] = ()
+    type: str | None = None
 
     @property
     def source_keys(self) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from typing import Any, Final
 from . import exactjson
 from .activation import Activation
 from .errors import ContractViolation
+from .live_values import conforms, json_type
 from .model import SDK_ATTRIBUTES
 from .paths import MISSING, get_path, json_path, set_path, split_path
 from .validate import MAX_PAYLOAD_BYTES, payload_violations, validator_for
@@ -109,9 +110,9 @@ class Renderer:
         self._identities = tuple(
             (mapping.source, mapping.target == "email") for mapping in activation.identities
         )
-        # (source keys, Destination SDK attribute name or "", target keys), split once.
+        # (source keys, Destination SDK attribute name or "", target keys, XDM type), split once.
         self._attributes = tuple(
-            (mapping.source_keys, mapping.sdk_name, mapping.target_keys)
+            (mapping.source_keys, mapping.sdk_name, mapping.target_keys, mapping.type)
             for mapping in activation.attributes
         )
         consent = activation.consent
@@ -172,9 +173,13 @@ class Renderer:
                 )
 
         document: dict[str, Any] = {}
-        for source, sdk_name, target in self._attributes:
+        for source, sdk_name, target, xdm_type in self._attributes:
             value = _read_sdk(profile, sdk_name) if sdk_name else get_path(profile, source)
             if value is not MISSING and value is not None:
+                if xdm_type is not None and not conforms(value, xdm_type):
+                    return Exclusion(
+                        "invalid-profile", _mistyped(source, sdk_name, value, xdm_type)
+                    )
                 set_path(document, target, value)
         document["identityMap"] = identities
         document["segmentMembership"] = {
@@ -211,6 +216,18 @@ class Renderer:
                 source=source,
             )
         return result
+
+
+def _mistyped(source: tuple[str, ...], sdk_name: str, value: Any, xdm_type: str) -> str:
+    """``$.loyalty.points: string '12' where XDM type integer is declared ...``: AEP validates a
+    record against its schema at ingestion, so a value of another type is never exported."""
+    where = json_path([SDK_ATTRIBUTES, sdk_name, "value"] if sdk_name else list(source))
+    shown = exactjson.number_text(value) or repr(value)
+    shown = shown if len(shown) <= 60 else f"{shown[:40]}... ({len(shown):,} characters)"
+    return (
+        f"{where}: {json_type(value)} {shown} where the mapping declares XDM type {xdm_type} "
+        "(AEP refuses such a record at ingestion)"
+    )
 
 
 def _read_sdk(profile: dict[str, Any], name: str) -> Any:

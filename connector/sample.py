@@ -2,18 +2,23 @@
 
 Each profile carries every mapped identity namespace, a value at every mapped attribute's source
 path, an allowed consent value, and a membership in one of the activated audiences, so that it
-renders to a payload. Values are plausible rather than adversarial: the adversarial ones come from
-``connector.strategies`` during certification.
+renders to a payload. Attribute values follow the mapping's XDM ``type``: every other value is
+one an AEP export carries and some code mishandles (2^53 + 1, ``1.0E10``, edge whitespace: see
+``live_values``), the rest plausible (a first name for ``firstName``); an attribute without a
+type gets every JSON type in turn. Numbers are kept as written (``exactjson``).
 """
 
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from . import exactjson
 from .activation import Activation
+from .live_values import java_double, showcase
 from .paths import set_path, split_path
 
 __all__ = ["MAX_SAMPLES", "sample_profiles"]
@@ -54,9 +59,9 @@ def _profile(activation: Activation, rng: random.Random, index: int) -> dict[str
         profile["identityMap"][mapping.source] = [
             {"id": value, "authenticatedState": "ambiguous", "primary": mapping.target == "email"}
         ]
-    for attribute in activation.attributes:
+    for position, attribute in enumerate(activation.attributes):
         keys = attribute.source_keys
-        value = _attribute_value(keys[-1], first, last, email, rng)
+        value = _typed_value(attribute.type, keys[-1], index + position, (first, last, email), rng)
         if attribute.sdk_name:
             set_path(profile, keys, {"value": value})
         else:
@@ -88,14 +93,44 @@ def _identity_value(namespace: str, rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _attribute_value(name: str, first: str, last: str, email: str, rng: random.Random) -> Any:
-    lowered = name.lower()
-    if "first" in lowered:
+def _typed_value(
+    xdm_type: str | None, name: str, turn: int, person: tuple[str, str, str], rng: random.Random
+) -> Any:
+    """A value of ``xdm_type`` for attribute ``name``: every other turn one of the type's
+    showcase values (in turn, so that a few samples meet them all), else a plausible one. An
+    attribute without a type may hold any JSON type, so it gets the showcase of them all."""
+    edges = showcase(xdm_type)
+    if xdm_type is None or turn % 2:
+        return edges[turn // 2 % len(edges)] if xdm_type is not None else edges[turn % len(edges)]
+    if xdm_type == "string":
+        return _plausible_string(name, *person, rng)
+    if xdm_type == "integer":
+        return rng.randrange(-(2**63), 2**63)
+    if xdm_type == "number":
+        return exactjson.loads(java_double(round(rng.uniform(-1e6, 1e6), rng.randrange(6))))
+    if xdm_type == "boolean":
+        return rng.random() < 0.5
+    moment = _EPOCH + timedelta(seconds=rng.randrange(300 * 86_400))
+    if xdm_type == "date":
+        return moment.date().isoformat()
+    if xdm_type == "date-time":
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return edges[rng.randrange(len(edges))]  # object, array
+
+
+def _words(name: str) -> list[str]:
+    """``lastOrderTotal`` -> ``["last", "order", "total"]``: heuristics read whole words."""
+    return [w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)]
+
+
+def _plausible_string(name: str, first: str, last: str, email: str, rng: random.Random) -> str:
+    words = _words(name)
+    if words[:1] == ["first"] or words == ["given", "name"]:
         return first
-    if "last" in lowered or "surname" in lowered:
+    if words[:2] == ["last", "name"] or "surname" in words or words == ["family", "name"]:
         return last
-    if "email" in lowered or "address" in lowered:
+    if "email" in words:
         return email
-    if any(word in lowered for word in ("phone", "mobile", "number")):
+    if any(word in words for word in ("phone", "mobile", "number")):
         return "0" + "".join(rng.choice("0123456789") for _ in range(9))
     return f"{name}-{rng.randrange(10_000)}"

@@ -4,7 +4,7 @@ jsonschema's own messages are written for schema authors (``'x' is a required pr
 ``Additional properties are not allowed``). Two readers meet them here: a payload that breaks a
 contract becomes one line per error with its JSON path (``describe``), and an activation file
 that breaks the ``activation`` contract becomes one ``ActivationError`` naming the key path a
-TOML user can find, the first problem in reading order, and how many more there are
+TOML user can find for every problem, one line each, unknown keys first
 (``activation_error``). Both say an unknown key close to an allowed one as a probable typo.
 """
 
@@ -67,17 +67,27 @@ def describe(error: jsonschema.ValidationError) -> str:
 
 
 def activation_error(errors: list[Any], source: str) -> ActivationError:
-    """The activation file ``source``'s schema ``errors`` (at least one) as one error."""
+    """The activation file ``source``'s schema ``errors`` (at least one) as one error that says
+    every problem, one line each: unknown keys first (a probable typo with its did-you-mean before
+    one with none), then the rest in reading order. A "missing" key that a typo explains is the
+    same mistake, said once: beside the typo. One string rule per value (see
+    :func:`_one_per_string`)."""
     errors = _one_per_string(sorted(errors, key=_reading_order))
-    built, explained = _typo(errors, source) or (_first_schema_error(errors[0], source), 1)
-    if len(errors) > explained:
-        more = len(errors) - explained
-        built = ActivationError(
-            f"{built.problem} (and {more} more problem{'s' if more > 1 else ''})",
-            file=source,
-            key_path=built.key_path,
-        )
-    return built
+    typos, explained = _typos(errors, source)
+    rest: list[ActivationError] = []
+    said: set[str] = set()
+    for error in errors:
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            continue  # said above, one line per unknown key
+        for problem in _schema_problems(error, source, explained):
+            line = f"{problem.key_path}: {problem.problem}"
+            if line not in said:  # jsonschema repeats a "required" error per missing key
+                said.add(line)
+                rest.append(problem)
+    problems = [*typos, *rest] or [ActivationError(errors[0].message, file=source)]
+    return ActivationError(
+        problems[0].problem, file=source, key_path=problems[0].key_path, more=problems[1:]
+    )
 
 
 _STRING_RULES: Final = frozenset({"minLength", "maxLength", "pattern"})
@@ -111,16 +121,22 @@ def _key_path(elements: list[str | int]) -> str:
     return json_path(elements).removeprefix("$").removeprefix(".")
 
 
-def _typo(errors: list[Any], source: str) -> tuple[ActivationError, int] | None:
-    """An unknown key close to an allowed one is a probable typo, reported first; the "missing"
-    key it should have been is the same mistake, not another one. ``(error, errors explained)``."""
+def _typos(errors: list[Any], source: str) -> tuple[list[ActivationError], set[tuple[str, str]]]:
+    """Every unknown key, as one error each (those with a did-you-mean first), and the missing
+    keys they explain ((table's key path, key): the key a typo should have been)."""
+    guessed: list[ActivationError] = []
+    unguessed: list[ActivationError] = []
+    explained: set[tuple[str, str]] = set()
     for error in errors:
         if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
             continue
         allowed = _allowed_keys(error)
         for extra in sorted(set(error.instance) - set(allowed)):
+            key_path = _key_path([*error.absolute_path, extra])
             guess = did_you_mean(extra, allowed)
             if guess is None:
+                problem = f"unknown key (allowed here: {', '.join(allowed)})"
+                unguessed.append(ActivationError(problem, file=source, key_path=key_path))
                 continue
             missing = [
                 other
@@ -133,30 +149,32 @@ def _typo(errors: list[Any], source: str) -> tuple[ActivationError, int] | None:
             problem = f"unknown key; did you mean {guess!r}?"
             if missing:
                 problem += f" ({guess!r} is required and missing)"
-            key_path = _key_path([*error.absolute_path, extra])
-            return ActivationError(problem, file=source, key_path=key_path), 1 + len(missing)
-    return None
+                explained.add((_key_path(list(error.absolute_path)), guess))
+            guessed.append(ActivationError(problem, file=source, key_path=key_path))
+    return [*guessed, *unguessed], explained
 
 
-def _first_schema_error(error: Any, source: str) -> ActivationError:
+def _schema_problems(
+    error: Any, source: str, explained: set[tuple[str, str]]
+) -> list[ActivationError]:
+    """``error`` as one problem each: a "required" error says every key missing there, except
+    the ones a typo ``explained`` ((key path of the table, key) pairs)."""
+    elements: list[str | int] = list(error.absolute_path)
+    if error.validator != "required":
+        return [_schema_error(error, source)]
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    table = _key_path(elements)
+    return [
+        ActivationError("required key is missing", file=source, key_path=_key_path([*elements, k]))
+        for k in error.validator_value
+        if k not in instance and (table, k) not in explained
+    ]
+
+
+def _schema_error(error: Any, source: str) -> ActivationError:
     elements: list[str | int] = list(error.absolute_path)
     instance = error.instance
     kind = error.validator
-    if kind == "required":
-        missing = next(
-            k for k in error.validator_value if not isinstance(instance, dict) or k not in instance
-        )
-        return ActivationError(
-            "required key is missing", file=source, key_path=_key_path([*elements, missing])
-        )
-    if kind == "additionalProperties":
-        allowed = _allowed_keys(error)
-        extra = sorted(set(instance) - set(allowed))
-        return ActivationError(
-            f"unknown key (allowed here: {', '.join(allowed)})",
-            file=source,
-            key_path=_key_path([*elements, extra[0]]),
-        )
     where = _key_path(elements) or "(top level)"
     if kind == "type":
         expected = error.validator_value

@@ -27,6 +27,11 @@ each of which must arrive as written), both timestamp formats AEP uses
 (``2021-06-30T18:40:07.591378Z`` and ``2021-10-26T17:41:55.947+0000``) and consent values that are
 allowed and not. With ``adversarial=False`` every profile is one that should be sent.
 
+Every profile's attribute values cover what an AEP export carries for the attribute's XDM
+``type`` (``live_values(type)``: 64-bit integers beyond 2^53, doubles as Java writes them,
+``1.0E10`` and ``4.9E-324``, strings with whitespace at the edges and of 100 KB, booleans, arrays
+and objects; any of them when the mapping declares no type).
+
 ``payloads(activation)`` gives the payload documents the connector's renderer makes from
 non-adversarial profiles. Every value is constructed directly (no filtering), so generation is fast
 enough to run hundreds of examples in a certification.
@@ -43,12 +48,14 @@ from hypothesis import strategies as st
 
 from . import exactjson
 from .activation import Activation
+from .live_values import java_double, showcase
 from .model import SDK_ATTRIBUTES, sdk_attribute
 from .paths import set_path, split_path
 
 __all__ = [
     "emails",
     "identity_ids",
+    "live_values",
     "number_texts",
     "payloads",
     "profiles",
@@ -197,10 +204,13 @@ def _entries(
     return st.builds(_entries_of, ids, st.integers(0, 7 if adversarial else 3))
 
 
-def _attribute_values(adversarial: bool) -> st.SearchStrategy[Any]:
-    if not adversarial:
-        return text_values()
-    return st.one_of(
+def _attribute_values(
+    adversarial: bool, xdm_type: str | None = None, *, strict_numbers: bool = False
+) -> st.SearchStrategy[Any]:
+    if not adversarial:  # every profile is sent: no ~100 KB value that two could overflow
+        return live_values(xdm_type, strict_numbers=strict_numbers, long=False)
+    live = live_values(xdm_type, strict_numbers=strict_numbers)
+    anything = st.one_of(
         text_values(long=True),
         text_values(long=True),
         st.integers(-(2**63), 2**63 - 1),
@@ -209,6 +219,79 @@ def _attribute_values(adversarial: bool) -> st.SearchStrategy[Any]:
         st.booleans(),
         st.none(),
     )
+    if xdm_type is None:
+        return st.one_of(live, anything)
+    # A typed attribute mostly holds its type; a value of another one is excluded (render).
+    return st.one_of(live, live, live, live, live, anything)
+
+
+def _java_double(value: float) -> Any:
+    return exactjson.loads(java_double(value))
+
+
+def _scalars(xdm_type: str, strict_numbers: bool) -> st.SearchStrategy[Any]:
+    """Generated values of one scalar XDM type, beside its showcase (``live_values.showcase``)."""
+    if xdm_type == "string":
+        edges = st.sampled_from(("", " ", "\t", "\n", "\u00a0", "\u3000"))
+        return st.one_of(
+            text_values(), st.builds(lambda a, t, b: a + t + b, edges, text_values(), edges)
+        )
+    if xdm_type == "integer":
+        bound = 10**1000 if strict_numbers else 2**63
+        return st.integers(-bound, bound - 1).map(lambda n: exactjson.loads(str(n)))
+    if xdm_type == "number":
+        doubles = st.floats(allow_nan=False, allow_infinity=False).map(_java_double)
+        if strict_numbers:
+            return st.one_of(doubles, number_texts().map(exactjson.loads))
+        return doubles
+    if xdm_type == "boolean":
+        return st.booleans()
+    if xdm_type == "date":
+        return st.dates().map(lambda d: d.isoformat())
+    return timestamps()  # date-time
+
+
+_SCALAR_TYPES: Final = ("string", "integer", "number", "boolean", "date", "date-time")
+
+
+def live_values(
+    xdm_type: str | None = None, *, strict_numbers: bool = False, long: bool = True
+) -> st.SearchStrategy[Any]:
+    """The JSON values an AEP export carries for an attribute of ``xdm_type`` (``None``: any).
+
+    Half the draws are ``live_values.showcase``'s edge values (2^53 + 1, ``1.0E10``,
+    ``4.9E-324``, ``-0.0``, edge whitespace, RTL, emoji, a 100 KB string...), the rest generated:
+    any 64-bit integer, any double as Java writes it, adversarial strings, and arrays and objects
+    of those. ``strict_numbers`` adds any JSON number (``number_texts``) where numbers go;
+    ``long=False`` leaves out the ~100 KB string (two of them overflow a payload).
+    """
+    edges = showcase(xdm_type, strict_numbers=strict_numbers)
+    if not long:
+        edges = tuple(v for v in edges if not (isinstance(v, str) and len(v) > 1000))
+    edge = st.sampled_from(edges)
+    kinds = _SCALAR_TYPES if xdm_type in (None, "array", "object") else (xdm_type,)
+    scalar = st.one_of(*(_scalars(kind, strict_numbers) for kind in kinds))
+    containers: st.SearchStrategy[Any] = st.recursive(
+        scalar,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4),
+            st.dictionaries(st.sampled_from(_OBJECT_KEYS), inner, max_size=4),
+        ),
+        max_leaves=8,
+    )
+    if xdm_type == "array":
+        generated: st.SearchStrategy[Any] = st.lists(containers, max_size=4)
+    elif xdm_type == "object":
+        generated = st.dictionaries(st.sampled_from(_OBJECT_KEYS), containers, max_size=4)
+    elif xdm_type is None:
+        generated = containers
+    else:
+        generated = scalar
+    return st.one_of(edge, generated)
+
+
+#: Keys of generated object values (XDM field names: camelCase, or a tenant's ``_tenant``).
+_OBJECT_KEYS: Final = ("tier", "points", "since", "sku", "price", "_tenant", "note", "tags")
 
 
 def _number_text(
@@ -256,9 +339,10 @@ _X_NAMESPACE, _X_XDM, _X_SDK, _X_AUDIENCE, _X_SDK_FORM, _X_EMPTY_SDK = (1 << n f
 
 
 def profiles(
-    activation: Activation, *, adversarial: bool = True
+    activation: Activation, *, adversarial: bool = True, strict_numbers: bool = False
 ) -> st.SearchStrategy[dict[str, Any]]:
-    """AEP profile updates that exercise every mapping of ``activation`` (see the module doc)."""
+    """AEP profile updates that exercise every mapping of ``activation`` (see the module doc);
+    ``strict_numbers`` adds numbers no XDM type holds where an attribute may hold a number."""
     sdk_names = {a.sdk_name for a in activation.attributes if a.sdk_name}
     mapped_heads = {split_path(a.source)[0] for a in activation.attributes}
     if activation.consent is not None:
@@ -280,7 +364,10 @@ def profiles(
         )
     )
     attributes = st.tuples(
-        *(absent_sometimes(_attribute_values(adversarial)) for _ in activation.attributes)
+        *(
+            absent_sometimes(_attribute_values(adversarial, a.type, strict_numbers=strict_numbers))
+            for a in activation.attributes
+        )
     )
     statuses = ("realized", "existing", "exited") if adversarial else ("realized", "exited")
     membership = st.builds(_membership, timestamps(), st.sampled_from(statuses))

@@ -1,5 +1,9 @@
 """The partner's workflow fields: derived from the mappings, or declared and traced back to them.
 
+A declared field that no mapping can feed (its JSONPath matches nothing in the fullest payload
+the mappings make) is warned about at load, with the mapped target it probably meant: live, it
+would never hold a value.
+
 A Qualtrics JSON Event workflow names each field it reads with a JSONPath into the event body.
 Without a ``[workflow] fields`` table the fields are derived (one per identity and attribute
 mapping, at the path the renderer writes); declared fields are checked (unique names, JSONPaths
@@ -9,6 +13,7 @@ missing field needs. Qualtrics lets a workflow define at most ``MAX_MANUAL_FIELD
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -18,7 +23,8 @@ from contracts.facts import IDENTIFIER, LIMITS
 
 from .errors import ActivationError
 from .model import AttributeMapping, IdentityMapping, WorkflowField
-from .paths import json_path
+from .paths import json_path, set_path
+from .suggest import did_you_mean
 
 __all__ = [
     "MAX_MANUAL_FIELDS",
@@ -27,6 +33,8 @@ __all__ = [
     "derive_fields",
     "identity_jsonpath",
     "mock_fields",
+    "nearest_target",
+    "unfed_warnings",
 ]
 
 #: A Qualtrics workflow defines at most this many JSON Event fields by hand.
@@ -78,37 +86,130 @@ def declared_fields(
     identities: tuple[IdentityMapping, ...],
     attributes: tuple[AttributeMapping, ...],
     source: str,
+    problems: list[ActivationError],
 ) -> tuple[WorkflowField, ...]:
-    """The ``[workflow] fields`` table of file ``source``, checked, each with its feeder."""
+    """The ``[workflow] fields`` table of file ``source``, each with its feeder; what is wrong
+    with it goes to ``problems``."""
     feeders = {f.jsonpath: f.feeds_from for f in derive_fields(identities, attributes)}
+    skeleton = _skeleton(identities, attributes)
     seen: set[str] = set()
     fields: list[WorkflowField] = []
     for index, entry in enumerate(raw):
         name = entry["name"]
         if name in seen:
-            raise ActivationError(
-                f"field name {name!r} appears twice",
-                file=source,
-                key_path=f"workflow.fields[{index}].name",
+            problems.append(
+                ActivationError(
+                    f"field name {name!r} appears twice",
+                    file=source,
+                    key_path=f"workflow.fields[{index}].name",
+                )
             )
         seen.add(name)
         try:
-            jsonpath.compile(entry["jsonpath"])
+            compiled = jsonpath.compile(entry["jsonpath"])
         except jsonpath.JSONPathError as exc:
-            raise ActivationError(
-                f"invalid JSONPath {entry['jsonpath']!r}: {str(exc).splitlines()[0]}",
-                file=source,
-                key_path=f"workflow.fields[{index}].jsonpath",
-            ) from None
-        fields.append(
-            WorkflowField(
-                name,
-                entry["jsonpath"],
-                bool(entry.get("required", False)),
-                _feeder(entry["jsonpath"], feeders),
+            problems.append(
+                ActivationError(
+                    f"invalid JSONPath {entry['jsonpath']!r}: {str(exc).splitlines()[0]}",
+                    file=source,
+                    key_path=f"workflow.fields[{index}].jsonpath",
+                )
             )
+            continue
+        feeder = _feeder(entry["jsonpath"], feeders) or _skeleton_feeder(compiled, skeleton)
+        fields.append(
+            WorkflowField(name, entry["jsonpath"], bool(entry.get("required", False)), feeder)
         )
     return tuple(fields)
+
+
+def _skeleton(
+    identities: tuple[IdentityMapping, ...], attributes: tuple[AttributeMapping, ...]
+) -> dict[str, Any]:
+    """The fullest payload the mappings can make, each value naming the mapping that writes it:
+    a field whose JSONPath matches nothing here can never receive a value."""
+    document: dict[str, Any] = {}
+    for attribute in attributes:
+        set_path(document, attribute.target_keys, f"attributes: {attribute.source} -> "
+                 f"{attribute.target}")  # fmt: skip
+    document["identityMap"] = {
+        i.source: [{"id": f"identities: {i.source} -> {i.target}"}] for i in identities
+    }
+    document["segmentMembership"] = {
+        "ups": {"audience": {"status": "audiences", "lastQualificationTime": "audiences"}}
+    }
+    return document
+
+
+def _skeleton_feeder(compiled: Any, skeleton: dict[str, Any]) -> str | None:
+    """The mappings whose values JSONPath ``compiled`` finds in ``skeleton``, or ``None``."""
+    found: set[str] = set()
+
+    def collect(node: Any) -> None:
+        if isinstance(node, str):
+            found.add(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    try:
+        matches = compiled.findall(skeleton)
+    except jsonpath.JSONPathError:
+        return None
+    for match in matches:
+        collect(match)
+    if not found and matches:
+        return "the payload's structure"
+    return "; ".join(sorted(found)) or None
+
+
+def unfed_warnings(
+    fields: tuple[WorkflowField, ...],
+    identities: tuple[IdentityMapping, ...],
+    attributes: tuple[AttributeMapping, ...],
+    source: str,
+) -> list[str]:
+    """One warning per declared field no mapping can feed, naming the nearest target."""
+    targets = {f.jsonpath: f.feeds_from for f in derive_fields(identities, attributes)}
+    warnings = []
+    for index, item in enumerate(fields):
+        if item.feeds_from is not None:
+            continue
+        guess = nearest_target(item.jsonpath, tuple(targets))
+        hint = (
+            f"; did you mean {guess!r} ({targets[guess]})?"
+            if guess
+            else f"; mapped targets: {', '.join(list(targets)[:10])}"
+        )
+        kind = "required" if item.required else "optional"
+        warnings.append(
+            f"{source}: workflow.fields[{index}]: {kind} field {item.name!r} "
+            f"({item.jsonpath}) can never receive a value: no mapped target or identity is "
+            f"at that path{hint}"
+        )
+    return warnings
+
+
+def nearest_target(path: str, targets: tuple[str, ...]) -> str | None:
+    """The mapped JSONPath ``path`` probably meant (``$.loyaltyTier`` -> ``$.loyalty_tier``)."""
+    guess = did_you_mean(path, targets)
+    if guess is not None:
+        return guess
+    leaf = _leaf(path)
+    # Identity paths all end in ``id``: by leaf, only attribute targets can be meant.
+    by_leaf = {_leaf(t): t for t in targets if not t.startswith("$.identityMap")}
+    found = did_you_mean(leaf, by_leaf) if leaf else None
+    return by_leaf[found] if found is not None else None
+
+
+def _leaf(path: str) -> str:
+    """The last name in a JSONPath: ``$.a.b[0]['c d']`` -> ``c d``."""
+    names = re.findall(r"[A-Za-z0-9_\-]+|'[^']*'|\"[^\"]*\"", path.removeprefix("$"))
+    names = [n.strip("'\"") for n in names if not n.isdigit()]
+    return names[-1] if names else ""
 
 
 def _feeder(path: str, feeders: Mapping[str, str | None]) -> str | None:

@@ -26,7 +26,7 @@ from ..strategies import profiles
 from ..validate import MAX_PAYLOAD_BYTES, validator_for
 from .checks import names
 from .properties import RendererLike, expect, judge
-from .workflow import describe_field, required_fields, unresolved
+from .workflow import describe_field, required_fields, resolves, unresolved
 
 __all__ = ["Exploration", "Failure", "explore"]
 
@@ -53,6 +53,7 @@ class Exploration:
     failures: dict[str, Failure] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     field_misses: Counter[str] = field(default_factory=Counter)
+    field_hits: Counter[str] = field(default_factory=Counter)  # field -> payloads it resolved in
     deliverable: list[dict[str, Any]] = field(default_factory=list)
     runs: int = 0
     duration: float = 0.0
@@ -90,6 +91,7 @@ class _Evaluator:
     def reset(self) -> None:
         self.exploration.counts.clear()
         self.exploration.field_misses.clear()
+        self.exploration.field_hits.clear()
         self.exploration.deliverable.clear()
         self.event_ids.clear()
 
@@ -117,6 +119,9 @@ class _Evaluator:
             if check in verdicts.failures and check in active:
                 return Failure(check, verdicts.failures[check], profile, _outcome(result))
         if isinstance(result, Payload) and _would_send(result):
+            for item in self.activation.workflow_fields:
+                if resolves(item, result.document):
+                    self.exploration.field_hits[item.name] += 1
             missing = unresolved(self.required, result.document)
             for item in missing:
                 self.exploration.field_misses[item.name] += 1

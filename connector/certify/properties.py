@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from .. import exactjson
 from ..activation import Activation
+from ..live_values import conforms
 from ..model import SDK_ATTRIBUTES, sdk_attribute
 from ..paths import MISSING, get_path, json_path, set_path, split_path
 from ..render import (
@@ -90,6 +91,11 @@ def expect(activation: Activation, profile: Any) -> Expected:
         allowed = isinstance(value, str) and value in activation.consent.allow
         if not allowed:
             reasons.add("consent")
+    for attribute in activation.attributes:  # AEP never exports a value of another XDM type
+        value = _read(profile, attribute.source_keys)
+        typed = attribute.type is not None and value is not MISSING and value is not None
+        if typed and not conforms(value, str(attribute.type)):
+            reasons.add("invalid-profile")
     if reasons:
         return Expected("exclude", frozenset(reasons))
 

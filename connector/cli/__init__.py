@@ -102,7 +102,8 @@ def _run(argv: list[str] | None) -> int:
         exc.show()
         return 2
     except HarnessError as exc:
-        click.echo(f"error: {exc}", err=True)
+        for line in str(exc).splitlines() or [""]:  # several problems: one line each
+            click.echo(f"error: {line}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

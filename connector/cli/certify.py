@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
+from ..activation import Activation
 from ..certify import DEFAULT_EXAMPLES, CheckResult
 from ..certify import certify as run_certification
 from ..certify.reports import report_kind, write_report
-from ..certify.runner import Certification
+from ..certify.runner import Certification, failed_input, failed_load
 from ..contracts_diff import diff_schemas, load_schema
-from ..errors import UsageError
+from ..errors import ActivationError, UsageError
 from ._common import (
     ADMIN_TOKEN_ENV,
     BUNDLED_ACTIVATION,
@@ -27,7 +30,7 @@ from ._common import (
 )
 from .certify_checks import MockTidy, check_mock, check_output_paths
 
-__all__ = ["certify", "contracts_group"]
+__all__ = ["certify", "contracts_group", "reports_on_failed_load"]
 
 _NAME_WIDTH = 28
 
@@ -99,17 +102,19 @@ def certify(
             " only if it was started with `qharness mock serve --fidelity FILE`"
         )
     mock_config = fidelity_config(fidelity)
-    loaded = load_or_bundled(activation)
-    echo_warnings(loaded)
     check_output_paths((("--junit", junit), ("--report", report), ("--json", json_path)))
+    reports = ((junit, "junit"), (json_path, "json"), (report, report_format))
+    if seed is None:
+        seed = secrets.randbelow(2**32)
+    with reports_on_failed_load(reports, seed=seed, examples=examples):
+        loaded = load_or_bundled(activation)
+    echo_warnings(loaded)
     admin_token = (os.environ.get(ADMIN_TOKEN_ENV) or None) if mock_url else None
     tidy = MockTidy(check_mock(mock_url, admin_token)) if mock_url and not keep else None
     if mock_url and keep:
         check_mock(mock_url, admin_token).close()
     color = sys.stdout.isatty()
     source = BUNDLED_ACTIVATION if activation is None else activation
-    if seed is None:
-        seed = secrets.randbelow(2**32)
     click.echo(
         f"certifying {source} (sha256 {loaded.sha256[:16]}), {examples} examples, seed {seed}, "
         f"mock: {mock_url or 'embedded'}"
@@ -127,7 +132,37 @@ def certify(
     finally:
         if tidy is not None:
             click.echo(tidy.tidy())
-    _conclude(ctx, result, color, ((junit, "junit"), (json_path, "json"), (report, report_format)))
+    _conclude(ctx, result, color, reports)
+
+
+@contextmanager
+def reports_on_failed_load(
+    reports: tuple[tuple[Path | None, str | None], ...],
+    *,
+    seed: int,
+    examples: int,
+    kind: type[Certification] = Certification,
+    activation: Activation | None = None,
+    check: str = "activation.load",
+) -> Iterator[None]:
+    """An activation that fails to load still gets the reports asked for, its problems as the
+    failing ``activation.load`` case, so that CI shows the reason; the error then goes on (one
+    line per problem, exit 2). With the loaded ``activation``, another input's usage error is
+    the failing case ``check`` instead."""
+    try:
+        yield
+    except UsageError as error:
+        if isinstance(error, ActivationError):
+            failed = failed_load(error, seed=seed, examples=examples, kind=kind)
+        elif activation is not None:
+            failed = failed_input(error, activation, check, seed=seed, examples=examples, kind=kind)
+        else:
+            raise
+        for path, report_format in reports:
+            if path is not None and report_format is not None:
+                write_report(failed, path, report_format)
+                click.echo(f"wrote {report_format} report: {path}", err=True)
+        raise
 
 
 def _conclude(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..certify.reports import report_kind
-from ..certify.sender import DEFAULT_PROFILES, DEFAULT_TIMEOUT, load_scenario
+from ..certify.sender import DEFAULT_PROFILES, DEFAULT_TIMEOUT, SenderCertification, load_scenario
 from ..certify.sender import certify_sender as run_certify_sender
+from ..certify.sender.feed import read_own_profiles
 from ..certify.sender.process import check_command
 from ..errors import UsageError
 from ..example import bundled_activation_bytes
@@ -23,7 +25,8 @@ from ._common import (
     report_options,
     seed_option,
 )
-from .certify import _conclude, _echo_check
+from .certify import _conclude, _echo_check, reports_on_failed_load
+from .certify_checks import check_output_paths
 
 __all__ = ["certify_sender"]
 
@@ -49,10 +52,26 @@ def _activation_bytes(path: str | None) -> bytes:
 )
 @click.option(
     "--profiles",
-    type=click.IntRange(1, 1000),
+    type=click.IntRange(0, 1000),
     default=DEFAULT_PROFILES,
     show_default=True,
-    help="Generated AEP profiles the sender must deliver, every one.",
+    help="Generated AEP profiles the sender must deliver, every one (0: only --profiles-file's).",
+)
+@click.option(
+    "--profiles-file",
+    "profiles_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Your own AEP profiles (JSON Lines, checked against aep-profile), fed first.",
+)
+@click.option(
+    "--strict-numbers",
+    is_flag=True,
+    help="Also feed numbers no XDM type holds (1,000-digit integers, 1e400, 1.50).",
+)
+@click.option(
+    "--byte-exact",
+    is_flag=True,
+    help="sender.values-unchanged also requires each number's text unchanged (1.0E10 stays so).",
 )
 @seed_option
 @click.option(
@@ -76,6 +95,9 @@ def certify_sender(
     ctx: click.Context,
     activation_path: str | None,
     profiles: int,
+    profiles_file: Path | None,
+    strict_numbers: bool,
+    byte_exact: bool,
     seed: int | None,
     timeout: float,
     scenario_path: Path | None,
@@ -93,7 +115,9 @@ def certify_sender(
     the activation pointing at the mock) in its environment. While it runs, the mock answers some
     requests 503 or 429 (Retry-After: 2), drops a connection and loses one answer. What arrived is
     graded against the harness's own renderer: sender.exit, sender.auth, sender.contract-valid,
-    sender.values-unchanged, sender.complete, sender.no-duplicates, sender.retry-after.
+    sender.values-unchanged, sender.complete, sender.no-duplicates, sender.retry-after. The
+    profiles carry what AEP exports for each attribute's XDM type (integers beyond 2^53, doubles
+    as Java writes them, edge whitespace, 100 KB strings, arrays, objects), compared exactly.
 
     \b
     Examples:
@@ -104,16 +128,28 @@ def certify_sender(
     Exit 0 if every check passes, 1 if any fails, 2 for a usage or configuration error.
     """
     report_format = report_kind(report) if report is not None else None
+    check_output_paths((("--junit", junit), ("--report", report), ("--json", json_path)))
+    reports = ((junit, "junit"), (json_path, "json"), (report, report_format))
     check_command(command)
     scenario = load_scenario(scenario_path)
+    if profiles == 0 and profiles_file is None:
+        raise UsageError("--profiles 0 feeds nothing: give --profiles-file FILE, or more profiles")
+    if seed is None:
+        seed = secrets.randbelow(2**32)
     mock_config = fidelity_config(fidelity)
-    loaded = load_or_bundled(activation_path)
+    with reports_on_failed_load(reports, seed=seed, examples=profiles, kind=SenderCertification):
+        loaded = load_or_bundled(activation_path)
     echo_warnings(loaded)
+    own: list[dict[str, Any]] = []
+    if profiles_file is not None:
+        with reports_on_failed_load(
+            reports, seed=seed, examples=profiles, kind=SenderCertification,
+            activation=loaded, check="sender.profiles-file",
+        ):  # fmt: skip
+            own = read_own_profiles(profiles_file)
     raw = _activation_bytes(activation_path)
     color = sys.stdout.isatty()
     source = BUNDLED_ACTIVATION if activation_path is None else activation_path
-    if seed is None:
-        seed = secrets.randbelow(2**32)
     click.echo(f"certifying a sender for {source} (sha256 {loaded.sha256[:16]}), "
                f"{profiles} profiles, seed {seed}")  # fmt: skip
     result = run_certify_sender(
@@ -124,8 +160,11 @@ def certify_sender(
         profiles=profiles,
         seed=seed,
         timeout=timeout,
+        strict_numbers=strict_numbers,
+        byte_exact=byte_exact,
+        own_profiles=own,
         on_check=lambda check: _echo_check(check, color),
         say=click.echo,
         mock_config=mock_config,
     )
-    _conclude(ctx, result, color, ((junit, "junit"), (json_path, "json"), (report, report_format)))
+    _conclude(ctx, result, color, reports)

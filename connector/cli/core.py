@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-import orjson
 
 import contracts
 
+from .. import exactjson
 from ..errors import ContractViolation, UsageError
 from ..profiles import open_input, parse_line, read_profiles
 from ..render import Exclusion, Payload, Renderer
@@ -158,4 +158,4 @@ def sample_profiles_cmd(activation: str, count: int, seed: int) -> None:
     echo_warnings(loaded)
     out = sys.stdout.buffer
     for profile in sample_profiles(loaded, count, seed=seed):
-        out.write(orjson.dumps(profile) + b"\n")
+        out.write(exactjson.dumps(profile) + b"\n")  # 1.0E10 as written

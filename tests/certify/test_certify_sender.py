@@ -210,7 +210,7 @@ def post(body, where):
 for number, line in enumerate(open(os.environ["QHARNESS_PROFILES"])):
     payload = render(json.loads(line))
     if number == 0:
-        payload["person"]["name"]["firstName"] += " "  # one attribute changed
+        payload["person"]["name"]["firstName"] = "changed"  # one attribute changed
     body = json.dumps(payload, indent=1, sort_keys=True).encode()  # order/spacing: no matter
     post(body, url + ("&apiToken=" + token if number == 1 else ""))
     if number == 2:

@@ -22,6 +22,7 @@ def test_strategies_exports() -> None:
     assert sorted(connector.strategies.__all__) == [
         "emails",
         "identity_ids",
+        "live_values",
         "number_texts",
         "payloads",
         "profiles",

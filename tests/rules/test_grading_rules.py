@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
+from connector import exactjson
 from connector.certify.checks import CheckResult
 from connector.certify.sender.feed import Expected
 from connector.certify.sender.grading import Evidence, clock, differences, grade
@@ -192,13 +193,44 @@ def test_differences_name_missing_changed_and_extra_leaves() -> None:
 
 @pytest.mark.parametrize(
     ("want", "got"),
-    [(1, 1.0), (1, True), (0, False), ("1", 1), ({}, []), (None, {})],
+    [(1, True), (0, False), ("1", 1), ({}, []), (None, {}), (True, 1)],
 )
 def test_a_value_of_another_type_is_a_change(want: Any, got: Any) -> None:
-    """``1`` and ``1.0``, ``1`` and ``true``, ``{}`` and ``[]`` are different JSON values."""
+    """``1`` and ``true``, ``"1"`` and ``1``, ``{}`` and ``[]`` are different JSON values."""
     changes, extras = differences({"k": want}, {"k": got})
-    assert changes == [f"`k` arrived as {got!r} (expected {want!r})"]
+    shown = "True" if got is True else "False" if got is False else repr(got)
+    assert changes == [f"`k` arrived as {shown} (expected {want!r})"]
     assert extras == []
+
+
+@pytest.mark.parametrize(
+    ("want", "got", "same", "byte_same"),
+    [
+        (b"1.0E10", b"10000000000.0", True, False),  # one value, two spellings
+        (b"1.0E10", b"10000000000", True, False),
+        (b"1", b"1.0", True, False),
+        (b"9007199254740993", b"9007199254740992", False, False),  # a double's rounding
+        (b"9007199254740993", b"9.007199254740992E15", False, False),
+        (b"4.9E-324", b"5e-324", True, False),  # Java's and Python's spelling of one double
+        (b"0.1", b"0.1", True, True),
+        (b"1E-400", b"0", False, False),  # no double holds it: no latitude
+        (b"1e400", b"1E+400", True, False),
+        (b"1.50", b"1.5", True, False),
+        (b"-0.0", b"0", True, False),
+        (b"12", b"13", False, False),
+    ],
+)
+def test_numbers_are_compared_as_exact_decimals(
+    want: bytes, got: bytes, same: bool, byte_same: bool
+) -> None:
+    """Exact decimals (a double the feed wrote also matches the same double); ``byte_exact``
+    wants the same text as well."""
+    sent, received = exactjson.loads(want), exactjson.loads(got)
+    assert (differences({"k": sent}, {"k": received})[0] == []) is same
+    assert (differences({"k": sent}, {"k": received}, byte_exact=True)[0] == []) is byte_same
+    if not same:
+        [change] = differences({"k": sent}, {"k": received})[0]
+        assert change == f"`k` arrived as {got.decode()} (expected {want.decode()})"
 
 
 def test_long_values_are_shortened_in_evidence() -> None:

@@ -2,27 +2,36 @@
 
 Profiles come from the project's Hypothesis strategies (``connector.strategies.profiles`` with
 ``adversarial=False``: every one should be sent), driven with the run's seed, so the same seed
-feeds the same profiles. Each kept profile renders, through the harness's own renderer, to one
+feeds the same profiles. Their attribute values are those an AEP export carries (``live_values``),
+and the first profiles carry every attribute's showcase values (2^53 + 1, ``1.0E10``, edge
+whitespace...), so that even a short feed holds what breaks a sender that parses numbers into
+doubles or trims strings. The user's own profiles (``--profiles-file``) come first. Each kept profile renders, through the harness's own renderer, to one
 expected event; no two share an identity value, so every payload that arrives can be matched to
 exactly one event by its identities and audience changes, whatever its key order or spacing.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import orjson
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
+from ... import exactjson
 from ...activation import Activation
+from ...errors import UsageError
+from ...live_values import showcase
+from ...model import SDK_ATTRIBUTES, sdk_attribute
+from ...paths import set_path, split_path
 from ...render import Payload, Renderer
 from ...strategies import profiles as profile_strategy
+from ...validate import validator_for
 
 __all__ = [
     "Expected",
@@ -30,6 +39,7 @@ __all__ = [
     "handles",
     "identities_of",
     "make_feed",
+    "read_own_profiles",
     "write_activation_copy",
     "write_profiles",
 ]
@@ -95,24 +105,80 @@ class _Enough(Exception):
     """Raised inside the Hypothesis test once enough profiles are kept."""
 
 
-def make_feed(activation: Activation, count: int, seed: int) -> Feed:
-    """``count`` sendable profiles with distinct identities, and their expected events."""
+class _Showcase:
+    """Puts each attribute's showcase values (``live_values.showcase``) into the first profiles:
+    profile ``n`` carries value ``n + j`` of attribute ``j``'s list, so a feed of as many profiles
+    as the longest list holds every edge value of every attribute, whatever Hypothesis draws."""
+
+    def __init__(self, activation: Activation, strict_numbers: bool) -> None:
+        self.slots = [
+            (split_path(a.source), showcase(a.type, strict_numbers=strict_numbers))
+            for a in activation.attributes
+        ]
+
+    def __call__(self, profile: dict[str, Any], slot: int) -> dict[str, Any] | None:
+        """``profile`` with slot ``slot``'s values, or ``None`` when every list is used up."""
+        chosen = [
+            (keys, values[slot + index])
+            for index, (keys, values) in enumerate(self.slots)
+            if slot + index < len(values)
+        ]
+        if not chosen:
+            return None
+        changed = copy.deepcopy(profile)
+        for keys, value in chosen:
+            if sdk_attribute(keys):
+                changed.setdefault(SDK_ATTRIBUTES, {})
+                set_path(changed, keys, {"value": value})
+            else:
+                set_path(changed, keys, value)
+        return changed
+
+
+def make_feed(
+    activation: Activation,
+    count: int,
+    seed: int,
+    *,
+    strict_numbers: bool = False,
+    own: Sequence[dict[str, Any]] = (),
+) -> Feed:
+    """``own`` profiles (the user's), then ``count`` generated sendable profiles with distinct
+    identities, and the events they must become (a profile ``own`` holds that renders to no
+    payload is fed all the same: nothing may arrive for it)."""
     renderer = Renderer(activation)
     kept: list[dict[str, Any]] = []
     expected: list[Expected] = []
     seen: set[str] = set()
+    cover = _Showcase(activation, strict_numbers)
 
-    def keep(profile: dict[str, Any]) -> None:
-        result = renderer.render(profile)
-        if not isinstance(result, Payload):
-            return
-        ids = {h for h in handles(result.document) if h.startswith("ns:")}
-        if ids & seen:
-            return
-        seen.update(ids)
+    def add(profile: dict[str, Any], result: Payload) -> None:
         kept.append(profile)
+        seen.update(h for h in handles(result.document) if h.startswith("ns:"))
         expected.append(Expected(len(kept), profile, result))
-        if len(kept) >= count:
+
+    for profile in own:
+        result = renderer.render(profile)
+        if isinstance(result, Payload):
+            add(profile, result)
+        else:
+            kept.append(profile)
+    wanted = len(kept) + count
+    if count == 0:
+        return Feed(kept, expected)
+
+    def keep(drawn: dict[str, Any]) -> None:
+        covered = cover(drawn, len(kept) - len(own))
+        for profile in (covered, drawn) if covered is not None else (drawn,):
+            result = renderer.render(profile)
+            if not isinstance(result, Payload):
+                continue  # a showcase value that cannot fit: the plain draw instead
+            ids = {h for h in handles(result.document) if h.startswith("ns:")}
+            if ids & seen:
+                return
+            add(profile, result)
+            break
+        if len(kept) >= wanted:
             raise _Enough
 
     config = settings(
@@ -125,19 +191,51 @@ def make_feed(activation: Activation, count: int, seed: int) -> Feed:
         verbosity=Verbosity.quiet,
         print_blob=False,
     )
-    test = given(profile_strategy(activation, adversarial=False))(keep)
+    strategy = profile_strategy(activation, adversarial=False, strict_numbers=strict_numbers)
+    test = given(strategy)(keep)
     try:
         hypothesis_seed(seed)(config(test))()
     except Exception:
         # _Enough, or Hypothesis' report of it (it replays the last example, which is kept).
-        if len(kept) < count:
+        if len(kept) < wanted:
             raise
-    return Feed(kept[:count], expected[:count])
+    return Feed(kept[:wanted], [e for e in expected if e.number <= wanted])
 
 
 def write_profiles(feed: Feed, path: Path) -> None:
-    """The profiles as JSON Lines (AEP export format), one per line."""
-    path.write_bytes(b"".join(orjson.dumps(p) + b"\n" for p in feed.profiles))
+    """The profiles as JSON Lines (AEP export format), one per line, every number as its text
+    (``1.0E10`` stays ``1.0E10``: the sender meets what a Java writer wrote)."""
+    path.write_bytes(b"".join(exactjson.dumps(p) + b"\n" for p in feed.profiles))
+
+
+def read_own_profiles(path: Path) -> list[dict[str, Any]]:
+    """``--profiles-file``: the user's AEP profiles (JSON Lines), each checked against the
+    ``aep-profile`` contract; a line that is not one is a usage error naming it."""
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError as exc:
+        raise UsageError(
+            f"--profiles-file {str(path)!r}: cannot read it: {exc.strerror or exc}"
+        ) from None
+    contract = validator_for("aep-profile")
+    found: list[dict[str, Any]] = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        where = f"--profiles-file {str(path)!r}: line {number}"
+        try:
+            profile = exactjson.loads(raw)
+        except ValueError as exc:
+            raise UsageError(f"{where}: {exc}") from None
+        if not isinstance(profile, dict):
+            raise UsageError(f"{where}: expected a JSON object (an AEP profile)")
+        errors = contract.errors(profile)
+        if errors:
+            raise UsageError(f"{where}: breaks the aep-profile contract at {errors[0]}")
+        found.append(profile)
+    if not found:
+        raise UsageError(f"--profiles-file {str(path)!r}: holds no profile")
+    return found
 
 
 def _raw_activation(activation: Activation, raw: bytes) -> dict[str, Any]:

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import orjson
-
 import contracts
 
+from ... import exactjson
 from ...validate import MAX_PAYLOAD_BYTES, payload_violations
 from ..checks import CheckResult, register, registered
 from .feed import Expected, handles
 from .process import SenderRun
 from .recorder import Received
+from .values import same_value
 
 __all__ = ["Evidence", "clock", "differences", "grade"]
 
@@ -56,6 +56,7 @@ class Evidence:
     matched: dict[int, Expected | None] = field(default_factory=dict)
     run_events: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # event no. -> runs
     stray_runs: int = 0
+    byte_exact: bool = False  # numbers must also arrive with the same text
 
     def __post_init__(self) -> None:
         index: dict[str, list[Expected]] = defaultdict(list)
@@ -72,12 +73,13 @@ class Evidence:
             if not scores:
                 return None
             best = max(scores, key=lambda n: (scores[n], -n))
-            return self.expected[best - 1]
+            return by_number[best]
 
+        by_number = {event.number: event for event in self.expected}
         for request in self.requests:
-            try:
-                document = orjson.loads(request.body)
-            except orjson.JSONDecodeError:
+            try:  # numbers as sent: 9007199254740993 must not become ...992 here
+                document = exactjson.loads(request.body)
+            except ValueError:
                 document = None
             self.documents[request.number] = document
             self.matched[request.number] = match(document)
@@ -221,20 +223,26 @@ def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         yield path, value
 
 
-def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b
+def _shown(value: Any) -> str:
+    """A value as evidence shows it: a number as its JSON text, anything else its repr."""
+    text = exactjson.number_text(value)
+    if text is None:
+        return _short(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} digits and signs)"
 
 
-def differences(expected: Any, received: Any) -> tuple[list[str], list[str]]:
+def differences(
+    expected: Any, received: Any, *, byte_exact: bool = False
+) -> tuple[list[str], list[str]]:
     """(changes that fail, unmapped extras that are only noted), as one line each."""
     want = dict(_leaves(expected))
     got = dict(_leaves(received))
     changes, extras = [], []
     for path, value in want.items():
         if path not in got:
-            changes.append(f"`{path}` is missing (expected {_short(value)})")
-        elif not _same(got[path], value):
-            changes.append(f"`{path}` arrived as {_short(got[path])} (expected {_short(value)})")
+            changes.append(f"`{path}` is missing (expected {_shown(value)})")
+        elif not same_value(value, got[path], byte_exact=byte_exact):
+            changes.append(f"`{path}` arrived as {_shown(got[path])} (expected {_shown(value)})")
     for path in got.keys() - want.keys():
         line = f"`{path}` = {_short(got[path])} is not in the expected payload"
         if path.startswith(("identityMap", "segmentMembership")):
@@ -264,12 +272,12 @@ def _values(ev: Evidence) -> CheckResult:
             )
             continue
         compared.add(event.number)
-        changes, extras = differences(event.document, document)
+        changes, extras = differences(event.document, document, byte_exact=ev.byte_exact)
         for change in changes:
             changed.setdefault((event.number, change), []).append(request.number)
         notes += [f"note: request #{request.number}: {x}" for x in extras]
     for (number, change), requests in changed.items():
-        label = ev.expected[number - 1].label()
+        label = next(e for e in ev.expected if e.number == number).label()
         problems.append(f"event for {label} (request #{_numbers(requests)}): {change}")
     if not compared and not problems:
         problems.append("no expected event arrived to compare")

@@ -66,6 +66,7 @@ class SenderCertification(Certification):
     timeline: list[dict[str, Any]] = field(default_factory=list)
     tail: list[str] = field(default_factory=list)
     received: str = ""  # one line: what the mock received and answered
+    flags: tuple[str, ...] = ()  # --strict-numbers, --byte-exact: for the replay line
 
     COMMAND: ClassVar[str] = "certify-sender"
 
@@ -78,6 +79,7 @@ class SenderCertification(Certification):
             if self.activation.source.startswith("bundled")
             else f" --activation {self.activation.source}"
         )
+        where += "".join(f" {flag}" for flag in self.flags)
         scenario = ""
         if self.scenario is not None and not self.scenario.source.startswith("<"):
             scenario = f" --scenario {self.scenario.source}"
@@ -168,14 +170,21 @@ def certify_sender(
     profiles: int = DEFAULT_PROFILES,
     seed: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    strict_numbers: bool = False,
+    byte_exact: bool = False,
+    own_profiles: Sequence[dict[str, Any]] = (),
     on_check: Callable[[CheckResult], None] | None = None,
     say: Callable[[str], None] = lambda line: None,
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
     mock_config: Mapping[str, Any] | None = None,
 ) -> SenderCertification:
-    """Certify the sender ``command`` (see the module doc); ``say`` prints progress lines;
-    ``mock_config`` adds mock settings (``FIDELITY_RECORD``: follow a fidelity record)."""
+    """Certify the sender ``command`` (see the module doc); ``say`` prints progress lines.
+
+    ``own_profiles`` (the user's, checked) are fed before the ``profiles`` generated ones;
+    ``strict_numbers`` adds numbers no XDM type holds; ``byte_exact`` grades every number by its
+    text as well as its value; ``mock_config`` adds mock settings (``FIDELITY_RECORD``: follow a
+    fidelity record)."""
     check_command(command)
     started = time.perf_counter()
     if seed is None:
@@ -192,8 +201,13 @@ def certify_sender(
         mock="embedded (faithful: no deduplication)",
         command=shlex.join(command),
         scenario=scenario,
+        flags=tuple(
+            flag
+            for flag, on in (("--strict-numbers", strict_numbers), ("--byte-exact", byte_exact))
+            if on
+        ),
     )
-    feed = make_feed(activation, profiles, seed)
+    feed = make_feed(activation, profiles, seed, strict_numbers=strict_numbers, own=own_profiles)
     plan = scenario.plan(len(feed.profiles), seed)
     result.plan = plan
     say(f"fault scenario {scenario.name!r} ({scenario.source}):")
@@ -240,7 +254,7 @@ def certify_sender(
         say(result.received)
         accepted = sum(1 for r in requests if r.status == 202)
         runs = mock.runs(accepted, timeout=RUNS_TIMEOUT) if accepted else []
-    evidence = Evidence(feed.expected, requests, runs, sender)
+    evidence = Evidence(feed.expected, requests, runs, sender, byte_exact=byte_exact)
     result.timeline = evidence.timeline()
     result.tail = sender.tail
     result.counts = {
