@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from types import TracebackType
 
-__all__ = ["LOGGERS", "ThreadErrors", "describe"]
+__all__ = ["LOGGERS", "RepeatedErrors", "ThreadErrors", "describe"]
 
 #: The loggers whose errors are the mock's threads' errors (waitress logs worker exceptions).
 LOGGERS = ("waitress", "mock_qualtrics")
@@ -147,3 +148,44 @@ class ThreadErrors:
 
     def __exit__(self, *exc: object) -> None:
         self.uninstall()
+
+
+class RepeatedErrors:
+    """Logs an error once, then counts its repeats instead of logging each one.
+
+    Why: a store that cannot commit (a full disk) fails every group commit, hundreds a second;
+    one line per commit buried everything else (about 330 identical lines a second). The first
+    occurrence is logged at once; identical repeats are counted and summed up in one line when
+    a different error comes, when :meth:`ok` says the trouble is over, or every ``every``
+    seconds while it lasts.
+    """
+
+    def __init__(self, logger: logging.Logger, every: float = 60.0) -> None:
+        self.logger = logger
+        self.every = every
+        self._last: str | None = None
+        self._repeats = 0
+        self._since = 0.0
+
+    def error(self, message: str) -> None:
+        """Log ``message``, unless it repeats the last one (then count it)."""
+        now = time.monotonic()
+        if message == self._last:
+            self._repeats += 1
+            if now - self._since >= self.every:
+                self._summary("and it goes on")
+                self._since = now
+            return
+        self._summary("then a different error")
+        self.logger.error("%s", message)
+        self._last, self._since = message, now
+
+    def ok(self) -> None:
+        """The operation succeeded: sum up the repeats of the last error, if any."""
+        self._summary("then it succeeded")
+        self._last = None
+
+    def _summary(self, then: str) -> None:
+        if self._repeats:
+            self.logger.error("%s (%d more times; %s)", self._last, self._repeats, then)
+        self._repeats = 0

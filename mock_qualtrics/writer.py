@@ -26,6 +26,7 @@ import time
 from collections.abc import Sequence
 
 from . import history
+from .incidents import RepeatedErrors
 from .ops import Op, Tx, apply_all, finish_safely
 from .records import PendingRun
 
@@ -74,6 +75,7 @@ class GroupWriter:
         self._stopping = False
         self._closed = False
         self._last_sweep = 0.0
+        self._errors = RepeatedErrors(log)  # a full disk fails every commit: say it once
         self._thread = threading.Thread(target=self._loop, name="mock-store-writer", daemon=True)
         self._thread.start()
 
@@ -190,12 +192,14 @@ class GroupWriter:
             try:
                 tx = self._transaction(batch, due, now, drain, failures=failures)
             except Exception as exc:  # the commit itself failed: every op in it failed
-                log.error("store: a commit failed: %s: %s", type(exc).__name__, exc)
+                self._errors.error(f"store: a commit failed: {type(exc).__name__}: {exc}")
                 for run in due:  # try these runs again in a second, not in a busy loop
                     heapq.heappush(self._timers, (now + 1.0, next(self._timer_seq), run))
                 return {ticket: exc for ticket, _, waited in batch if waited}
-            log.error("store: a write failed alone: %s: %s", type(first).__name__, first)
+            self._errors.error(f"store: a write failed alone: {type(first).__name__}: {first}")
             failures = {t: e for t, e in failures.items() if _waited(batch, t)}
+        else:
+            self._errors.ok()
         if tx.clear_timers:
             self._timers.clear()
         for when, run in tx.timers:
@@ -246,6 +250,8 @@ def _savepoint(
     try:
         op.apply(tx)
     except Exception as exc:
+        if not db.in_transaction:  # SQLite rolled the whole transaction back (a full disk)
+            raise
         db.execute("ROLLBACK TO op")
         tx.undo(mark)
         failures[ticket] = exc
