@@ -235,9 +235,9 @@ def export() -> Response:
 
 @bp.post("/reset")
 def reset() -> Response:
-    data = request.get_json(silent=True) if request.content_length else None
-    if data is not None:
-        admin_schema(current_app.config).body("reset", data)
+    """Reset; the body is optional, but a body that is not a JSON object is refused (400)
+    rather than read as "no body": a destructive call is never made on a garbled request."""
+    data = _body("reset") if request.get_data(cache=True) else None
     everything = bool(data.get("everything", False)) if data is not None else False
     current_state().reset(everything=everything)
     return json_response({"status": "reset", "everything": everything})

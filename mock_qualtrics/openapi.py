@@ -21,14 +21,30 @@ import contracts
 from .config import DEFAULTS
 from .records import EVENT_KEYS
 
-__all__ = ["document"]
+__all__ = ["JSONPATH", "NON_BLANK", "document"]
 
 _TS = {
     "type": "string",
     "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$",
 }
+#: "Somewhere a character that is not white space", spelled out so that Python's ``re`` (which
+#: checks requests) and ECMA-262 regexes (which clients such as schemathesis generate from) agree:
+#: their ``\S`` differ (Python counts U+001C-U+001F and U+0085 as space, ECMA counts U+FEFF).
+NON_BLANK = (
+    r"[^\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f"
+    r"\u3000\ufeff]"
+)
+#: The JSONPath the mock takes for a field: ``$`` then steps (``.name``, ``..name``, ``.*``,
+#: ``[0]``, ``[-1]``, ``[*]``, ``['any name']``). Every string it matches compiles (a property
+#: test checks), so the document says the whole rule; filters and slices are not taken. It ends
+#: with ``(?![\s\S])``, not ``$``: Python's ``$`` also matches before a final newline.
+JSONPATH = (
+    r"^\$(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|\*)|\.\.(?:[A-Za-z][A-Za-z0-9_]*|\*)"
+    r"|\[(?:0|-?[1-9][0-9]{0,8}|\*|'(?:[^'\\\x00-\x1f]|\\['\\])*'"
+    r"|\"(?:[^\"\\\x00-\x1f]|\\[\"\\])*\")\])*(?![\s\S])"
+)
 #: A name: non-blank, at most 200 characters.
-_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NON_BLANK}
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _COUNT = {"type": "integer", "minimum": 0, "maximum": 2**53}  # offsets SQLite can take
 
@@ -89,7 +105,9 @@ def _schemas(max_fields: int) -> dict[str, Any]:
             "properties": {
                 "name": _NAME,
                 "jsonpath": {
-                    **_NAME,
+                    "type": "string",
+                    "maxLength": 200,
+                    "pattern": JSONPATH,
                     "description": "JSONPath query, e.g. $.identityMap.Email[0].id",
                 },
                 "required": {"type": "boolean", "default": False},
@@ -167,6 +185,15 @@ def _schemas(max_fields: int) -> dict[str, Any]:
         },
         "FaultInput": {
             "type": "object",
+            "description": "a fault needs status, delay_ms above 0 or drop_connection true",
+            "anyOf": [
+                {"required": ["status"]},
+                {"required": ["delay_ms"], "properties": {"delay_ms": {"minimum": 1}}},
+                {
+                    "required": ["drop_connection"],
+                    "properties": {"drop_connection": {"const": True}},
+                },
+            ],
             "additionalProperties": False,
             "properties": {
                 "status": {"type": "integer", "minimum": 200, "maximum": 599},
@@ -274,7 +301,9 @@ def _paths(max_wait: float) -> dict[str, Any]:
         "/__admin/workflows": {
             "post": {
                 "operationId": "createWorkflow",
-                "description": "Create a workflow (or replace the one with the same id).",
+                "description": "Create a workflow (or replace the one with the same id). Beyond"
+                " the schema, 400 when a url_token_id is already used by another workflow, or"
+                " when two fields share a name.",
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": _ref("WorkflowInput")}},
@@ -305,6 +334,8 @@ def _paths(max_wait: float) -> dict[str, Any]:
             },
             "patch": {
                 "operationId": "patchWorkflow",
+                "description": "Change some of a workflow's settings. Beyond the schema, 400"
+                " when two fields share a name.",
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": _ref("WorkflowPatch")}},
@@ -367,7 +398,7 @@ def _paths(max_wait: float) -> dict[str, Any]:
                 "operationId": "listAllRuns",
                 "description": "Runs of every workflow, deleted ones included, newest first.",
                 "parameters": [
-                    _q("workflow_id", {"type": "string"}, "filter"),
+                    _q("workflow_id", {"type": "string", "minLength": 1}, "filter"),
                     _q("status", {"enum": ["queued", "Succeeded", "Failed"]}, "filter"),
                     _q(
                         "limit",
@@ -403,7 +434,7 @@ def _paths(max_wait: float) -> dict[str, Any]:
                 "operationId": "listEvents",
                 "description": "The event journal, newest first: every trigger attempt.",
                 "parameters": [
-                    _q("workflow_id", {"type": "string"}, "filter"),
+                    _q("workflow_id", {"type": "string", "minLength": 1}, "filter"),
                     _q("limit", {"type": "integer", "minimum": 0, "default": 1000}, "page size"),
                     _q("offset", {**_COUNT, "default": 0}, "skip"),
                 ],
@@ -435,7 +466,8 @@ def _paths(max_wait: float) -> dict[str, Any]:
             "post": {
                 "operationId": "reset",
                 "description": "Forget runs, journal, faults, keys and counters; with "
-                "everything=true also users and workflows.",
+                "everything=true also users and workflows. The body is optional; one that is"
+                " sent must be a JSON object (400 otherwise: nothing is reset).",
                 "requestBody": {
                     "required": False,
                     "content": {
