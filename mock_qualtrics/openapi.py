@@ -74,7 +74,13 @@ def _run_record() -> dict[str, Any]:
 
 
 def _schemas(max_fields: int) -> dict[str, Any]:
-    fields = {"type": "array", "maxItems": max_fields, "items": _ref("Field")}
+    fields = {
+        "type": "array",
+        "maxItems": max_fields,
+        "uniqueItems": True,
+        "items": _ref("Field"),
+        "description": "field names are unique within a workflow (400 otherwise)",
+    }
     return {
         "Error": {
             "type": "object",
@@ -356,7 +362,8 @@ def _paths(max_wait: float) -> dict[str, Any]:
             "get": {
                 "operationId": "listRuns",
                 "description": "Runs newest first. With wait_for=N, waits until at least N runs "
-                "matching the filters have finished, or timeout seconds.",
+                "matching the filters have finished, or timeout seconds. A deleted workflow's runs"
+                " are kept and still listed here (as Qualtrics keeps them).",
                 "parameters": [
                     _q("status", {"enum": ["queued", "Succeeded", "Failed"]}, "filter"),
                     _q(
@@ -466,10 +473,10 @@ def _paths(max_wait: float) -> dict[str, Any]:
             "post": {
                 "operationId": "reset",
                 "description": "Forget runs, journal, faults, keys and counters; with "
-                "everything=true also users and workflows. The body is optional; one that is"
-                " sent must be a JSON object (400 otherwise: nothing is reset).",
+                "everything=true also users and workflows. The body is a JSON object ({} for"
+                " the defaults); without one nothing is reset (400).",
                 "requestBody": {
-                    "required": False,
+                    "required": True,
                     "content": {
                         "application/json": {
                             "schema": {

@@ -61,7 +61,7 @@ def test_an_undeclared_method_is_405_before_any_other_check(
     assert answer.json()["meta"]["error"]["errorCode"] == "METHOD_NOT_ALLOWED"
 
 
-@pytest.mark.parametrize("body", [b"\x00", b"everything", b"[]", b"null", b"{"])
+@pytest.mark.parametrize("body", [b"\x00", b"everything", b"[]", b"null", b"{", b""])
 def test_reset_with_a_body_that_is_not_a_json_object_resets_nothing(
     admin: httpx.Client, body: bytes
 ) -> None:
@@ -73,7 +73,8 @@ def test_reset_with_a_body_that_is_not_a_json_object_resets_nothing(
     assert "body: must be a JSON object" in answer.text
     assert admin.get(f"/workflows/{created.json()['id']}").status_code == 200
     empty = admin.post("/reset", headers={"Content-Type": "application/json"})
-    assert empty.status_code == 200  # no body at all is still a reset
+    assert empty.status_code == 400  # no body is no reset either: {} is the defaults
+    assert admin.post("/reset", json={}).status_code == 200
 
 
 @pytest.mark.parametrize(
