@@ -44,7 +44,20 @@ def _message(error: SchemaError, prefix: str = "") -> str:
         known = schema.get("properties", {})
         extra = sorted(k for k in error.instance if k not in known)
         return f"{_where([extra[0]], where)}: unknown key"
+    if error.validator == "uniqueItems" and isinstance(error.instance, list):
+        return _duplicate(error.instance, where)
     return f"{where or 'body'}: {_describe(error)}"
+
+
+def _duplicate(items: list[Any], where: str) -> str:
+    """``fields[1].name: duplicate field name 'x'`` for the first item equal to an earlier one,
+    as the handler words a repeated field name (equal items repeat their name too)."""
+    for index, item in enumerate(items):
+        if item in items[:index]:
+            if isinstance(item, Mapping) and "name" in item:
+                return f"{where}[{index}].name: duplicate field name {item['name']!r}"
+            return f"{where}[{index}]: the same as an earlier item"
+    return f"{where}: items must differ"
 
 
 _TYPES = {
