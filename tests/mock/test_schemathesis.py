@@ -121,6 +121,7 @@ def test_schemathesis_cli_with_every_check_finds_nothing(tmp_path: Path) -> None
             capture_output=True,
             text=True,
             timeout=300,
+            cwd=tmp_path,  # its cache (.schemathesis/) goes there, not into the checkout
             check=False,
         )
         assert live.errors == []
