@@ -26,7 +26,10 @@ _PATTERN_MEANING: Final = dict(
     (
         ("url", "an absolute http(s) URL"),
         ("api_token_env", "an environment variable name (letters, digits, _)"),
-        ("jsonpath", "a JSONPath starting with $"),
+        (
+            "jsonpath",
+            "a JSONPath such as $.identityMap.Email[0].id ($, then .name, [0], [*] or ['name'] steps)",
+        ),
         ("name", "a name with a visible character"),
     )
 )

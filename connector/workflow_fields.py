@@ -105,17 +105,9 @@ def declared_fields(
                 )
             )
         seen.add(name)
-        try:
-            compiled = jsonpath.compile(entry["jsonpath"])
-        except jsonpath.JSONPathError as exc:
-            problems.append(
-                ActivationError(
-                    f"invalid JSONPath {entry['jsonpath']!r}: {str(exc).splitlines()[0]}",
-                    file=source,
-                    key_path=f"workflow.fields[{index}].jsonpath",
-                )
-            )
-            continue
+        # The workflow-field contract's pattern admits only paths that compile (the mock's
+        # property test checks), so the schema has already refused any that would not.
+        compiled = jsonpath.compile(entry["jsonpath"])
         feeder = _feeder(entry["jsonpath"], feeders) or _skeleton_feeder(compiled, skeleton)
         fields.append(
             WorkflowField(name, entry["jsonpath"], bool(entry.get("required", False)), feeder)

@@ -238,10 +238,11 @@ def export() -> Response:
 
 @bp.post("/reset")
 def reset() -> Response:
-    data = request.get_json(silent=True) if request.content_length else None
-    if data is not None:
-        admin_schema(settings_of(current_app)).body("reset", data)
-    everything = bool(data.get("everything", False)) if data is not None else False
+    """Reset. The body is a JSON object (``{}`` for the defaults), like every admin write's:
+    a body that is not one, or none, is refused (400) rather than read as "reset"; a
+    destructive call is never made on a garbled request."""
+    data = _body("reset")
+    everything = bool(data.get("everything", False))
     current_state().reset(everything=everything)
     return json_response({"status": "reset", "everything": everything})
 

@@ -20,7 +20,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema.exceptions import best_match
 
 from .config import Settings
-from .openapi import document
+from .openapi import JSONPATH, NON_BLANK, document
 from .workflows import ValidationError
 
 __all__ = ["AdminSchema", "admin_schema"]
@@ -45,12 +45,20 @@ def _message(error: SchemaError, prefix: str = "") -> str:
         known = schema.get("properties", {})
         extra = sorted(k for k in error.instance if k not in known)
         return f"{_where([extra[0]], where)}: unknown key"
-    if error.validator == "anyOf" and all("required" in branch for branch in required):
-        # The fault contract's "one of three": name the first key it would take.
-        keys = [branch["required"][0] for branch in required]
-        needs = f"{', '.join(keys[:-1])} or {keys[-1]}"
-        return f"{_where([keys[0]], where)}: needs {needs} (a value that does something)"
+    if error.validator == "uniqueItems" and isinstance(error.instance, list):
+        return _duplicate(error.instance, where)
     return f"{where or 'body'}: {_describe(error)}"
+
+
+def _duplicate(items: list[Any], where: str) -> str:
+    """``fields[1].name: duplicate field name 'x'`` for the first item equal to an earlier one,
+    as the handler words a repeated field name (equal items repeat their name too)."""
+    for index, item in enumerate(items):
+        if item in items[:index]:
+            if isinstance(item, Mapping) and "name" in item:
+                return f"{where}[{index}].name: duplicate field name {item['name']!r}"
+            return f"{where}[{index}]: the same as an earlier item"
+    return f"{where}: items must differ"
 
 
 _TYPES = {
@@ -78,8 +86,15 @@ def _describe(error: SchemaError) -> str:
             return "must not be empty" if rule == 1 else f"must be at least {rule} characters"
         case "maxLength":
             return f"must be at most {rule} characters"
+        case "pattern" if rule == NON_BLANK:
+            return "must not be blank"
+        case "pattern" if rule == JSONPATH:
+            return (
+                "must be a JSONPath of $ and steps such as .name, ..name, [0], [*] or ['name']"
+                " (filters and slices are not taken)"
+            )
         case "pattern":
-            return "must not be blank" if rule == r"\S" else f"must match {rule}"
+            return f"must match {rule}"
         case "maxItems":
             return f"at most {rule} items, got {len(value)}"
         case "minimum":
@@ -118,7 +133,13 @@ class AdminSchema:
 
     def body(self, operation_id: str, data: Any) -> None:
         """Raise :class:`ValidationError` naming the field if ``data`` breaks the schema."""
-        error = best_match(self._bodies[operation_id].iter_errors(data))
+        errors = list(self._bodies[operation_id].iter_errors(data))
+        if len(errors) == 1 and errors[0].validator == "anyOf":
+            # "one of these is needed": the schema's description says which, better than the
+            # first alternative's "required" that best_match would pick.
+            where = _where(errors[0].absolute_path) or "body"
+            raise ValidationError(f"{where}: {errors[0].schema.get('description', 'incomplete')}")
+        error = best_match(errors)
         if error is not None:
             raise ValidationError(_message(error))
 
@@ -127,7 +148,7 @@ class AdminSchema:
         values: dict[str, Any] = {}
         for name, (schema, validator) in self._params[operation_id].items():
             raw = args.get(name)
-            if raw is None or raw == "":
+            if raw is None:  # absent; ``?limit=`` is present and empty, and checked as such
                 values[name] = schema.get("default")
                 continue
             value = _typed(name, raw, schema.get("type"))

@@ -1,7 +1,8 @@
 """What keeps a web page, or a rebound DNS name, from using the mock's admin surface.
 
 A mock on 127.0.0.1 is reachable from every page the developer's browser opens. Three checks,
-run before any view, close the ways in:
+run before any view, close the ways in. Before them all, a method a route does not declare is
+405 with ``Allow`` (what the OpenAPI document promises), not whatever a later check would say.
 
 - **Host allow-list (DNS rebinding).** A page on ``evil.example`` whose name is rebound to
   127.0.0.1 sends ``Host: evil.example``. Without an admin token (the loopback default) a request
@@ -33,6 +34,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from .auth import Lockout
@@ -140,6 +142,8 @@ def check_host(host: str, settings: Settings) -> None:
 
 
 def _check() -> None:
+    if isinstance(request.routing_exception, MethodNotAllowed):
+        raise request.routing_exception  # 405 with Allow, before Host, Origin or Content-Type
     check_host(request.host, settings_of(current_app))
     if request.method not in _WRITES or not request.path.startswith("/__admin/"):
         return

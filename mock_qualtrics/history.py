@@ -1,22 +1,30 @@
 """The history's SQL: one function per statement the store needs, each taking the connection.
 
 Tables: ``runs`` (bounded per workflow, with ``duplicate_of``), ``events`` (the journal, bounded
-globally), ``users`` (token digests only), ``workflows`` and ``deleted_workflows`` (a deleted
-workflow's runs are kept, as Qualtrics keeps them and shows "Deleted Workflow"). Writes run inside
-the writer's transaction; reads run after the writer has caught up.
+globally), ``users`` (token digests only), ``workflows`` (``url_token_id`` UNIQUE: the database,
+not a check in memory, decides that a token is taken), ``deleted_workflows`` (a deleted
+workflow's runs are kept, as Qualtrics keeps them and shows "Deleted Workflow") and
+``daily_runs`` (runs accepted per UTC day: the daily limit's counter, which must survive a
+restart even after ``history_limit`` has trimmed the runs themselves). Writes run inside the
+writer's transaction; reads run after the writer has caught up.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+import orjson
 
 from . import exactjson
 from .records import EventRow, Outcome, PendingRun, iso
 
 __all__ = [
     "RUN_COLUMNS",
+    "count_daily_runs",
+    "daily_runs",
     "delete_workflow",
     "fail_stale_queued_runs",
     "finish_runs",
@@ -28,13 +36,16 @@ __all__ = [
     "save_user",
     "save_workflow",
     "sweep",
+    "token_holder",
     "trim",
     "wipe",
 ]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, token_sha256 BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS workflows (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS workflows (id TEXT PRIMARY KEY, body TEXT NOT NULL, url_token_id TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS workflows_by_token ON workflows (url_token_id);
+CREATE TABLE IF NOT EXISTS daily_runs (day INTEGER PRIMARY KEY, runs INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deleted_workflows (id TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -82,13 +93,52 @@ RUN_COLUMNS = (
 
 
 def open_schema(db: sqlite3.Connection) -> None:
-    """Create the tables, or add to an older file the columns a newer mock records."""
+    """Create the tables, or bring a file written by an older mock up to date.
+
+    Older files lack ``runs`` columns, ``workflows.url_token_id`` (filled in from each body)
+    with its UNIQUE index, and ``daily_runs`` (seeded with today's runs, the best that file
+    knows). A file whose workflows already share a token (an older mock's race could write
+    that) is refused with an :class:`sqlite3.IntegrityError` naming them.
+    """
     columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
     if columns:
         for name, kind in _ADDED_RUN_COLUMNS.items():
             if name not in columns:
                 db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+    workflow_columns = {row[1] for row in db.execute("PRAGMA table_info(workflows)")}
+    if workflow_columns and "url_token_id" not in workflow_columns:
+        _add_token_column(db)
+    had_daily = _has_table(db, "daily_runs")
     db.executescript(_SCHEMA)
+    if columns and not had_daily:
+        midnight = time.time() // 86_400 * 86_400
+        db.execute(
+            "INSERT OR IGNORE INTO daily_runs (day, runs)"
+            " SELECT ?, COUNT(*) FROM runs WHERE received_ts >= ?",
+            (int(midnight // 86_400), midnight),
+        )
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,))
+    return found.fetchone() is not None
+
+
+def _add_token_column(db: sqlite3.Connection) -> None:
+    """``workflows.url_token_id`` from each body, refusing a file where two share one."""
+    db.execute("ALTER TABLE workflows ADD COLUMN url_token_id TEXT")
+    holders: dict[str, list[str]] = {}
+    for workflow_id, body in db.execute("SELECT id, body FROM workflows").fetchall():
+        token = str(orjson.loads(body)["urlTokenId"])
+        holders.setdefault(token, []).append(str(workflow_id))
+        db.execute("UPDATE workflows SET url_token_id=? WHERE id=?", (token, workflow_id))
+    for token, ids in holders.items():
+        if len(ids) > 1:
+            raise sqlite3.IntegrityError(
+                f"workflows {', '.join(map(repr, sorted(ids)))} share url_token_id {token!r}"
+                " (an older mock could store that): delete all but one from its workflows"
+                " table, or use a new file"
+            )
 
 
 def fail_stale_queued_runs(db: sqlite3.Connection, now: float) -> None:
@@ -211,24 +261,74 @@ def save_user(db: sqlite3.Connection, username: str, token_sha256: bytes) -> Non
     )
 
 
-def save_workflow(db: sqlite3.Connection, workflow_id: str, body: str) -> None:
-    db.execute("INSERT OR REPLACE INTO workflows (id, body) VALUES (?, ?)", (workflow_id, body))
+def save_workflow(
+    db: sqlite3.Connection, workflow_id: str, url_token_id: str, body: str, *, must_exist: bool
+) -> bool:
+    """Create or replace a workflow (only replace, when ``must_exist``): whether it was saved.
+
+    Never ``INSERT OR REPLACE``: that would settle a taken ``url_token_id`` by deleting the
+    other workflow. A taken token raises :class:`sqlite3.IntegrityError` instead.
+    """
+    if must_exist:
+        done = db.execute(
+            "UPDATE workflows SET url_token_id=?, body=? WHERE id=?",
+            (url_token_id, body, workflow_id),
+        )
+        return done.rowcount == 1
+    db.execute(
+        "INSERT INTO workflows (id, url_token_id, body) VALUES (?, ?, ?) ON CONFLICT (id)"
+        " DO UPDATE SET url_token_id=excluded.url_token_id, body=excluded.body",
+        (workflow_id, url_token_id, body),
+    )
     db.execute("DELETE FROM deleted_workflows WHERE id=?", (workflow_id,))
+    return True
 
 
-def delete_workflow(db: sqlite3.Connection, workflow_id: str, name: str) -> None:
-    """Forget the workflow but keep its runs, remembering that it existed."""
+def token_holder(db: sqlite3.Connection, url_token_id: str) -> str | None:
+    """The id of the workflow whose trigger URL carries ``url_token_id``, if any."""
+    row = db.execute("SELECT id FROM workflows WHERE url_token_id=?", (url_token_id,)).fetchone()
+    return str(row[0]) if row is not None else None
+
+
+def delete_workflow(db: sqlite3.Connection, workflow_id: str) -> bool:
+    """Forget the workflow but keep its runs, remembering its name; whether it existed."""
+    row = db.execute("SELECT body FROM workflows WHERE id=?", (workflow_id,)).fetchone()
+    if row is None:
+        return False
     db.execute("DELETE FROM workflows WHERE id=?", (workflow_id,))
     db.execute(
-        "INSERT OR REPLACE INTO deleted_workflows (id, name) VALUES (?, ?)", (workflow_id, name)
+        "INSERT OR REPLACE INTO deleted_workflows (id, name) VALUES (?, ?)",
+        (workflow_id, orjson.loads(row[0])["name"]),
+    )
+    return True
+
+
+def count_daily_runs(db: sqlite3.Connection, received: Iterable[float]) -> None:
+    """Add the runs received at these times to their UTC day's count."""
+    days: dict[int, int] = {}
+    for ts in received:
+        day = int(ts // 86_400)
+        days[day] = days.get(day, 0) + 1
+    db.executemany(
+        "INSERT INTO daily_runs (day, runs) VALUES (?, ?)"
+        " ON CONFLICT (day) DO UPDATE SET runs = runs + excluded.runs",
+        list(days.items()),
     )
 
 
+def daily_runs(db: sqlite3.Connection, day: int) -> int:
+    """Runs accepted on UTC day ``day`` (days since the epoch)."""
+    row = db.execute("SELECT runs FROM daily_runs WHERE day=?", (day,)).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
 def wipe(db: sqlite3.Connection, *, everything: bool) -> None:
-    """Forget runs and the journal (and users and workflows when ``everything``)."""
+    """Forget runs, the journal and the daily count (and users and workflows when
+    ``everything``)."""
     db.execute("DELETE FROM runs")
     db.execute("DELETE FROM events")
     db.execute("DELETE FROM deleted_workflows")
+    db.execute("DELETE FROM daily_runs")
     if everything:
         db.execute("DELETE FROM workflows")
         db.execute("DELETE FROM users")

@@ -21,14 +21,26 @@ from contracts.facts import RUN_STATUSES
 from .config import Settings
 from .records import EVENT_KEYS
 
-__all__ = ["document"]
+__all__ = ["JSONPATH", "NON_BLANK", "document"]
 
 _TS = {
     "type": "string",
     "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$",
 }
-#: A name: non-blank, at most 200 characters.
-_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+#: The field shape's two string rules, from the ``workflow-field`` contract (one truth): a name
+#: with a character that is white space to neither Python nor ECMAScript, and the JSONPath the
+#: mock takes (``$`` then ``.name``, ``..name``, ``.*``, ``[0]``, ``[-1]``, ``[*]``,
+#: ``['any name']``; every string it matches compiles, a property test checks). Python's ``\S``
+#: and ECMA-262's differ, so the name rule spells its white space out, and the JSONPath ends with
+#: ``(?![\s\S])``, not ``$`` (Python's ``$`` also matches before a final newline).
+NON_BLANK: str = contracts.load("workflow-field")["properties"]["name"]["pattern"]
+JSONPATH: str = contracts.load("workflow-field")["properties"]["jsonpath"]["pattern"]
+#: A name (of a workflow, a field, a user): the contract's field name rule, non-blank and short.
+_NAME = {
+    k: v
+    for k, v in contracts.load("workflow-field")["properties"]["name"].items()
+    if k != "description"
+}
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _COUNT = {"type": "integer", "minimum": 0, "maximum": 2**53}  # offsets SQLite can take
 
@@ -66,7 +78,13 @@ def _run_record() -> dict[str, Any]:
 
 
 def _schemas(max_fields: int) -> dict[str, Any]:
-    fields = {"type": "array", "maxItems": max_fields, "items": _ref("Field")}
+    fields = {
+        "type": "array",
+        "maxItems": max_fields,
+        "uniqueItems": True,
+        "items": _ref("Field"),
+        "description": "field names are unique within a workflow (400 otherwise)",
+    }
     return {
         "Error": {
             "type": "object",
@@ -266,7 +284,9 @@ def _paths(max_wait: float) -> dict[str, Any]:
         "/__admin/workflows": {
             "post": {
                 "operationId": "createWorkflow",
-                "description": "Create a workflow (or replace the one with the same id).",
+                "description": "Create a workflow (or replace the one with the same id). Beyond"
+                " the schema, 400 when a url_token_id is already used by another workflow, or"
+                " when two fields share a name.",
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": _ref("WorkflowInput")}},
@@ -297,6 +317,8 @@ def _paths(max_wait: float) -> dict[str, Any]:
             },
             "patch": {
                 "operationId": "patchWorkflow",
+                "description": "Change some of a workflow's settings. Beyond the schema, 400"
+                " when two fields share a name.",
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": _ref("WorkflowPatch")}},
@@ -317,7 +339,8 @@ def _paths(max_wait: float) -> dict[str, Any]:
             "get": {
                 "operationId": "listRuns",
                 "description": "Runs newest first. With wait_for=N, waits until at least N runs "
-                "matching the filters have finished, or timeout seconds.",
+                "matching the filters have finished, or timeout seconds. A deleted workflow's runs"
+                " are kept and still listed here (as Qualtrics keeps them).",
                 "parameters": [
                     _q("status", {"enum": list(RUN_STATUSES)}, "filter"),
                     _q(
@@ -359,7 +382,7 @@ def _paths(max_wait: float) -> dict[str, Any]:
                 "operationId": "listAllRuns",
                 "description": "Runs of every workflow, deleted ones included, newest first.",
                 "parameters": [
-                    _q("workflow_id", {"type": "string"}, "filter"),
+                    _q("workflow_id", {"type": "string", "minLength": 1}, "filter"),
                     _q("status", {"enum": list(RUN_STATUSES)}, "filter"),
                     _q(
                         "limit",
@@ -395,7 +418,7 @@ def _paths(max_wait: float) -> dict[str, Any]:
                 "operationId": "listEvents",
                 "description": "The event journal, newest first: every trigger attempt.",
                 "parameters": [
-                    _q("workflow_id", {"type": "string"}, "filter"),
+                    _q("workflow_id", {"type": "string", "minLength": 1}, "filter"),
                     _q("limit", {"type": "integer", "minimum": 0, "default": 1000}, "page size"),
                     _q("offset", {**_COUNT, "default": 0}, "skip"),
                 ],
@@ -427,9 +450,10 @@ def _paths(max_wait: float) -> dict[str, Any]:
             "post": {
                 "operationId": "reset",
                 "description": "Forget runs, journal, faults, keys and counters; with "
-                "everything=true also users and workflows.",
+                "everything=true also users and workflows. The body is a JSON object ({} for"
+                " the defaults); without one nothing is reset (400).",
                 "requestBody": {
-                    "required": False,
+                    "required": True,
                     "content": {
                         "application/json": {
                             "schema": {

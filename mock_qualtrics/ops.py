@@ -1,26 +1,36 @@
 """The writes the store's writer applies, one typed op per kind of change.
 
 Each op applies itself to a :class:`Tx`, the writer's open transaction. Side effects outside
-SQLite (timers for queued runs, clearing them on a wipe) are recorded on the ``Tx`` and carried out
-by the writer only after the commit succeeded, so the writer's memory follows what was committed.
+SQLite (timers for queued runs, clearing them on a wipe, and the state's memory of users and
+workflows: an op's ``remember``) are recorded on the ``Tx`` and carried out by the writer only
+after the commit succeeded, in commit order, so memory follows what was committed: after any
+interleaving of admin calls, memory holds what a restart would load.
+
+An op the database refuses on the requester's account (a taken ``url_token_id``: the UNIQUE
+index says so) raises :class:`Refused`; one whose workflow is gone raises :class:`Missing`.
+Neither is a store fault: the requester hears it, nothing is logged.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from . import history
 from .records import EventRow, Outcome, PendingRun, iso
+from .workflows import ValidationError
 
 __all__ = [
     "AcceptRun",
     "Batch",
     "DeleteWorkflow",
     "Journal",
+    "Missing",
     "Op",
+    "Refused",
+    "Remember",
     "SaveUser",
     "SaveWorkflow",
     "Tx",
@@ -28,6 +38,18 @@ __all__ = [
     "apply_all",
     "finish_safely",
 ]
+
+
+#: What to do in memory once an op is committed (run by the writer, in commit order).
+Remember = Callable[[], None]
+
+
+class Refused(ValidationError):
+    """The database refused the op for a reason the requester gave (a 400, not a fault)."""
+
+
+class Missing(LookupError):
+    """The op's workflow no longer exists (deleted by a request that committed first)."""
 
 
 @dataclass(slots=True)
@@ -40,14 +62,31 @@ class Tx:
     timers: list[tuple[float, PendingRun]] = field(default_factory=list)
     clear_timers: bool = False
     touched: set[str] = field(default_factory=set)
+    effects: list[Remember] = field(default_factory=list)
 
-    def mark(self) -> tuple[int, bool, frozenset[str], list[tuple[float, PendingRun]]]:
-        return len(self.timers), self.clear_timers, frozenset(self.touched), list(self.timers)
+    def mark(self) -> _Mark:
+        return _Mark(
+            self.clear_timers, frozenset(self.touched), list(self.timers), len(self.effects)
+        )
 
-    def undo(self, mark: tuple[int, bool, frozenset[str], list[tuple[float, PendingRun]]]) -> None:
+    def undo(self, mark: _Mark) -> None:
         """Forget the effects recorded since ``mark`` (its op was rolled back to a savepoint)."""
-        _, self.clear_timers, touched, self.timers = mark
-        self.touched = set(touched)
+        self.clear_timers, self.timers = mark.clear_timers, mark.timers
+        self.touched = set(mark.touched)
+        del self.effects[mark.effects :]
+
+    def remember(self, effect: Remember | None) -> None:
+        """Apply ``effect`` to memory once this transaction is committed."""
+        if effect is not None:
+            self.effects.append(effect)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    clear_timers: bool
+    touched: frozenset[str]
+    timers: list[tuple[float, PendingRun]]
+    effects: int
 
 
 class Op(Protocol):
@@ -99,6 +138,7 @@ class AcceptRun:
                 tx.timers.append((op.due, op.run))
             tx.touched.add(op.run.workflow_id)
         history.insert_runs(tx.db, runs)
+        history.count_daily_runs(tx.db, [op.run.received_ts for op in accepted])
 
 
 def apply_all(tx: Tx, ops: Sequence[Op]) -> None:
@@ -127,20 +167,40 @@ def apply_all(tx: Tx, ops: Sequence[Op]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class SaveUser:
+    """Create or replace a user (the username is the primary key: the last commit wins)."""
+
     username: str
     token_sha256: bytes
+    remember: Remember | None = field(default=None, compare=False)
 
     def apply(self, tx: Tx) -> None:
         history.save_user(tx.db, self.username, self.token_sha256)
+        tx.remember(self.remember)
 
 
 @dataclass(frozen=True, slots=True)
 class SaveWorkflow:
+    """Create or replace a workflow; with ``must_exist`` (a PATCH), only replace it."""
+
     workflow_id: str
+    url_token_id: str
     body: str
+    must_exist: bool = False
+    remember: Remember | None = field(default=None, compare=False)
 
     def apply(self, tx: Tx) -> None:
-        history.save_workflow(tx.db, self.workflow_id, self.body)
+        try:
+            saved = history.save_workflow(
+                tx.db, self.workflow_id, self.url_token_id, self.body, must_exist=self.must_exist
+            )
+        except sqlite3.IntegrityError:
+            holder = history.token_holder(tx.db, self.url_token_id)
+            if holder is None:  # not the token's index: a fault, not the requester's doing
+                raise
+            raise Refused(f"url_token_id: already used by workflow {holder!r}") from None
+        if not saved:
+            raise Missing(self.workflow_id)
+        tx.remember(self.remember)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +208,12 @@ class DeleteWorkflow:
     """Forget a workflow; its runs stay, shown as "Deleted Workflow"."""
 
     workflow_id: str
-    name: str
+    remember: Remember | None = field(default=None, compare=False)
 
     def apply(self, tx: Tx) -> None:
-        history.delete_workflow(tx.db, self.workflow_id, self.name)
+        if not history.delete_workflow(tx.db, self.workflow_id):
+            raise Missing(self.workflow_id)
+        tx.remember(self.remember)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,12 +229,14 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class Wipe:
-    """Forget runs and the journal (and users and workflows when ``everything``); queued runs
-    are forgotten with them, so their timers go too."""
+    """Forget runs, the journal and the daily count (and users and workflows when
+    ``everything``); queued runs are forgotten with them, so their timers go too."""
 
     everything: bool
+    remember: Remember | None = field(default=None, compare=False)
 
     def apply(self, tx: Tx) -> None:
         history.wipe(tx.db, everything=self.everything)
         tx.clear_timers = True
         tx.timers.clear()
+        tx.remember(self.remember)

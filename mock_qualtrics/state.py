@@ -1,8 +1,11 @@
 """The mock's in-memory state around the store: users, workflows, keys, counters, faults.
 
 Everything a trigger request checks lives in memory (dictionaries behind locks) so that the hot
-path never waits for SQLite; every change that must survive a restart is written to the store
-first and remembered in memory only once committed, so memory never drifts from disk. One
+path never waits for SQLite. Every change that must survive a restart is an op for the store's
+writer carrying its ``remember``: the writer applies that to memory right after the commit, in
+commit order, so after any interleaving of admin calls memory holds what a restart loads. The
+database decides conflicts (a UNIQUE ``url_token_id``; a PATCH or DELETE of a workflow that a
+committed DELETE removed), and its answer becomes the 400 or 404. One
 :class:`MockState`, holding the app's one :class:`~mock_qualtrics.store.Store`, is registered on a
 Flask app by :func:`init_app` (flaskr's pattern) and fetched with :func:`current_state`.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -27,7 +30,7 @@ from .faults import FaultPlan
 from .fidelity import Record
 from .idempotency import IdempotencyKeys
 from .limits import DailyCounter, LeakyBucket
-from .ops import Batch, DeleteWorkflow, Op, SaveUser, SaveWorkflow, Wipe
+from .ops import Batch, DeleteWorkflow, Missing, Op, Remember, SaveUser, SaveWorkflow, Wipe
 from .store import Store, open_store
 from .workflows import User, ValidationError, Workflow, parse_user, parse_workflow, token_digest
 
@@ -60,8 +63,8 @@ class MockState:
         self._deleted: dict[str, str] = {}  # id -> name, of deleted workflows (runs kept)
         self.schema = admin_schema(settings)  # the config file's tables are checked like bodies
         self._load()
-        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        self.daily = DailyCounter(settings.daily_run_limit, store.runs_since(midnight.timestamp()))
+        today = int(time.time() // 86_400)
+        self.daily = DailyCounter(settings.daily_run_limit, store.daily_runs(today))
 
     def _load(self) -> None:
         for username, digest in self.store.load_users():
@@ -80,23 +83,14 @@ class MockState:
         """Create or replace a user from a body valid against ``createUser``'s schema."""
         username, token = parse_user(data)
         user = User(username, token_digest(token))
-        self.store.run(SaveUser(user.username, user.token_sha256))
-        self.users.put(user)
+        self.store.run(SaveUser(user.username, user.token_sha256, partial(self.users.put, user)))
         return username
 
     # -- workflows -------------------------------------------------------------------------
 
-    def _check_token(self, workflow: Workflow) -> None:
-        with self._lock:
-            other = self._by_token.get(workflow.url_token_id)
-        if other is not None and other != workflow.id:
-            raise ValidationError(f"url_token_id: already used by workflow {other!r}")
-
     def _remember(self, workflow: Workflow) -> None:
+        """Memory of a committed save (the writer calls this, in commit order)."""
         with self._lock:
-            other = self._by_token.get(workflow.url_token_id)
-            if other is not None and other != workflow.id:
-                raise ValidationError(f"url_token_id: already used by workflow {other!r}")
             old = self._workflows.get(workflow.id)
             if old is not None:
                 self._by_token.pop(old.url_token_id, None)
@@ -104,32 +98,41 @@ class MockState:
             self._by_token[workflow.url_token_id] = workflow.id
             self._deleted.pop(workflow.id, None)
 
-    def _save(self, workflow: Workflow) -> Workflow:
-        self._check_token(workflow)
-        self.store.run(_save_op(workflow))
-        self._remember(workflow)
+    def _forget(self, workflow_id: str) -> None:
+        """Memory of a committed delete (the writer calls this, in commit order)."""
+        with self._lock:
+            workflow = self._workflows.pop(workflow_id, None)
+            if workflow is not None:
+                self._by_token.pop(workflow.url_token_id, None)
+            self._deleted[workflow_id] = workflow.name if workflow else DELETED_WORKFLOW
+
+    def _save(self, workflow: Workflow, *, must_exist: bool = False) -> Workflow | None:
+        try:
+            self.store.run(_save_op(workflow, must_exist, partial(self._remember, workflow)))
+        except Missing:
+            return None
         return workflow
 
     def put_workflow(self, data: Any) -> Workflow:
         """Create a workflow, or replace the one with the same ``id`` (an upsert)."""
-        return self._save(parse_workflow(data))
+        workflow = parse_workflow(data)
+        self._save(workflow)
+        return workflow
 
     def patch_workflow(self, workflow_id: str, data: Any) -> Workflow | None:
+        """The workflow with ``data`` applied; None if it does not exist (or a DELETE that
+        committed first removed it: a PATCH never brings a workflow back)."""
         existing = self.workflow(workflow_id)
         if existing is None:
             return None
-        return self._save(parse_workflow(data, existing=existing))
+        return self._save(parse_workflow(data, existing=existing), must_exist=True)
 
     def delete_workflow(self, workflow_id: str) -> bool:
         """Forget the workflow; its runs stay and list under :data:`DELETED_WORKFLOW`."""
-        workflow = self.workflow(workflow_id)
-        if workflow is None:
+        try:
+            self.store.run(DeleteWorkflow(workflow_id, partial(self._forget, workflow_id)))
+        except Missing:
             return False
-        self.store.run(DeleteWorkflow(workflow_id, workflow.name))
-        with self._lock:
-            if self._workflows.pop(workflow_id, None) is not None:
-                self._by_token.pop(workflow.url_token_id, None)
-            self._deleted[workflow_id] = workflow.name
         return True
 
     def is_deleted(self, workflow_id: str) -> bool:
@@ -175,23 +178,25 @@ class MockState:
         parsed: list[Workflow] = []
         with self._lock:
             tokens = dict(self._by_token)
+        stored = set(tokens.values())
         for index, data in enumerate(workflows):
             try:
                 self.schema.body("createWorkflow", data)
                 workflow = parse_workflow(data)
                 other = tokens.setdefault(workflow.url_token_id, workflow.id)
                 if other != workflow.id:
-                    raise ValidationError(f"url_token_id: already used by workflow {other!r}")
+                    where = " (stored in the mock's database)" if other in stored else ""
+                    raise ValidationError(
+                        f"url_token_id: already used by workflow {other!r}{where}"
+                    )
             except ValidationError as exc:
                 raise ValidationError(f"workflows[{index}].{exc}") from None
             parsed.append(workflow)
-        ops: list[Op] = [SaveUser(u.username, u.token_sha256) for u in parsed_users]
-        ops += [_save_op(w) for w in parsed]
+        ops: list[Op] = [
+            SaveUser(u.username, u.token_sha256, partial(self.users.put, u)) for u in parsed_users
+        ]
+        ops += [_save_op(w, False, partial(self._remember, w)) for w in parsed]
         self.store.run(Batch(tuple(ops)))
-        for user in parsed_users:
-            self.users.put(user)
-        for workflow in parsed:
-            self._remember(workflow)
 
     def reset(self, *, everything: bool = False) -> None:
         """Forget history, journal, faults, keys and counters (and users/workflows if asked)."""
@@ -200,9 +205,11 @@ class MockState:
             self.keys.clear()
         self.rate.clear()
         self.lockout.clear()
-        self.daily.clear()
+        self.store.run(Wipe(everything, partial(self._wiped, everything)))
 
-        self.store.run(Wipe(everything))
+    def _wiped(self, everything: bool) -> None:
+        """Memory of a committed wipe (the writer calls this, in commit order)."""
+        self.daily.clear()
         with self._lock:
             self._deleted.clear()
             if everything:
@@ -212,8 +219,9 @@ class MockState:
             self.users.clear()
 
 
-def _save_op(workflow: Workflow) -> SaveWorkflow:
-    return SaveWorkflow(workflow.id, orjson.dumps(workflow.as_dict()).decode())
+def _save_op(workflow: Workflow, must_exist: bool, remember: Remember) -> SaveWorkflow:
+    body = orjson.dumps(workflow.as_dict()).decode()
+    return SaveWorkflow(workflow.id, workflow.url_token_id, body, must_exist, remember)
 
 
 def init_app(app: Flask) -> MockState:

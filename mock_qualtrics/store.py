@@ -41,8 +41,12 @@ class Store:
         if path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-        history.open_schema(self._db)
-        history.fail_stale_queued_runs(self._db, time.time())
+        try:
+            history.open_schema(self._db)
+            history.fail_stale_queued_runs(self._db, time.time())
+        except BaseException:
+            self._db.close()
+            raise
         self._closed = False
         self._writer = GroupWriter(
             self._db,
@@ -177,8 +181,11 @@ class Store:
             )
         ]
 
-    def runs_since(self, ts: float) -> int:
-        return int(self.query("SELECT COUNT(*) FROM runs WHERE received_ts >= ?", (ts,))[0][0])
+    def daily_runs(self, day: int) -> int:
+        """Runs accepted on UTC day ``day`` (days since the epoch), kept past history trims."""
+        self.flush()
+        with self._db_lock:
+            return history.daily_runs(self._db, day)
 
     def load_users(self) -> list[tuple[str, bytes]]:
         return [

@@ -12,7 +12,10 @@ Failures stay local. A batch is first applied as one transaction; if any op rais
 transaction is rolled back (nothing in it was answered yet) and replayed with a savepoint per op,
 so the failing op fails alone and its requester hears about it from :meth:`wait`, while the others
 commit. Timers for queued runs are taken up only after their commit, and due runs are finished in
-the same transactions, so the writer's memory follows what is on disk.
+the same transactions, so the writer's memory follows what is on disk. So does the state's: each
+op's ``remember`` runs here, right after its commit and before its requester is told, in commit
+order. An op the database refused on the requester's account (:class:`~mock_qualtrics.ops.Refused`,
+:class:`~mock_qualtrics.ops.Missing`) reaches :meth:`GroupWriter.wait` as itself and is not logged.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 
 from . import history
-from .ops import Op, Tx, apply_all, finish_safely
+from .incidents import RepeatedErrors
+from .ops import AcceptRun, Missing, Op, Refused, Tx, apply_all, finish_safely
 from .records import PendingRun
 
 __all__ = ["GroupWriter", "StoreError"]
@@ -41,6 +46,7 @@ class StoreError(RuntimeError):
 
 
 _Entry = tuple[int, Op, bool]  # ticket, op, whether someone waits for the outcome
+_EXPECTED = (Refused, Missing)  # the requester's doing: answered, never logged
 
 
 class GroupWriter:
@@ -74,6 +80,7 @@ class GroupWriter:
         self._stopping = False
         self._closed = False
         self._last_sweep = 0.0
+        self._errors = RepeatedErrors(log)  # a full disk fails every commit: say it once
         self._thread = threading.Thread(target=self._loop, name="mock-store-writer", daemon=True)
         self._thread.start()
 
@@ -91,7 +98,9 @@ class GroupWriter:
             return self._submitted
 
     def wait(self, ticket: int, timeout: float = 30.0) -> None:
-        """Block until ``ticket``'s op is committed; raise :class:`StoreError` if it failed."""
+        """Block until ``ticket``'s op is committed; raise :class:`StoreError` if it failed
+        (:class:`~mock_qualtrics.ops.Refused` or :class:`~mock_qualtrics.ops.Missing` as
+        themselves)."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while self._applied < ticket:
@@ -100,6 +109,8 @@ class GroupWriter:
                     raise StoreError("the mock's store did not commit this write in time")
                 self._progress.wait(remaining)
             error = self._failures.pop(ticket, None)
+        if isinstance(error, _EXPECTED):
+            raise error
         if error is not None:
             raise StoreError(f"the write failed: {type(error).__name__}: {error}") from error
 
@@ -190,12 +201,20 @@ class GroupWriter:
             try:
                 tx = self._transaction(batch, due, now, drain, failures=failures)
             except Exception as exc:  # the commit itself failed: every op in it failed
-                log.error("store: a commit failed: %s: %s", type(exc).__name__, exc)
+                self._errors.error(f"store: a commit failed: {type(exc).__name__}: {exc}")
                 for run in due:  # try these runs again in a second, not in a busy loop
                     heapq.heappush(self._timers, (now + 1.0, next(self._timer_seq), run))
                 return {ticket: exc for ticket, _, waited in batch if waited}
-            log.error("store: a write failed alone: %s: %s", type(first).__name__, first)
+            if not all(isinstance(e, _EXPECTED) for e in failures.values()):
+                self._errors.error(f"store: a write failed alone: {type(first).__name__}: {first}")
             failures = {t: e for t, e in failures.items() if _waited(batch, t)}
+        else:
+            self._errors.ok()
+        for effect in tx.effects:  # memory follows the commit, in commit order
+            try:
+                effect()
+            except Exception as exc:  # a bug here must not stop the writer
+                log.error("store: remembering a commit failed: %s: %s", type(exc).__name__, exc)
         if tx.clear_timers:
             self._timers.clear()
         for when, run in tx.timers:
@@ -225,7 +244,7 @@ class GroupWriter:
                 if due:
                     history.finish_runs(db, [(run.id, finish_safely(run, now)) for run in due])
                 if tx.touched or batch:
-                    history.trim(db, tx.touched, self.history_limit, self.journal_limit)
+                    history.trim(db, tx.touched, self._keep(batch), self.journal_limit)
                 if now - self._last_sweep > _SWEEP_EVERY:
                     history.sweep(db, now - self.retention_seconds)
                 db.execute("COMMIT")
@@ -237,6 +256,12 @@ class GroupWriter:
                 self._last_sweep = now
             return tx
 
+    def _keep(self, batch: Sequence[_Entry]) -> int:
+        """Runs to keep per workflow: ``history_limit``, but never fewer than one workflow
+        accepted in this very commit (their 202s said they were recorded)."""
+        accepted = Counter(op.run.workflow_id for _, op, _ in batch if isinstance(op, AcceptRun))
+        return max(self.history_limit, *accepted.values(), 1)
+
 
 def _savepoint(
     db: sqlite3.Connection, tx: Tx, ticket: int, op: Op, failures: dict[int, BaseException]
@@ -246,6 +271,8 @@ def _savepoint(
     try:
         op.apply(tx)
     except Exception as exc:
+        if not db.in_transaction:  # SQLite rolled the whole transaction back (a full disk)
+            raise
         db.execute("ROLLBACK TO op")
         tx.undo(mark)
         failures[ticket] = exc

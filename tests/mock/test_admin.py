@@ -237,7 +237,7 @@ def test_users(client: Any) -> None:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({}, "status"),
+        ({}, "body"),  # none of status, delay_ms, drop_connection: the body is incomplete
         ({"status": 99}, "status"),
         ({"count": 0, "status": 500}, "count"),
         ({"probability": 2, "status": 500}, "probability"),

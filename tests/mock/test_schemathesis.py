@@ -1,4 +1,9 @@
-"""schemathesis against the live mock's /__admin/openapi.json: no 5xx, answers conform.
+"""schemathesis against the live mock's /__admin/openapi.json: no 5xx, answers conform, and
+the document is the API (valid data accepted, invalid data and undeclared methods refused).
+
+Two runs: each operation's cases under plain Hypothesis (below), and the schemathesis CLI with
+``--checks all`` over its coverage, fuzzing and stateful phases, at a bounded example count, with
+``tests/mock/schemathesis.toml`` (the two rules a schema cannot say, each on its one operation).
 
 The schema is the document the live mock serves (checked equal below); it is loaded from the
 module at import time because ``schemathesis.pytest.from_fixture`` fails under pytest 9
@@ -9,7 +14,10 @@ module at import time because ``schemathesis.pytest.from_fixture`` fails under p
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import orjson
@@ -18,9 +26,11 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import (
     content_type_conformance,
+    negative_data_rejection,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from mock_qualtrics import LiveMock
@@ -70,7 +80,49 @@ def test_admin_api_conforms(operation: schemathesis.APIOperation, live_url: str)
                 status_code_conformance,
                 content_type_conformance,
                 response_schema_conformance,
+                negative_data_rejection,
+                unsupported_method,
             ],
         )
 
     check()
+
+
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+
+
+def test_schemathesis_cli_with_every_check_finds_nothing(tmp_path: Path) -> None:
+    """``schemathesis run --checks all`` (coverage, fuzzing, stateful; 10 examples an
+    operation, a fixed seed) against a live mock whose long-poll maximum is 1 s: no failure."""
+    with LiveMock({"MAX_WAIT_SECONDS": 1}) as live:
+        done = subprocess.run(
+            [
+                str(SCHEMATHESIS),
+                "--config-file",
+                str(CONFIG),
+                "run",
+                f"{live.url}/__admin/openapi.json",
+                "--checks",
+                "all",
+                "--phases",
+                "coverage,fuzzing,stateful",
+                "--max-examples",
+                "10",
+                "--seed",
+                "1",
+                "--workers",
+                "1",
+                "--generation-database",
+                "none",
+                "--report-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,  # its cache (.schemathesis/) goes there, not into the checkout
+            check=False,
+        )
+        assert live.errors == []
+    assert done.returncode == 0, done.stdout[-6000:]

@@ -199,3 +199,17 @@ def test_one_group_commit_numbers_runs_in_order_and_marks_duplicates_within_it()
         assert len(store.list_events()) == 5
     finally:
         store.close()
+
+
+def test_history_limit_never_evicts_runs_acknowledged_in_the_same_commit() -> None:
+    """history_limit 1 and five runs in one group commit: all five were answered 202 as
+    recorded, so all five are kept (the next commit trims them)."""
+    store = Store(":memory:", history_limit=1, journal_limit=1000, retention_days=30)
+    try:
+        for ticket in _batch(store, *(_accept(n) for n in range(1, 6))):
+            store.wait(ticket)
+        assert len(store.list_runs("WF")) == 5
+        store.run(_accept(6))
+        assert [r["id"] for r in store.list_runs("WF")] == ["run-6"]
+    finally:
+        store.close()

@@ -292,7 +292,7 @@ def test_a_bad_workflow_jsonpath_is_described() -> None:
     text = HEAD + '\n[workflow]\nfields = [{ name = "x", jsonpath = "a.b" }]\n'
     assert (
         _error(text)
-        == "a.toml: workflow.fields[0].jsonpath: 'a.b' is not a JSONPath starting with $"
+        == "a.toml: workflow.fields[0].jsonpath: 'a.b' is not a JSONPath such as $.identityMap.Email[0].id ($, then .name, [0], [*] or ['name'] steps)"
     )
 
 
@@ -537,7 +537,7 @@ def test_c2_without_third_party_and_other_labels_pass() -> None:
         (HEAD + '\n[consent]\npath = "a.b"\nallow = []\n',
          "a.toml: consent.allow: needs at least 1 entry"),
         (HEAD + '\n[workflow]\nfields = [{ name = "x", jsonpath = "$.a[" }]\n',
-         "a.toml: workflow.fields[0].jsonpath: invalid JSONPath '$.a[': unexpected end of query"),
+         "a.toml: workflow.fields[0].jsonpath: '$.a[' is not a JSONPath such as $.identityMap.Email[0].id ($, then .name, [0], [*] or ['name'] steps)"),
         ("zzz = 1\n" + HEAD,
          "a.toml: zzz: unknown key (allowed here: attributes, audiences, consent, destination, "
          "identities, workflow)"),
