@@ -160,8 +160,8 @@ def test_the_ui_walks_older_and_newer_by_cursor(
     oldest = client.get(f"/workflows/{WF}?view=all&before=0").get_data(as_text=True)
     assert "Older</a>" not in oldest
     # From the last page, Newer leads back to the middle page.
-    html = client.get(f"/workflows/{WF}?view=all&before={_seq(client, pages[1][-1])}")
-    back = re.search(r'<a href="([^"]+)">Newer</a>', html.get_data(as_text=True))
+    last = client.get(f"/workflows/{WF}?view=all&before={_seq(client, pages[1][-1])}")
+    back = re.search(r'<a href="([^"]+)">Newer</a>', last.get_data(as_text=True))
     assert back is not None
     middle = client.get(back.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert re.findall(r'href="/runs/([^"]+)"', middle) == pages[1]
