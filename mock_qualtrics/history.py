@@ -87,26 +87,29 @@ CREATE TABLE IF NOT EXISTS run_counts (
     PRIMARY KEY (workflow_id, status)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS event_count (one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL);
-CREATE TRIGGER IF NOT EXISTS runs_counted AFTER INSERT ON runs BEGIN
+"""
+#: The triggers that keep the counters (dropped and made again around a wipe, see :func:`wipe`).
+_COUNTING = (
+    """CREATE TRIGGER IF NOT EXISTS runs_counted AFTER INSERT ON runs BEGIN
     INSERT INTO run_counts VALUES (new.workflow_id, new.status, 1)
         ON CONFLICT DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS runs_uncounted AFTER DELETE ON runs BEGIN
+END""",
+    """CREATE TRIGGER IF NOT EXISTS runs_uncounted AFTER DELETE ON runs BEGIN
     UPDATE run_counts SET n = n - 1 WHERE workflow_id = old.workflow_id AND status = old.status;
-END;
-CREATE TRIGGER IF NOT EXISTS runs_recounted AFTER UPDATE OF workflow_id, status ON runs
+END""",
+    """CREATE TRIGGER IF NOT EXISTS runs_recounted AFTER UPDATE OF workflow_id, status ON runs
     WHEN old.workflow_id IS NOT new.workflow_id OR old.status IS NOT new.status BEGIN
     UPDATE run_counts SET n = n - 1 WHERE workflow_id = old.workflow_id AND status = old.status;
     INSERT INTO run_counts VALUES (new.workflow_id, new.status, 1)
         ON CONFLICT DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS events_counted AFTER INSERT ON events BEGIN
+END""",
+    """CREATE TRIGGER IF NOT EXISTS events_counted AFTER INSERT ON events BEGIN
     INSERT INTO event_count VALUES (1, 1) ON CONFLICT DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS events_uncounted AFTER DELETE ON events BEGIN
+END""",
+    """CREATE TRIGGER IF NOT EXISTS events_uncounted AFTER DELETE ON events BEGIN
     UPDATE event_count SET n = n - 1;
-END;
-"""
+END""",
+)
 #: Counting what a file written before the counters holds, once, when the counters are created.
 _RECOUNT = """
 DELETE FROM run_counts;
@@ -138,11 +141,14 @@ def open_schema(db: sqlite3.Connection) -> None:
     counted = db.execute(
         "SELECT 1 FROM sqlite_master WHERE type='trigger' AND name='events_uncounted'"
     ).fetchone()
-    db.executescript(f"BEGIN; {_SCHEMA} {_COUNTS} {'' if counted else _RECOUNT} COMMIT;")
+    counting = "".join(f"{trigger};" for trigger in _COUNTING)
+    db.executescript(f"BEGIN; {_SCHEMA} {_COUNTS} {counting} {'' if counted else _RECOUNT} COMMIT;")
 
 
 def fail_stale_queued_runs(db: sqlite3.Connection, now: float) -> None:
     """Runs left ``queued`` by a mock that was killed can never start: fail them, saying why."""
+    if not db.execute("SELECT 1 FROM run_counts WHERE status='queued' AND n > 0").fetchone():
+        return  # the counters say none: no scan of the history at start
     stamp = iso(now)
     db.execute(
         "UPDATE runs SET status='Failed', started_at=?, finished_at=?,"
@@ -309,9 +315,19 @@ def delete_workflow(db: sqlite3.Connection, workflow_id: str, name: str) -> None
 
 
 def wipe(db: sqlite3.Connection, *, everything: bool) -> None:
-    """Forget runs and the journal (and users and workflows when ``everything``)."""
+    """Forget runs and the journal (and users and workflows when ``everything``).
+
+    The counting triggers are dropped for the deletes and made again, in the same transaction:
+    a ``DELETE`` without triggers empties a table at once, with them it visits every row (seconds
+    at a million runs)."""
+    for trigger in _COUNTING:
+        db.execute(f"DROP TRIGGER {trigger.split()[5]}")  # CREATE TRIGGER IF NOT EXISTS <name>
     db.execute("DELETE FROM runs")
     db.execute("DELETE FROM events")
+    db.execute("DELETE FROM run_counts")
+    db.execute("UPDATE event_count SET n = 0")
+    for trigger in _COUNTING:
+        db.execute(trigger)
     db.execute("DELETE FROM deleted_workflows")
     if everything:
         db.execute("DELETE FROM workflows")
