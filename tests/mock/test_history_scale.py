@@ -172,3 +172,24 @@ def _seq(client: FlaskClient, run_id: str) -> int:
     cursor = store.run_cursor(run_id)
     assert cursor is not None
     return cursor
+
+
+def test_runs_left_queued_by_a_killed_mock_fail_at_the_next_start(tmp_path: Path) -> None:
+    """The counters say whether any run is queued; a queued one still fails, saying why."""
+    from mock_qualtrics.store import Store
+
+    path = str(tmp_path / "mock.db")
+    Store(path, history_limit=10, journal_limit=10, retention_days=30).close()
+    with sqlite3.connect(path) as db:  # what a kill -9 leaves: a run that never started
+        db.execute(
+            "INSERT INTO runs (id, workflow_id, request_id, status, received_at, received_ts,"
+            " fields) VALUES ('r1', 'WF', 'q1', 'queued', '2026-01-01T00:00:00Z', 1.0, '{}')"
+        )
+    store = Store(path, history_limit=10, journal_limit=10, retention_days=30)
+    try:
+        (run,) = store.list_runs("WF")
+        assert run["status"] == "Failed"
+        assert run["error"] == "the mock stopped before this run started"
+        assert store.run_counts() == {"WF": {"Failed": 1}}
+    finally:
+        store.close()
