@@ -133,6 +133,9 @@ def open_schema(db: sqlite3.Connection) -> None:
     The counters are created and filled in one transaction, so a file never holds counters that
     disagree with its rows (a kill in between leaves neither).
     """
+    # A row an ``INSERT OR REPLACE`` pushes out fires the delete trigger only with this on; the
+    # counting triggers write other tables, so nothing recurses.
+    db.execute("PRAGMA recursive_triggers = ON")
     columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
     if columns:
         for name, kind in _ADDED_RUN_COLUMNS.items():

@@ -193,3 +193,17 @@ def test_runs_left_queued_by_a_killed_mock_fail_at_the_next_start(tmp_path: Path
         assert store.run_counts() == {"WF": {"Failed": 1}}
     finally:
         store.close()
+
+
+def test_a_row_replaced_on_conflict_is_uncounted_too() -> None:
+    """``INSERT OR REPLACE`` deletes the row it replaces: the counters see that delete."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    history.open_schema(db)
+    insert = (
+        "INSERT OR REPLACE INTO runs (id, workflow_id, request_id, status, received_at,"
+        " received_ts, fields) VALUES ('r1', 'WF', 'q1', ?, '2026-01-01T00:00:00Z', 1.0, '{}')"
+    )
+    db.execute(insert, ("queued",))
+    db.execute(insert, ("Succeeded",))
+    _counted_as_rows(db)
+    assert history.run_counts(db) == {"WF": {"Succeeded": 1}}
