@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = '''
+PROJECT = r'''
 import httpx, pytest
 
 FIELDS = [{"name": "email", "jsonpath": "$.identityMap.Email[0].id", "required": True}]
