@@ -92,10 +92,13 @@ def workflow(workflow_id: str) -> str:
 
 
 def _cursor_arg(name: str) -> int | None:
+    """The ``name`` cursor of the query string; None when absent or not a SQLite integer (a
+    mangled link shows the newest page rather than an error)."""
     try:
-        return int(request.args[name])
+        value = int(request.args[name])
     except (KeyError, ValueError):
         return None
+    return value if -(2**63) <= value < 2**63 else None
 
 
 def _page(

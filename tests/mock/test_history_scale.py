@@ -159,6 +159,10 @@ def test_the_ui_walks_older_and_newer_by_cursor(
     assert "Newer</a>" not in first
     oldest = client.get(f"/workflows/{WF}?view=all&before=0").get_data(as_text=True)
     assert "Older</a>" not in oldest
+    for mangled in ("x", str(2**70), "-" + str(2**70)):  # the newest page, never an error
+        answer = client.get(f"/workflows/{WF}?view=all&before={mangled}&after={mangled}")
+        assert answer.status_code == 200
+        assert re.findall(r'href="/runs/([^"]+)"', answer.get_data(as_text=True)) == pages[0]
     # From the last page, Newer leads back to the middle page.
     last = client.get(f"/workflows/{WF}?view=all&before={_seq(client, pages[1][-1])}")
     back = re.search(r'<a href="([^"]+)">Newer</a>', last.get_data(as_text=True))
