@@ -211,3 +211,17 @@ def test_a_row_replaced_on_conflict_is_uncounted_too() -> None:
     db.execute(insert, ("Succeeded",))
     _counted_as_rows(db)
     assert history.run_counts(db) == {"WF": {"Succeeded": 1}}
+
+
+def test_the_admin_client_pages_by_cursor(mock_qualtrics: Any) -> None:
+    """``MockAdmin.runs_page(before=...)``, through the plugin's fixture over real HTTP."""
+    import httpx
+
+    mock_qualtrics.add_user("u", "t")
+    wf = mock_qualtrics.create_workflow("W", "u")
+    for i in range(5):
+        answer = httpx.post(wf["trigger_url"], json={"n": i}, headers={"X-API-TOKEN": "t"})
+        assert answer.status_code == 202
+    everything = [r["id"] for r in mock_qualtrics.runs(wf["id"], wait_for=5)]
+    older, _ = mock_qualtrics.runs_page(wf["id"], limit=2, before=everything[1])
+    assert [r["id"] for r in older] == everything[2:4]
