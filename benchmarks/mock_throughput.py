@@ -212,7 +212,11 @@ def sustained(url: str, windows: int, seconds: float, connections: int, pid: int
     for n in range(windows):
         answered, secs, p99, cpu = wrk(url, seconds, connections, pid)
         out.append((answered / secs, p99, _per_event(cpu, answered)))
-        print(f"    window {n + 1}: {out[-1][0]:7.0f}/s, p99 {p99:6.1f} ms", flush=True)
+        print(
+            f"    window {n + 1}: {out[-1][0]:7.0f}/s, p99 {p99:6.1f} ms,"
+            f" {out[-1][2]:5.0f} us CPU/event, load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
     return out
 
 
