@@ -139,9 +139,17 @@ def bench(session: nox.Session) -> None:
             external=True, success_codes=[0, 1],
         )  # fmt: skip
         session.env["WIREMOCK_HOME"] = node
+    # `nox -s bench -- --quick`: a smoke run of the scripts that have a quick mode.
+    quick = "--quick" in session.posargs
+    args = [arg for arg in session.posargs if arg != "--quick"]
     for script in sorted(os.listdir("benchmarks")):
         if script.endswith(".py") and not script.startswith("_"):
-            session.run("python", f"benchmarks/{script}", *session.posargs)
+            more = ["--quick"] if quick and script in _QUICK_BENCHMARKS else []
+            session.run("python", f"benchmarks/{script}", *args, *more)
+
+
+#: Benchmarks with a ``--quick`` smoke mode (the sustained and history-size ones take minutes).
+_QUICK_BENCHMARKS = {"mock_throughput.py", "mock_history_scale.py", "fixture_cost.py"}
 
 
 @nox.session(default=False)

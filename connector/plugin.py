@@ -4,6 +4,13 @@ Installed with the package (entry point ``pytest11``), so no conftest is needed.
 fresh, faithful mock on a free 127.0.0.1 port (bound to port 0, the port read back, so parallel
 workers never race), with no run delay; the helpers talk to its admin API over real HTTP.
 
+Fresh, but not new: starting an app and a server cost 40-50 ms a test, so the session keeps one
+live mock per configuration (each pytest-xdist worker, a process, has its own) and hands it over
+restored to the state it started in: runs, journal, users, workflows, faults, rate-limit buckets,
+lockouts, Idempotency-Keys and counters forgotten, the configuration's users and workflows applied
+again, every client connection of the previous test closed. A mock still busy with a previous
+test's request 5 s after that test ended, or one whose threads failed, is stopped and replaced.
+
 A test configures its mock the way respx's marker does, with the same tables as the mock config
 file (lower-case keys)::
 
@@ -19,11 +26,14 @@ A refused admin call, and any error in the mock's threads, fails the test that o
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from mock_qualtrics.client import MockAdmin
@@ -53,8 +63,8 @@ class MockQualtrics(MockAdmin):
 
     failure = _Failed
 
-    def __init__(self, live: LiveMock) -> None:
-        super().__init__(live.url)
+    def __init__(self, live: LiveMock, *, transport: httpx.BaseTransport | None = None) -> None:
+        super().__init__(live.url, transport=transport)
         self._live = live
 
     def runs(
@@ -98,18 +108,108 @@ def _warn_if_stale(config: dict[str, Any]) -> None:
         warnings.warn(stale, UserWarning, stacklevel=2)
 
 
+#: Live mocks kept per session, one per configuration in use, least recently used stopped first.
+_KEPT = 4
+
+
+class _KeptTransport(httpx.BaseTransport):
+    """One connection pool to a kept mock, shared by each test's helper.
+
+    Why: making an ``httpx.Client`` costs 1-70 ms (its TLS context loads the CA bundle), more
+    than restoring the mock; a helper's ``close()`` leaves this pool to the next test."""
+
+    def __init__(self) -> None:
+        self._pool = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._pool.handle_request(request)
+
+    def close(self) -> None:
+        """Nothing: the pool outlives each test's helper (see :meth:`shut`)."""
+
+    def shut(self) -> None:
+        self._pool.close()
+
+
+@dataclass(slots=True)
+class _Kept:
+    live: LiveMock
+    transport: _KeptTransport
+
+
+class _Servers:
+    """This session's live mocks, by configuration (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, _Kept] = {}  # insertion order: least recently used first
+
+    def fresh(self, config: dict[str, Any]) -> _Kept:
+        """A running mock of ``config`` in the state it started in, and its connection pool."""
+        from mock_qualtrics import LiveMock
+
+        key = json.dumps(config, sort_keys=True, default=repr)
+        kept = self._kept.pop(key, None)
+        if kept is not None:
+            try:
+                kept.live.restore()
+            except Exception:  # its store failed: a new mock rather than a half-reset one
+                self._stop(kept)
+                kept = None
+        if kept is not None and not kept.live.running:
+            self._stop(kept)
+            kept = None
+        if kept is None:
+            kept = _Kept(LiveMock(config).start(), _KeptTransport())
+        self._kept[key] = kept
+        while len(self._kept) > _KEPT:
+            self._stop(self._kept.pop(next(iter(self._kept))))
+        return kept
+
+    @staticmethod
+    def _stop(kept: _Kept) -> None:
+        kept.transport.shut()
+        kept.live.stop()
+
+    def discard(self, kept: _Kept) -> None:
+        """Stop ``kept`` and forget it (the next test of its configuration gets a new one)."""
+        for key, other in list(self._kept.items()):
+            if other is kept:
+                del self._kept[key]
+        self._stop(kept)
+
+    def close(self) -> None:
+        for kept in reversed(list(self._kept.values())):  # newest first: each restores a hook
+            self._stop(kept)
+        self._kept.clear()
+
+
+@pytest.fixture(scope="session")
+def _mock_qualtrics_servers() -> Iterator[_Servers]:
+    servers = _Servers()
+    try:
+        yield servers
+    finally:
+        servers.close()
+
+
 @pytest.fixture
-def mock_qualtrics(request: pytest.FixtureRequest) -> Iterator[MockQualtrics]:
+def mock_qualtrics(
+    request: pytest.FixtureRequest, _mock_qualtrics_servers: _Servers
+) -> Iterator[MockQualtrics]:
     """A live, faithful Qualtrics mock on a free 127.0.0.1 port, fresh for this test, run delay 0
     (configure it with ``@pytest.mark.mock_qualtrics(limits=..., extensions=...)``)."""
-    from mock_qualtrics import LiveMock
-
-    live = LiveMock(_marker_config(request)).start()
-    helper = MockQualtrics(live)
+    servers = _mock_qualtrics_servers
+    kept = servers.fresh(_marker_config(request))
+    live = kept.live
+    seen = len(live.errors)
+    helper = MockQualtrics(live, transport=kept.transport)
     try:
         yield helper
     finally:
         helper.close()
-        live.stop()
-    if live.errors:
-        pytest.fail("the mock's threads failed: " + " | ".join(live.errors), pytrace=False)
+        if not live.quiesce():
+            servers.discard(kept)  # a request of this test is still running: never reuse it
+    errors = live.errors[seen:]
+    if errors:
+        servers.discard(kept)
+        pytest.fail("the mock's threads failed: " + " | ".join(errors), pytrace=False)

@@ -188,8 +188,22 @@ def list_runs(workflow_id: str) -> Response:
             ):
                 timed_out = True  # timed out, or the mock is shutting down
                 break
-    runs = state.store.list_runs(workflow_id, status=status, limit=limit, offset=offset)
+    runs = state.store.list_runs(
+        workflow_id, status=status, limit=limit, offset=offset, before=_cursor(query["before"])
+    )
     return _exact_response({"runs": runs, "timed_out": timed_out})
+
+
+def _cursor(run_id: str | None) -> int | None:
+    """The store's cursor for the ``before`` run id (404 when that run is not kept)."""
+    if run_id is None:
+        return None
+    cursor = current_state().store.run_cursor(run_id)
+    if cursor is None:
+        raise MockError(
+            404, f"before: no run {run_id!r} is kept (evicted, or never made)", "NOT_FOUND"
+        )
+    return cursor
 
 
 @bp.get("/runs")
@@ -202,6 +216,7 @@ def list_all_runs() -> Response:
         status=query["status"],
         limit=min(query["limit"], state.store.history_limit),
         offset=query["offset"],
+        before=_cursor(query["before"]),
     )
     return _exact_response({"runs": runs})
 

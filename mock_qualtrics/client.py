@@ -117,11 +117,15 @@ class MockAdmin:
         timeout: float = 0,
         status: str | None = None,
         limit: int = 1000,
+        before: str | None = None,
     ) -> tuple[list[dict[str, Any]], bool]:
-        """The workflow's runs (newest first) and whether the long-poll timed out."""
+        """The workflow's runs (newest first) and whether the long-poll timed out; with
+        ``before`` (a run id, the last of the previous page), only runs older than that one."""
         params: dict[str, Any] = {"wait_for": wait_for, "timeout": min(timeout, 30), "limit": limit}
         if status is not None:
             params["status"] = status
+        if before is not None:
+            params["before"] = before
         answer = self._call("GET", f"/__admin/workflows/{workflow_id}/runs", params=params)
         return list(answer["runs"]), bool(answer.get("timed_out", False))
 

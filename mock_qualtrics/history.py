@@ -26,11 +26,14 @@ __all__ = [
     "count_daily_runs",
     "daily_runs",
     "delete_workflow",
+    "event_count",
     "fail_stale_queued_runs",
     "finish_runs",
     "insert_events",
     "insert_runs",
     "open_schema",
+    "run_count",
+    "run_counts",
     "run_filter",
     "run_record",
     "save_user",
@@ -83,6 +86,49 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_time ON events (received_ts);
 """
 
+#: Row counts kept by triggers in the same transaction as the rows they count, so that eviction,
+#: the UI's per-workflow counts and the long-poll's "how many finished" read one small row instead
+#: of counting the history (a ``GROUP BY`` over 158k runs took 11.8 ms, an ``OFFSET 99999`` walk
+#: 4-6 ms, and both grew with the history). A row whose count reached 0 stays, reading 0.
+_COUNTS = """
+CREATE TABLE IF NOT EXISTS run_counts (
+    workflow_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, status)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_count (one INTEGER PRIMARY KEY CHECK (one = 1), n INTEGER NOT NULL);
+"""
+#: The triggers that keep the counters (dropped and made again around a wipe, see :func:`wipe`).
+_COUNTING = (
+    """CREATE TRIGGER IF NOT EXISTS runs_counted AFTER INSERT ON runs BEGIN
+    INSERT INTO run_counts VALUES (new.workflow_id, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END""",
+    """CREATE TRIGGER IF NOT EXISTS runs_uncounted AFTER DELETE ON runs BEGIN
+    UPDATE run_counts SET n = n - 1 WHERE workflow_id = old.workflow_id AND status = old.status;
+END""",
+    """CREATE TRIGGER IF NOT EXISTS runs_recounted AFTER UPDATE OF workflow_id, status ON runs
+    WHEN old.workflow_id IS NOT new.workflow_id OR old.status IS NOT new.status BEGIN
+    UPDATE run_counts SET n = n - 1 WHERE workflow_id = old.workflow_id AND status = old.status;
+    INSERT INTO run_counts VALUES (new.workflow_id, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END""",
+    """CREATE TRIGGER IF NOT EXISTS events_counted AFTER INSERT ON events BEGIN
+    INSERT INTO event_count VALUES (1, 1) ON CONFLICT DO UPDATE SET n = n + 1;
+END""",
+    """CREATE TRIGGER IF NOT EXISTS events_uncounted AFTER DELETE ON events BEGIN
+    UPDATE event_count SET n = n - 1;
+END""",
+)
+#: Counting what a file written before the counters holds, once, when the counters are created.
+_RECOUNT = """
+DELETE FROM run_counts;
+INSERT INTO run_counts SELECT workflow_id, status, COUNT(*) FROM runs GROUP BY workflow_id, status;
+DELETE FROM event_count;
+INSERT INTO event_count SELECT 1, COUNT(*) FROM events;
+"""
+
 #: Columns added after the first release, for files written by an older mock.
 _ADDED_RUN_COLUMNS = {"duplicate_of": "TEXT", "idempotency_key": "TEXT", "body_sha256": "BLOB"}
 
@@ -96,10 +142,15 @@ def open_schema(db: sqlite3.Connection) -> None:
     """Create the tables, or bring a file written by an older mock up to date.
 
     Older files lack ``runs`` columns, ``workflows.url_token_id`` (filled in from each body)
-    with its UNIQUE index, and ``daily_runs`` (seeded with today's runs, the best that file
-    knows). A file whose workflows already share a token (an older mock's race could write
-    that) is refused with an :class:`sqlite3.IntegrityError` naming them.
+    with its UNIQUE index, ``daily_runs`` (seeded with today's runs, the best that file knows),
+    and the counters a newer mock keeps. A file whose workflows already share a token (an older
+    mock's race could write that) is refused with an :class:`sqlite3.IntegrityError` naming
+    them. The counters are created and filled in one transaction, so a file never holds
+    counters that disagree with its rows (a kill in between leaves neither).
     """
+    # A row an ``INSERT OR REPLACE`` pushes out fires the delete trigger only with this on; the
+    # counting triggers write other tables, so nothing recurses.
+    db.execute("PRAGMA recursive_triggers = ON")
     columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
     if columns:
         for name, kind in _ADDED_RUN_COLUMNS.items():
@@ -109,7 +160,11 @@ def open_schema(db: sqlite3.Connection) -> None:
     if workflow_columns and "url_token_id" not in workflow_columns:
         _add_token_column(db)
     had_daily = _has_table(db, "daily_runs")
-    db.executescript(_SCHEMA)
+    counted = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='trigger' AND name='events_uncounted'"
+    ).fetchone()
+    counting = "".join(f"{trigger};" for trigger in _COUNTING)
+    db.executescript(f"BEGIN; {_SCHEMA} {_COUNTS} {counting} {'' if counted else _RECOUNT} COMMIT;")
     if columns and not had_daily:
         midnight = time.time() // 86_400 * 86_400
         db.execute(
@@ -143,6 +198,8 @@ def _add_token_column(db: sqlite3.Connection) -> None:
 
 def fail_stale_queued_runs(db: sqlite3.Connection, now: float) -> None:
     """Runs left ``queued`` by a mock that was killed can never start: fail them, saying why."""
+    if not db.execute("SELECT 1 FROM run_counts WHERE status='queued' AND n > 0").fetchone():
+        return  # the counters say none: no scan of the history at start
     stamp = iso(now)
     db.execute(
         "UPDATE runs SET status='Failed', started_at=?, finished_at=?,"
@@ -234,18 +291,52 @@ def finish_runs(db: sqlite3.Connection, finished: Iterable[tuple[str, Outcome]])
 
 
 def trim(db: sqlite3.Connection, workflow_ids: Iterable[str], history: int, journal: int) -> None:
-    """Evict the oldest runs past ``history`` per workflow and journal rows past ``journal``."""
+    """Evict the oldest runs past ``history`` per workflow and journal rows past ``journal``.
+
+    The sizes come from the counters (:data:`_COUNTS`) and the excess is deleted from the oldest
+    end of an index, so evicting one run costs the same at 1,000 or 1,000,000 kept: no walk over
+    the rows that stay.
+    """
     for workflow_id in workflow_ids:
+        excess = run_count(db, workflow_id) - history
+        if excess > 0:
+            db.execute(
+                "DELETE FROM runs WHERE seq IN (SELECT seq FROM runs WHERE workflow_id=?"
+                " ORDER BY seq LIMIT ?)",
+                (workflow_id, excess),
+            )
+    excess = event_count(db) - journal
+    if excess > 0:
         db.execute(
-            "DELETE FROM runs WHERE workflow_id=? AND seq < (SELECT seq FROM runs"
-            " WHERE workflow_id=? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-            (workflow_id, workflow_id, history - 1),
+            "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?)",
+            (excess,),
         )
-    db.execute(
-        "DELETE FROM events WHERE seq < (SELECT seq FROM events ORDER BY seq DESC LIMIT 1"
-        " OFFSET ?)",
-        (journal - 1,),
-    )
+
+
+def run_count(db: sqlite3.Connection, workflow_id: str, statuses: Sequence[str] = ()) -> int:
+    """How many runs ``workflow_id`` has (with one of ``statuses``, if given), from the counters."""
+    if statuses:
+        marks = ",".join("?" * len(statuses))
+        sql = f"SELECT sum(n) FROM run_counts WHERE workflow_id=? AND status IN ({marks})"  # noqa: S608 - placeholders only  # nosec B608
+        row = db.execute(sql, (workflow_id, *statuses)).fetchone()
+    else:
+        row = db.execute("SELECT sum(n) FROM run_counts WHERE workflow_id=?", (workflow_id,))
+        row = row.fetchone()
+    return int(row[0] or 0)
+
+
+def event_count(db: sqlite3.Connection) -> int:
+    """How many journal rows are kept, from the counter."""
+    row = db.execute("SELECT n FROM event_count").fetchone()
+    return int(row[0]) if row else 0
+
+
+def run_counts(db: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    """``{workflow_id: {status: count}}`` of every workflow with runs, from the counters."""
+    out: dict[str, dict[str, int]] = {}
+    for wf, status, n in db.execute("SELECT workflow_id, status, n FROM run_counts WHERE n > 0"):
+        out.setdefault(wf, {})[status] = n
+    return out
 
 
 def sweep(db: sqlite3.Connection, cutoff: float) -> None:
@@ -324,9 +415,19 @@ def daily_runs(db: sqlite3.Connection, day: int) -> int:
 
 def wipe(db: sqlite3.Connection, *, everything: bool) -> None:
     """Forget runs, the journal and the daily count (and users and workflows when
-    ``everything``)."""
+    ``everything``).
+
+    The counting triggers are dropped for the deletes and made again, in the same transaction:
+    a ``DELETE`` without triggers empties a table at once, with them it visits every row (seconds
+    at a million runs)."""
+    for trigger in _COUNTING:
+        db.execute(f"DROP TRIGGER {trigger.split()[5]}")  # CREATE TRIGGER IF NOT EXISTS <name>
     db.execute("DELETE FROM runs")
     db.execute("DELETE FROM events")
+    db.execute("DELETE FROM run_counts")
+    db.execute("UPDATE event_count SET n = 0")
+    for trigger in _COUNTING:
+        db.execute(trigger)
     db.execute("DELETE FROM deleted_workflows")
     db.execute("DELETE FROM daily_runs")
     if everything:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -211,6 +212,45 @@ class LiveMock:
         finally:
             self._thread = None
             self._errors.uninstall()
+
+    @property
+    def running(self) -> bool:
+        """Whether it is serving (started, not stopped, its event loop alive)."""
+        return not self._stopped and self._thread is not None and self._thread.is_alive()
+
+    def quiesce(self, timeout: float = GRACE_SECONDS) -> bool:
+        """Wait until no request is being handled or queued, then close every client connection;
+        False (nothing closed) if requests were still running after ``timeout`` seconds.
+
+        Why: a mock reused by the next test (the pytest plugin's shared server) must not hear a
+        straggler of the previous one, a delayed request or a held keep-alive connection."""
+        dispatcher = self._server.task_dispatcher
+        deadline = time.monotonic() + timeout
+        while True:
+            with dispatcher.lock:
+                busy = dispatcher.active_count > 0 or bool(dispatcher.queue)
+            if not busy:
+                break
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        closed = threading.Event()
+
+        def close_connections() -> None:
+            for channel in list(self._server.active_channels.values()):
+                channel.handle_close()
+            closed.set()
+
+        _in_loop(self._server, self._thread, close_connections)
+        return closed.wait(max(0.0, deadline - time.monotonic()) + 1.0)
+
+    def restore(self) -> None:
+        """Back to the state it started in: runs, journal, users, workflows, faults, rate-limit
+        buckets, lockouts, Idempotency-Keys and the daily count forgotten, then the config's
+        users and workflows applied again (call :meth:`quiesce` first)."""
+        state = current_state(self.app)
+        state.reset(everything=True)
+        state.upsert(self.app.config["USERS"], self.app.config["WORKFLOWS"])
 
     def __enter__(self) -> LiveMock:
         return self.start()

@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import orjson
 
@@ -25,6 +25,8 @@ from .records import EVENT_KEYS, FINISHED
 from .writer import GroupWriter, StoreError
 
 __all__ = ["Store", "StoreError", "open_store"]
+
+_T = TypeVar("_T")
 
 
 class Store:
@@ -100,6 +102,14 @@ class Store:
                 raise StoreError("the mock's store is closed")
             return self._db.execute(sql, params).fetchall()
 
+    def _read(self, read: Callable[[sqlite3.Connection], _T]) -> _T:
+        """``read(connection)`` after every submitted write is visible."""
+        self.flush()
+        with self._db_lock:
+            if self._closed:
+                raise StoreError("the mock's store is closed")
+            return read(self._db)
+
     def list_runs(
         self,
         workflow_id: str | None,
@@ -107,36 +117,67 @@ class Store:
         status: str | None = None,
         limit: int = 1000,
         offset: int = 0,
+        before: int | None = None,
+        after: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Run records, newest first."""
+        """Run records, newest first; see :meth:`run_page`."""
+        page = self.run_page(
+            workflow_id, status=status, limit=limit, offset=offset, before=before, after=after
+        )
+        return [record for _, record in page]
+
+    def run_page(
+        self,
+        workflow_id: str | None,
+        *,
+        status: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """``(cursor, record)`` of runs newest first: those older than the cursor ``before``, or
+        the ``limit`` oldest newer than ``after`` (still listed newest first), then ``offset``.
+
+        Why cursors: a page found by its position (``OFFSET``) walks every row before it, so
+        page 5,000 of a million runs cost seconds; a cursor is a run's ``seq``, and the page
+        after it is a range read off an index, as cheap at the millionth run as at the first.
+        """
         where, params = history.run_filter(workflow_id, status)
+        order = "DESC"
+        if before is not None:
+            where, params = f"{where} AND seq < ?", (*params, before)
+        if after is not None:
+            where, params = f"{where} AND seq > ?", (*params, after)
+            order = "ASC"
         rows = self.query(
-            f"SELECT {history.RUN_COLUMNS} FROM runs {where} ORDER BY seq DESC LIMIT ? OFFSET ?",  # noqa: S608 - constant SQL, values bound  # nosec B608
+            f"SELECT seq, {history.RUN_COLUMNS} FROM runs {where} ORDER BY seq {order}"  # noqa: S608 - constant SQL, values bound  # nosec B608
+            " LIMIT ? OFFSET ?",
             (*params, limit, offset),
         )
-        return [history.run_record(row) for row in rows]
+        if order == "ASC":
+            rows.reverse()
+        return [(int(row[0]), history.run_record(row[1:])) for row in rows]
+
+    def run_cursor(self, run_id: str) -> int | None:
+        """The cursor (``seq``) of the run ``run_id``, or None when no such run is kept."""
+        rows = self.query("SELECT seq FROM runs WHERE id=?", (run_id,))
+        return int(rows[0][0]) if rows else None
 
     def count_finished(self, workflow_id: str, status: str | None = None) -> int:
         """How many runs of ``workflow_id`` (with ``status``, if given) have finished."""
-        where, params = history.run_filter(workflow_id, status)
-        rows = self.query(
-            f"SELECT COUNT(*) FROM runs {where} AND status IN (?, ?)",  # noqa: S608  # nosec B608
-            (*params, *FINISHED),
-        )
-        return int(rows[0][0])
+        wanted = [s for s in FINISHED if status is None or s == status]
+        if not wanted:
+            return 0
+        return self._read(lambda db: history.run_count(db, workflow_id, wanted))
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         rows = self.query(f"SELECT {history.RUN_COLUMNS} FROM runs WHERE id=?", (run_id,))  # noqa: S608 - constant SQL, values bound  # nosec B608
         return history.run_record(rows[0]) if rows else None
 
     def run_counts(self) -> dict[str, dict[str, int]]:
-        """``{workflow_id: {status: count}}`` for the UI."""
-        out: dict[str, dict[str, int]] = {}
-        for wf, status, n in self.query(
-            "SELECT workflow_id, status, COUNT(*) FROM runs GROUP BY workflow_id, status"
-        ):
-            out.setdefault(wf, {})[status] = n
-        return out
+        """``{workflow_id: {status: count}}`` for the UI, from the counters kept on each write."""
+        return self._read(history.run_counts)
 
     def list_events(
         self, *, workflow_id: str | None = None, limit: int = 1000, offset: int = 0
@@ -166,8 +207,18 @@ class Store:
             last = rows[-1][0]
             for row in rows:
                 yield {"type": "run", **history.run_record(row[1:])}
-        for event in reversed(self.list_events(limit=self.journal_limit)):
-            yield {"type": "event", **event}
+        last = 0
+        while True:
+            rows = self.query(
+                "SELECT seq, request_id, received_at, workflow_id, status_code, outcome,"
+                " idempotency_key FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, batch),
+            )
+            if not rows:
+                break
+            last = rows[-1][0]
+            for row in rows:
+                yield {"type": "event", **dict(zip(EVENT_KEYS, row[1:], strict=True))}
 
     def accepted_keys_since(self, ts: float) -> list[tuple[str, str, str, float]]:
         """``(workflow_id, idempotency_key, requestId, received_ts)`` of accepted requests."""

@@ -76,11 +76,7 @@ def workflow(workflow_id: str) -> str:
     if view == "all":
         wanted = request.args.get("status") or None
         status = wanted if wanted in RUN_STATUSES else None
-    try:
-        page = max(0, int(request.args.get("page", "0")))
-    except ValueError:
-        page = 0
-    runs = state.store.list_runs(workflow_id, status=status, limit=PAGE + 1, offset=page * PAGE)
+    runs, newer, older = _page(workflow_id, status)
     return render_template(
         "workflow.html",
         wf=wf,
@@ -89,10 +85,46 @@ def workflow(workflow_id: str) -> str:
         title=title,
         status=status,
         statuses=RUN_STATUSES,
-        runs=runs[:PAGE],
-        page=page,
-        more=len(runs) > PAGE,
+        runs=runs,
+        newer=newer,
+        older=older,
     )
+
+
+def _cursor_arg(name: str) -> int | None:
+    """The ``name`` cursor of the query string; None when absent or not a SQLite integer (a
+    mangled link shows the newest page rather than an error)."""
+    try:
+        value = int(request.args[name])
+    except (KeyError, ValueError):
+        return None
+    return value if -(2**63) <= value < 2**63 else None
+
+
+def _page(
+    workflow_id: str, status: str | None
+) -> tuple[list[dict[str, Any]], int | None, int | None]:
+    """A page of runs and the cursors of the "Newer" and "Older" links (None: no link).
+
+    Pages are found by cursor (``?before=`` / ``?after=``, a run's ``seq``), not by number: the
+    page after a cursor is a range read off an index, as quick at a million runs as at ten.
+    """
+    store = current_state().store
+    after = _cursor_arg("after")
+    if after is not None:
+        page = store.run_page(workflow_id, status=status, limit=PAGE + 1, after=after)
+        has_newer, page = len(page) > PAGE, page[-PAGE:]
+        has_older = True
+    else:
+        before = _cursor_arg("before")
+        page = store.run_page(workflow_id, status=status, limit=PAGE + 1, before=before)
+        has_older, page = len(page) > PAGE, page[:PAGE]
+        has_newer = before is not None
+    if not page:
+        return [], None, None
+    newer = page[0][0] if has_newer else None
+    older = page[-1][0] if has_older else None
+    return [record for _, record in page], newer, older
 
 
 @bp.get("/runs/<run_id>")

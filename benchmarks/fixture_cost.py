@@ -1,0 +1,157 @@
+"""What the ``mock_qualtrics`` fixture costs a test, beside pytest-httpserver's ``httpserver``.
+
+Four files of 50 tests are generated and each run by pytest in its own process, alternating,
+in the same run: for each fixture, tests that only take it, and tests that also POST once (the
+mock: add a user, create a workflow, trigger it, as a user's test would; pytest-httpserver: one
+expectation, one POST). Both POST through one module-level ``httpx.Client``, so neither pays for
+making a client. The figure per test is the mean of pytest's own setup + call + teardown
+time over the 50 tests (timed by a conftest hook), the first test's import and server start
+included: what a 50-test file pays; beside it the median, the steady cost of one more test. Target: the mock at most 1.0x pytest-httpserver. Informational.
+
+    python benchmarks/fixture_cost.py [--rounds 3] [--tests 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+HEADER = """
+import httpx, pytest
+
+CLIENT = httpx.Client()
+PAYLOAD = {"identityMap": {"Email": [{"id": "a@example.com"}]}}
+TOKEN_ID = "5f0c6c0e-8a47-4c1b-9d52-0b7c2a61d9e3"
+"""
+FILES = {
+    "mock_qualtrics, fixture only": """
+@pytest.mark.parametrize("n", range({tests}))
+def test_it(mock_qualtrics, n):
+    assert mock_qualtrics.url
+""",
+    "pytest-httpserver, fixture only": """
+@pytest.mark.parametrize("n", range({tests}))
+def test_it(httpserver, n):
+    assert httpserver.url_for("/")
+""",
+    "mock_qualtrics, one POST": """
+@pytest.mark.parametrize("n", range({tests}))
+def test_it(mock_qualtrics, n):
+    mock_qualtrics.add_user("u", "t")
+    wf = mock_qualtrics.create_workflow("W", "u")
+    answer = CLIENT.post(wf["trigger_url"], json=PAYLOAD, headers={"X-API-TOKEN": "t"})
+    assert answer.status_code == 202
+""",
+    "mock_qualtrics, one POST, workflow from the marker": """
+@pytest.mark.mock_qualtrics(
+    users=[{"username": "u", "api_token": "t"}],
+    workflows=[{"id": "WF_1", "name": "W", "owner": "u", "url_token_id": TOKEN_ID}],
+)
+@pytest.mark.parametrize("n", range({tests}))
+def test_it(mock_qualtrics, n):
+    url = f"{mock_qualtrics.url}/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
+    answer = CLIENT.post(url, json=PAYLOAD, headers={"X-API-TOKEN": "t"})
+    assert answer.status_code == 202
+""",
+    "pytest-httpserver, one POST": """
+@pytest.mark.parametrize("n", range({tests}))
+def test_it(httpserver, n):
+    httpserver.expect_request("/trigger", method="POST").respond_with_json({}, status=202)
+    answer = CLIENT.post(httpserver.url_for("/trigger"), json=PAYLOAD)
+    assert answer.status_code == 202
+""",
+}
+#: Times each test's setup, call and teardown (pytest's own ``--durations`` rounds to 10 ms).
+CONFTEST = """
+import json, os, time, pytest
+
+TIMES = []
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    started = time.perf_counter()
+    yield
+    TIMES.append(time.perf_counter() - started)
+
+def pytest_sessionfinish(session):
+    with open(os.environ["FIXTURE_COST_TIMES"], "w") as out:
+        json.dump(TIMES, out)
+"""
+
+
+def per_test_ms(path: Path, tests: int) -> tuple[float, float]:
+    """Mean and median time of a test in ``path`` (setup, call, teardown), in milliseconds."""
+    times = path.with_suffix(".json")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", path.name],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "FIXTURE_COST_TIMES": str(times)},
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"{path.name} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    measured = json.loads(times.read_text())
+    if len(measured) != tests:
+        raise SystemExit(f"{path.name}: {len(measured)} tests timed, {tests} expected")
+    return sum(measured) / tests * 1000, statistics.median(measured) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each file, alternating")
+    parser.add_argument("--tests", type=int, default=50)
+    parser.add_argument("--quick", action="store_true", help="one round")
+    args = parser.parse_args()
+    rounds = 1 if args.quick else args.rounds
+    try:
+        import pytest_httpserver  # noqa: F401 - only checking it is there
+    except ImportError:
+        print("fixture cost: skipped (pip install pytest-httpserver: the baseline)")
+        return
+    print(f"fixture cost per test, {args.tests}-test files, median of {rounds} rounds")
+    print(f"load average {os.getloadavg()[0]:.1f} (the machine is shared: the ratio matters)")
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "conftest.py").write_text(CONFTEST)
+        paths = {}
+        for n, (name, body) in enumerate(FILES.items()):
+            paths[name] = Path(tmp) / f"test_cost_{n}.py"
+            paths[name].write_text(
+                HEADER + textwrap.dedent(body).replace("{tests}", str(args.tests))
+            )
+        figures: dict[str, list[tuple[float, float]]] = {name: [] for name in FILES}
+        for _ in range(rounds):
+            for name, path in paths.items():
+                figures[name].append(per_test_ms(path, args.tests))
+    means = {name: statistics.median(m for m, _ in values) for name, values in figures.items()}
+    steady = {name: statistics.median(s for _, s in values) for name, values in figures.items()}
+    print(f"  {'ms per test':<50} {'mean':>7} {'median':>7}")
+    for name in FILES:
+        print(f"  {name:<50} {means[name]:7.1f} {steady[name]:7.1f}")
+    for kind, mock in (
+        ("fixture only", "fixture only"),
+        ("one POST", "one POST"),
+        ("one POST", "one POST, workflow from the marker"),
+    ):
+        mean = means[f"mock_qualtrics, {mock}"] / means[f"pytest-httpserver, {kind}"]
+        median = steady[f"mock_qualtrics, {mock}"] / steady[f"pytest-httpserver, {kind}"]
+        verdict = "" if mean <= 1.0 else "   BELOW TARGET (at most 1.0x)"
+        print(f"  mock ({mock}) / httpserver: mean {mean:.2f}x, median {median:.2f}x{verdict}")
+    print(
+        "  (the mean includes the first test, which imports and starts the mock: Flask,"
+        " jsonschema, ~0.2-0.4 s; pytest-httpserver is imported when pytest loads its plugin)"
+    )
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
