@@ -261,7 +261,7 @@ class Coordinator:
             else attempt.error or "no answer"
         )
         report.last_error = reason
-        self._only_connection_errors &= reason in CONNECTION_REASONS
+        self._only_connection_errors &= reason in CONNECTION_REASONS or reason.startswith("TLS: ")
         if (
             self._only_connection_errors
             and attempts == UNREACHABLE_AFTER

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 import httpx
 
+from .network import DIRECT, Network
 from .policy import AEP_RETRY_WAITS, Backoff
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class DeliveryOptions:
     aep_retry_waits: tuple[float, ...] = AEP_RETRY_WAITS
     backoff: Backoff | None = None
     max_skip_rate: float | None = None
+    #: Extra trusted roots and a CONNECT proxy (``network.Network``); default: direct, OS store.
+    network: Network = DIRECT
     transport: httpx.BaseTransport | None = field(default=None, repr=False)
     on_alert: Callable[[Alert], None] | None = field(default=None, repr=False)
     on_progress: Callable[[DeliveryReport], None] | None = field(default=None, repr=False)

@@ -104,8 +104,8 @@ class Sender:
             )
             coordinator.load_pending()
             client = make_client(
-                self._auth, max_connections=self.options.max_in_flight,
-                transport=self.options.transport,
+                self._auth, network=self.options.network,
+                max_connections=self.options.max_in_flight, transport=self.options.transport,
             )  # fmt: skip
             pool = ThreadPoolExecutor(
                 self.options.max_in_flight, thread_name_prefix="qharness-send"
