@@ -22,7 +22,8 @@ import orjson
 from .. import exactjson
 from ..activation import Activation
 from ..delivery.monitor import DeliveryReport
-from ..delivery.options import RETRY_POLICIES, DeliveryOptions
+from ..delivery.options import KEEP_DELIVERED_DAYS, RETRY_POLICIES, DeliveryOptions
+from ..delivery.outbox import DAY
 from ..delivery.policy import AEP_RETRY_WAITS
 from ..delivery.probe import probe_destination
 from ..delivery.sender import Sender
@@ -100,6 +101,15 @@ AEP_WAITS_ENV: Final = "QHARNESS_AEP_RETRY_WAITS"
     is_flag=True,
     help="Lines that are not JSON objects are reported but do not fail the run (exit 0).",
 )
+@click.option(
+    "--keep-delivered",
+    type=click.FloatRange(0.0),
+    default=KEEP_DELIVERED_DAYS,
+    show_default=True,
+    metavar="DAYS",
+    help="Days a delivered event is remembered, so that the same input sent again is skipped; "
+    "older ones are pruned as send runs (after that, the same input is sent again).",
+)
 @network_options
 @click.pass_context
 def send(
@@ -115,6 +125,7 @@ def send(
     retry_policy: str,
     allow_http_loopback: bool,
     accept_input_errors: bool,
+    keep_delivered: float,
     ca_bundle: str | None,
     proxy: str | None,
 ) -> None:
@@ -138,6 +149,7 @@ def send(
     progress = SendProgress(sys.stderr)
     options = DeliveryOptions(
         network=network,
+        keep_delivered=keep_delivered * DAY,
         allow_http_loopback=allow_http_loopback,
         rate_limit=rate or None,
         max_in_flight=max_in_flight,
