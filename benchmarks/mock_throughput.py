@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -228,7 +229,7 @@ def bench_mock(tmp: Path, seconds: float, connections: int) -> Result:
         answered, secs, p99, cpu = wrk(base + TRIGGER, seconds, connections, proc.pid)
     finally:
         _stop(proc)  # SIGTERM finishes queued runs and flushes the file
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         recorded = int(
             conn.execute("SELECT COUNT(*) FROM runs WHERE status='Succeeded'").fetchone()[0]
         )
@@ -248,7 +249,7 @@ def bench_gunicorn(tmp: Path, seconds: float, connections: int) -> Result | str:
         return "gunicorn is not installed (pip install gunicorn)"
     (tmp / "bare_app.py").write_text(BARE_APP)
     db = tmp / "bare.db"
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, body BLOB)")
     port = _free_port()
@@ -277,7 +278,7 @@ def bench_gunicorn(tmp: Path, seconds: float, connections: int) -> Result | str:
         answered, secs, p99, cpu = wrk(base + TRIGGER, seconds, connections, proc.pid)
     finally:
         _stop(proc)
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         recorded = int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
     return min(answered, recorded) / secs, p99, _per_event(cpu, min(answered, recorded))
 

@@ -213,10 +213,10 @@ def _matches(wanted: str | None, reason: str, status_code: int | None) -> bool:
 def _open(path: Path) -> Iterator[sqlite3.Connection]:
     try:
         db = sqlite3.connect(path, isolation_level=None, timeout=5.0)
-        db.execute("PRAGMA synchronous=FULL")
     except sqlite3.Error as exc:
         raise StateError(f"{str(path)!r}: cannot open the outbox: {exc}") from None
     try:
+        db.execute("PRAGMA synchronous=FULL")
         yield db
     except sqlite3.Error as exc:
         raise StateError(f"{str(path)!r}: {exc}") from None
