@@ -249,7 +249,7 @@ def bench_gunicorn(tmp: Path, seconds: float, connections: int) -> Result | str:
         return "gunicorn is not installed (pip install gunicorn)"
     (tmp / "bare_app.py").write_text(BARE_APP)
     db = tmp / "bare.db"
-    with closing(sqlite3.connect(db)) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:  # closed, and committed first
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, body BLOB)")
     port = _free_port()
