@@ -101,7 +101,7 @@ def test_without_the_ca_the_certificate_is_refused(direct: Destination) -> None:
     assert "TLS: certificate verify failed" in output
     assert QUALTRICS_NAME in output
     assert "--ca-bundle" in output
-    assert "3 pending" in output or '"pending": 3' in output or "pending 3" in output, output
+    assert "outbox: 3 pending" in output, output
     assert direct.front.refused >= 1
     assert direct.admin.runs(direct.flow["id"]) == []
 
@@ -130,7 +130,6 @@ def test_send_through_a_connect_proxy(destination: Destination) -> None:
     seen = bytes(proxy.tunnelled)
     for secret in (TOKEN, destination.token_id, "u0@example.com", "inbound-event", "Basic "):
         assert secret.encode() not in seen
-    assert proxy.url.split("//")[1] not in output or "proxy" in output
 
 
 def test_proxy_env_is_used_only_on_request(
