@@ -2,10 +2,13 @@
 
 Dependencies come from ``pyproject.toml``'s ``[dependency-groups]``, so there is one list of them.
 Slow sessions (benchmarks, fuzzing, the full soak) are ``default=False``: run them by name.
+``tests`` runs once per Python version in ``PYTHONS`` that is installed (on ``PATH`` or under
+pyenv); in CI (``$CI`` set) a missing one is an error instead, so CI always covers all three.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 
@@ -17,18 +20,50 @@ nox.options.sessions = ["lint", "typing", "security", "tests"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
+#: The versions the suite is tested on; pyproject's classifiers list the same (a test checks).
+PYTHONS = ["3.11", "3.12", "3.13"]
+#: Coverage is measured on one version only (the others run the plain suite, to keep CI short).
+COVERAGE_PYTHON = "3.11"
+
+
+def _pyenv_bins() -> list[str]:
+    """pyenv's interpreter directories (newest patch release first), so nox finds python3.12
+    there without a shim or a global pyenv setting."""
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    found = []
+    for version in PYTHONS:
+        releases = sorted(
+            glob.glob(os.path.join(root, "versions", f"{version}.*", "bin")),
+            key=lambda path: [int(p) for p in path.split(os.sep)[-2].split(".") if p.isdigit()],
+        )
+        found += releases[-1:]
+    return found
+
+
+os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), *_pyenv_bins()])
+
+
+def _installed(versions: list[str]) -> list[str]:
+    if os.environ.get("CI"):
+        return versions
+    return [version for version in versions if shutil.which(f"python{version}")] or versions
+
 
 def _group(name: str) -> list[str]:
     return list(PYPROJECT["dependency-groups"][name])
 
 
-@nox.session
+@nox.session(python=_installed(PYTHONS))
 def tests(session: nox.Session) -> None:
-    """The test suite, with branch coverage over connector/ and mock_qualtrics/."""
+    """The test suite on each installed Python; on 3.11 with branch coverage over connector/
+    and mock_qualtrics/ (the others run it plainly)."""
     session.install(".", *_group("test"))
     profile = "ci" if os.environ.get("CI") else "default"
     session.env.setdefault("HYPOTHESIS_PROFILE", os.environ.get("HYPOTHESIS_PROFILE", profile))
     args = session.posargs or ["-n", "2"]
+    if session.python != COVERAGE_PYTHON:
+        session.run("python", "-m", "pytest", *args)
+        return
     # coverage runs pytest (not pytest-cov), so modules that pytest's plugins import before any
     # test starts are measured too; the xdist workers and CLI subprocesses are measured through
     # coverage's subprocess patch (pyproject: [tool.coverage.run] patch).

@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -261,7 +262,7 @@ def bench_mock(tmp: Path, windows: int, seconds: float, connections: int) -> Win
         page = _median_ms(base + "/workflows/WF_bench?view=all")
     finally:
         _stop(proc)  # SIGTERM finishes queued runs and flushes the file
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         recorded = int(
             conn.execute("SELECT COUNT(*) FROM runs WHERE status='Succeeded'").fetchone()[0]
         )
@@ -286,7 +287,7 @@ def bench_gunicorn(tmp: Path, windows: int, seconds: float, connections: int) ->
         return "gunicorn is not installed (pip install gunicorn)"
     (tmp / "bare_app.py").write_text(BARE_APP)
     db = tmp / "bare.db"
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:  # closed, and committed first
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, body BLOB)")
     port = _free_port()
@@ -316,7 +317,7 @@ def bench_gunicorn(tmp: Path, windows: int, seconds: float, connections: int) ->
         result = sustained(base + TRIGGER, windows, seconds, connections, proc.pid)
     finally:
         _stop(proc)
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         recorded = int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
     if recorded < sum(rate for rate, _, _ in result) * seconds * 0.99:
         raise SystemExit(f"gunicorn stored only {recorded} rows")

@@ -40,23 +40,23 @@ class Store:
         self.journal_limit = journal_limit
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db_lock = threading.RLock()
-        if path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
         try:
+            if path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
             history.open_schema(self._db)
             history.fail_stale_queued_runs(self._db, time.time())
-        except BaseException:
+            self._closed = False
+            self._writer = GroupWriter(
+                self._db,
+                self._db_lock,
+                history_limit=history_limit,
+                journal_limit=journal_limit,
+                retention_seconds=retention_days * 86_400,
+            )
+        except BaseException:  # closed on every path: an unclosed connection warns on 3.13
             self._db.close()
             raise
-        self._closed = False
-        self._writer = GroupWriter(
-            self._db,
-            self._db_lock,
-            history_limit=history_limit,
-            journal_limit=journal_limit,
-            retention_seconds=retention_days * 86_400,
-        )
 
     # -- writes (see GroupWriter) ----------------------------------------------------------
 

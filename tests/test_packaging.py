@@ -86,3 +86,26 @@ def test_the_image_build_context_holds_what_the_wheel_force_includes() -> None:
     for source in forced:
         assert f"COPY {source} ./{source}" in containerfile, source
         assert f"!{source}" in ignore, source
+
+
+def test_classifiers_name_the_tested_pythons() -> None:
+    """pyproject's version classifiers are the versions `nox -s tests` and CI run (noxfile's
+    PYTHONS), and requires-python admits the oldest of them."""
+    import ast
+
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    [tested] = [
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "PYTHONS" for t in node.targets)
+    ]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    prefix = "Programming Language :: Python :: "
+    classified = [
+        c.removeprefix(prefix)
+        for c in project["classifiers"]
+        if c.startswith(prefix) and c.removeprefix(prefix)[:1].isdigit() and "." in c
+    ]
+    assert classified == tested
+    assert project["requires-python"] == f">={tested[0]}"

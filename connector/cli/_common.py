@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from ..activation import Activation, load_activation, parse_activation
+from ..delivery.network import CA_BUNDLE_ENV, PROXY_ENV, Network, network_from
 from ..example import bundled_activation_bytes
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "fidelity_config",
     "fidelity_option",
     "load_or_bundled",
+    "network_of",
+    "network_options",
     "report_options",
     "seed_option",
     "state_option",
@@ -119,3 +122,28 @@ def fidelity_config(path: str | None, max_age_days: int | None = None) -> dict[s
     if stale:
         click.echo(f"warning: {stale}", err=True)
     return {"FIDELITY_RECORD": path}
+
+
+def network_options(command: F) -> F:
+    """``--ca-bundle`` and ``--proxy``: how ``send``, ``test-destination`` and ``probe`` leave a
+    company network (read them with :func:`network_of`)."""
+    command = click.option(
+        "--proxy",
+        envvar=PROXY_ENV,
+        metavar="URL|env",
+        help=f"Send through this HTTP CONNECT proxy (also ${PROXY_ENV}); 'env' uses $HTTPS_PROXY. "
+        "The proxy sees only the host name; credentials only in the environment.",
+    )(command)
+    return click.option(
+        "--ca-bundle",
+        envvar=CA_BUNDLE_ENV,
+        metavar="FILE",  # checked by network_from: one line that names the file and the problem
+        help=f"PEM file of extra root certificates to trust besides the OS store (also "
+        f"${CA_BUNDLE_ENV}), such as a company's TLS-inspecting proxy's root.",
+    )(command)
+
+
+def network_of(ctx: click.Context, ca_bundle: str | None, proxy: str | None) -> Network:
+    """The checked ``Network`` of ``--ca-bundle`` and ``--proxy`` (``UsageError``: exit 2)."""
+    from_command_line = ctx.get_parameter_source("proxy") is click.core.ParameterSource.COMMANDLINE
+    return network_from(ca_bundle, proxy, proxy_from_command_line=from_command_line)

@@ -40,6 +40,7 @@ EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
     "send": (
         "qharness send activation.toml profiles.jsonl --report-json report.json",
         "tail -f export.jsonl | qharness send activation.toml - --max-skip-rate 0.2",
+        "qharness send activation.toml p.jsonl --proxy http://proxy:3128 --ca-bundle corp-root.pem",
     ),
     "test-destination": (
         "qharness test-destination activation.toml --count 3",
@@ -52,10 +53,14 @@ EXAMPLES: Final[dict[str, tuple[str, ...]]] = {
         "qharness mock serve --fidelity fidelity.json",
     ),
     "outbox": ("qharness outbox status", "qharness outbox --state ./state dead --json"),
-    "outbox status": ("qharness outbox status",),
+    "outbox status": ("qharness outbox status", "qharness outbox status --state ./state"),
     "outbox dead": ("qharness outbox dead", "qharness outbox dead --reason 400 --json"),
     "outbox retry": ("qharness outbox retry", "qharness outbox retry --reason 429"),
-    "outbox purge": ("qharness outbox purge", "qharness outbox purge --reason 400 --yes"),
+    "outbox purge": (
+        "qharness outbox purge --reason 400 --yes",
+        'qharness outbox purge --pending --destination "Post-purchase CSAT"',
+        "qharness outbox purge --delivered --older-than 7 --yes",
+    ),
     "mock": ("qharness mock serve --workflows examples/workflows.toml",),
     "mock serve": (
         "qharness mock serve --workflows examples/workflows.toml",

@@ -22,14 +22,22 @@ import orjson
 from .. import exactjson
 from ..activation import Activation
 from ..delivery.monitor import DeliveryReport
-from ..delivery.options import RETRY_POLICIES, DeliveryOptions
+from ..delivery.options import KEEP_DELIVERED_DAYS, RETRY_POLICIES, DeliveryOptions
+from ..delivery.outbox import DAY
 from ..delivery.policy import AEP_RETRY_WAITS
 from ..delivery.probe import probe_destination
 from ..delivery.sender import Sender
 from ..errors import AuthRejected
 from ..profiles import ProfileLine, open_input, read_profiles
 from ..sample import MAX_SAMPLES, sample_profiles
-from ._common import DEFAULT_STATE_DIR, echo_warnings, load_or_bundled, state_option
+from ._common import (
+    DEFAULT_STATE_DIR,
+    echo_warnings,
+    load_or_bundled,
+    network_of,
+    network_options,
+    state_option,
+)
 from .input_lines import CheckedLines, input_size
 from .outbox import dead_letter_hint
 from .progress import SendProgress
@@ -93,6 +101,16 @@ AEP_WAITS_ENV: Final = "QHARNESS_AEP_RETRY_WAITS"
     is_flag=True,
     help="Lines that are not JSON objects are reported but do not fail the run (exit 0).",
 )
+@click.option(
+    "--keep-delivered",
+    type=click.FloatRange(0.0),
+    default=KEEP_DELIVERED_DAYS,
+    show_default=True,
+    metavar="DAYS",
+    help="Days a delivered event is remembered, so that the same input sent again is skipped; "
+    "older ones are pruned as send runs (after that, the same input is sent again).",
+)
+@network_options
 @click.pass_context
 def send(
     ctx: click.Context,
@@ -107,6 +125,9 @@ def send(
     retry_policy: str,
     allow_http_loopback: bool,
     accept_input_errors: bool,
+    keep_delivered: float,
+    ca_bundle: str | None,
+    proxy: str | None,
 ) -> None:
     """Stream PROFILES (JSON Lines, or - for stdin, as lines arrive) to ACTIVATION's workflow.
 
@@ -124,8 +145,11 @@ def send(
     echo_warnings(loaded)
     # Every usage check before the input is opened, so that none of them leaks its file: the
     # retry waits, then the sender's own (the URL guard, then the token from the environment).
+    network = network_of(ctx, ca_bundle, proxy)
     progress = SendProgress(sys.stderr)
     options = DeliveryOptions(
+        network=network,
+        keep_delivered=keep_delivered * DAY,
         allow_http_loopback=allow_http_loopback,
         rate_limit=rate or None,
         max_in_flight=max_in_flight,
@@ -217,6 +241,7 @@ def _write_report(path: Path, report: DeliveryReport) -> None:
     is_flag=True,
     help="Allow plain http, only to 127.0.0.1, ::1 or localhost (the mock).",
 )
+@network_options
 @click.pass_context
 def test_destination(
     ctx: click.Context,
@@ -225,6 +250,8 @@ def test_destination(
     count: int,
     seed: int,
     allow_http_loopback: bool,
+    ca_bundle: str | None,
+    proxy: str | None,
 ) -> None:
     """Send a few profiles once each and print the result like Adobe's destination-testing API.
 
@@ -232,6 +259,7 @@ def test_destination(
     without the outbox and with a fresh Idempotency-Key (so a test never suppresses a later real
     send). The token and the urlTokenId are redacted. Exit 1 unless every call answered 2xx.
     """
+    network = network_of(ctx, ca_bundle, proxy)
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)
     label = "sample" if profiles is None else "line"  # one numbering style per run
@@ -240,7 +268,7 @@ def test_destination(
         for number, profile in _test_inputs(loaded, profiles, count, seed)
     )
     result = probe_destination(
-        loaded, inputs, allow_http_loopback=allow_http_loopback, on_note=_note
+        loaded, inputs, allow_http_loopback=allow_http_loopback, network=network, on_note=_note
     )
     sys.stdout.buffer.write(
         orjson.dumps(result.document(), option=orjson.OPT_INDENT_2, default=exactjson.fragment)

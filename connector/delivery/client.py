@@ -6,17 +6,24 @@ profile and the token somewhere else), uses the spec's timeouts, and reads at mo
 never raises for HTTP or network trouble: it returns an ``Attempt`` that ``policy.classify``
 judges. Exceptions are reduced to a few words (``why.transport_reason``), because httpx exceptions may
 carry the URL.
+
+``make_client`` is the one place a client is built (``send``, ``test-destination``, ``probe``): the
+``network.Network`` it takes says which roots to trust besides the OS store and which CONNECT proxy
+to go through; nothing is read from the environment here.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
+import httpcore
 import httpx
 
 from .auth import QualtricsBasicAuth
+from .network import CONNECT_TO, DIRECT, Network
 from .why import transport_reason
 
 __all__ = ["MAX_RESPONSE_BYTES", "TIMEOUT", "Attempt", "make_client", "post_event"]
@@ -47,22 +54,66 @@ class Attempt:
 def make_client(
     auth: QualtricsBasicAuth,
     *,
+    network: Network = DIRECT,
     max_connections: int = 10,
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
-    """An ``httpx.Client`` for one destination; thread-safe, shared by the sender's workers."""
+    """An ``httpx.Client`` for one destination; thread-safe, shared by the sender's workers.
+
+    TLS is verified against the OS trust store plus ``network.ca_bundle``; with
+    ``network.proxy`` every request goes through that proxy's CONNECT tunnel. ``transport``
+    (tests) replaces the network entirely.
+    """
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
+    if transport is None:
+        transport = _transport(network, limits)
     return httpx.Client(
         auth=auth,
         timeout=TIMEOUT,
-        limits=limits,
         follow_redirects=False,
         transport=transport,
         headers={"User-Agent": USER_AGENT},
         trust_env=False,  # no proxy from the environment: the URL guard decides where data goes
     )
+
+
+def _transport(network: Network, limits: httpx.Limits) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(
+        verify=network.ssl_context(),
+        limits=limits,
+        trust_env=False,
+        proxy=None if network.proxy is None else httpx.Proxy(network.proxy),
+    )
+    if CONNECT_TO:  # the tests' --connect-to seam: httpx has no public hook for it
+        pool: httpcore.ConnectionPool = transport._pool
+        pool._network_backend = _ConnectTo(pool._network_backend, dict(CONNECT_TO))
+    return transport
+
+
+class _ConnectTo(httpcore.NetworkBackend):
+    """Opens sockets to a mapped ``(host, port)``; TLS still checks the URL's own host."""
+
+    def __init__(
+        self, backend: httpcore.NetworkBackend, mapping: dict[tuple[str, int], tuple[str, int]]
+    ) -> None:
+        self._backend = backend
+        self._mapping = mapping
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        host, port = self._mapping.get((host, port), (host, port))
+        return self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
 
 
 def post_event(client: httpx.Client, url: str, body: bytes, idempotency_key: str) -> Attempt:

@@ -27,10 +27,13 @@ from .schedule import Schedule
 from .secrets import scrub
 from .why import CONNECTION_REASONS, status_reason
 
-__all__ = ["PROGRESS_EVERY", "UNREACHABLE_AFTER", "Coordinator"]
+__all__ = ["PROGRESS_EVERY", "PRUNE_EVERY", "UNREACHABLE_AFTER", "Coordinator"]
 
 #: How often the progress callback is called at most, in seconds.
 PROGRESS_EVERY: Final = 0.5
+#: How often a long run forgets delivered events older than ``keep_delivered``, in seconds (a
+#: ``send`` reading a stream for days stays bounded too; every run also prunes when it starts).
+PRUNE_EVERY: Final = 3600.0
 #: Failed attempts of one event, all connection errors and nothing delivered yet, after which
 #: the run says at once that the destination cannot be reached (instead of retrying silently).
 UNREACHABLE_AFTER: Final = 3
@@ -78,6 +81,7 @@ class Coordinator:
         """Coordinate until done; ``send`` hands one event to a worker."""
         input_done = False
         last_progress = 0.0
+        last_prune = time.monotonic()
         schedule = self._schedule
         stop = self._inbox.stop
         while True:
@@ -99,6 +103,9 @@ class Coordinator:
             if on_progress is not None and now - last_progress >= PROGRESS_EVERY:
                 last_progress = now
                 on_progress(self.report)
+            if now - last_prune >= PRUNE_EVERY:
+                last_prune = now
+                self._outbox.prune_delivered(self._options.keep_delivered)
             if input_done and schedule.idle:
                 return
 
@@ -261,7 +268,7 @@ class Coordinator:
             else attempt.error or "no answer"
         )
         report.last_error = reason
-        self._only_connection_errors &= reason in CONNECTION_REASONS
+        self._only_connection_errors &= reason in CONNECTION_REASONS or reason.startswith("TLS: ")
         if (
             self._only_connection_errors
             and attempts == UNREACHABLE_AFTER

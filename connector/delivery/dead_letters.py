@@ -5,13 +5,17 @@ sender running: it takes the same OS file lock (``qharness.lock``), so it waits 
 no one writes behind its back, then works on every ``outbox-*.sqlite`` file (one per destination)
 in one transaction each. Retrying a dead letter makes it pending again (the next ``send`` sends
 it first, with its original ``Idempotency-Key``); purging deletes it with its payload, so a later
-``send`` of the same profile would send it again.
+``send`` of the same profile would send it again. The same holds for purging pending events (a
+run against a mistyped URL leaves them forever otherwise) and delivered ones (the ids kept to
+skip a re-sent input). Each file is named by its destination (``outbox.DestinationLabel``), which
+is also how ``--destination NAME`` picks files.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +23,8 @@ from typing import Final
 
 import filelock
 
-from ..errors import StateError
+from ..errors import StateError, UsageError
+from .outbox import DestinationLabel
 from .why import status_reason
 
 __all__ = ["DeadLetterRow", "OutboxCounts", "StateDir"]
@@ -36,6 +41,8 @@ class OutboxCounts:
     delivered: int
     dead: int
     dead_by_reason: tuple[tuple[str, int], ...]
+    #: ``None`` for an outbox written before destinations were named in it.
+    destination: DestinationLabel | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +59,9 @@ class DeadLetterRow:
 class StateDir:
     """A ``send`` state directory, locked for the life of the object (a context manager)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
+        self._clock = clock
         if not self.path.is_dir():
             raise StateError(f"{str(self.path)!r}: no such state directory (see --state)")
         self._lock = filelock.FileLock(self.path / _LOCK_NAME, timeout=0, thread_local=False)
@@ -76,6 +84,27 @@ class StateDir:
     def files(self) -> list[Path]:
         return sorted(self.path.glob("outbox-*.sqlite"))
 
+    def files_of(self, destination: str | None) -> list[Path]:
+        """The outbox files of the destination named ``destination`` (all when ``None``); a name
+        no file carries is a ``UsageError`` that lists the names there are."""
+        if destination is None:
+            return self.files
+        labels = {}
+        for path in self.files:
+            with _open(path) as db:
+                labels[path] = DestinationLabel.read(db)
+        chosen = [
+            p for p, label in labels.items() if label is not None and label.name == destination
+        ]
+        if not chosen:
+            names = sorted({label.name for label in labels.values() if label is not None})
+            known = ", ".join(repr(name) for name in names) if names else "none is named"
+            raise UsageError(
+                f"--destination {destination!r}: no outbox in {str(self.path)!r} is for it "
+                f"(destinations there: {known}; see `qharness outbox status`)"
+            )
+        return chosen
+
     def counts(self) -> list[OutboxCounts]:
         result = []
         for path in self.files:
@@ -85,6 +114,7 @@ class StateDir:
                     "SELECT status_code, COUNT(*) FROM dead_letters GROUP BY status_code"
                     " ORDER BY 2 DESC, 1"
                 ).fetchall()
+                label = DestinationLabel.read(db)
             result.append(
                 OutboxCounts(
                     path,
@@ -95,6 +125,7 @@ class StateDir:
                         (status_reason(code) if code is not None else "no status", int(count))
                         for code, count in reasons
                     ),
+                    label,
                 )
             )
         return result
@@ -122,6 +153,37 @@ class StateDir:
     def purge(self, reason: str | None = None) -> int:
         """Delete matching dead letters and their payloads; how many were deleted."""
         return self._apply(reason, "DELETE FROM events WHERE event_id = ? AND state = 'dead'")
+
+    def count(
+        self, state: str, *, destination: str | None = None, older_than: float | None = None
+    ) -> int:
+        """How many events in ``state`` (``pending`` or ``delivered``) ``purge_events`` would drop."""
+        done = 0
+        for path in self.files_of(destination):
+            with _open(path) as db:
+                done += db.execute(*self._where(state, older_than, "SELECT COUNT(*)")).fetchone()[0]
+        return int(done)
+
+    def purge_events(
+        self, state: str, *, destination: str | None = None, older_than: float | None = None
+    ) -> int:
+        """Delete events in ``state`` (``pending`` or ``delivered``) last changed over
+        ``older_than`` seconds ago (any age when ``None``), of one destination or all; how many."""
+        done = 0
+        for path in self.files_of(destination):
+            with _open(path) as db:
+                db.execute("BEGIN IMMEDIATE")
+                done += db.execute(*self._where(state, older_than, "DELETE")).rowcount
+                db.execute("COMMIT")
+        return done
+
+    def _where(
+        self, state: str, older_than: float | None, verb: str
+    ) -> tuple[str, tuple[object, ...]]:
+        if state not in ("pending", "delivered"):
+            raise ValueError(f"state must be 'pending' or 'delivered', got {state!r}")
+        cutoff = float("inf") if older_than is None else self._clock() - older_than
+        return f"{verb} FROM events WHERE state = ? AND updated_at < ?", (state, cutoff)
 
     def _apply(self, reason: str | None, statement: str) -> int:
         done = 0
@@ -151,10 +213,10 @@ def _matches(wanted: str | None, reason: str, status_code: int | None) -> bool:
 def _open(path: Path) -> Iterator[sqlite3.Connection]:
     try:
         db = sqlite3.connect(path, isolation_level=None, timeout=5.0)
-        db.execute("PRAGMA synchronous=FULL")
     except sqlite3.Error as exc:
         raise StateError(f"{str(path)!r}: cannot open the outbox: {exc}") from None
     try:
+        db.execute("PRAGMA synchronous=FULL")
         yield db
     except sqlite3.Error as exc:
         raise StateError(f"{str(path)!r}: {exc}") from None

@@ -15,6 +15,12 @@ transaction.
 Profile data is personal data: the state directory is made ``0700`` and every file in it ``0600``
 (outbox, its WAL and shared-memory files, the lock), when created and again when reused.
 
+Delivered events are kept, as ids only, for a window (``keep_delivered``, 30 days by default,
+like Qualtrics' run retention) so that a re-sent input is skipped; ``prune_delivered`` forgets
+older ones, so an outbox fed day and night stays bounded (SQLite reuses the freed pages). The
+file's ``meta`` table names its destination (name, host, the URL with its ``urlTokenId``
+redacted), so ``qharness outbox`` can say which destination a file belongs to.
+
 The state directory is guarded by an OS file lock (``filelock``, ``flock`` on POSIX), which the
 kernel releases when the holder dies, so a killed sender never leaves a stale lock. The outbox
 never stores the token or the destination URL; the file name carries a salted hash of it, so
@@ -27,7 +33,7 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -38,9 +44,11 @@ import filelock
 from ..errors import StateError
 
 __all__ = [
+    "DAY",
     "PRIVATE_DIR",
     "PRIVATE_FILE",
     "DeadLetter",
+    "DestinationLabel",
     "NewEvent",
     "Outbox",
     "StoredEvent",
@@ -50,6 +58,7 @@ __all__ = [
 #: The state directory and its files: the owner's alone (they hold profile data).
 PRIVATE_DIR: Final = 0o700
 PRIVATE_FILE: Final = 0o600
+DAY: Final = 86_400.0
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS events (
@@ -64,6 +73,11 @@ CREATE TABLE IF NOT EXISTS events (
     updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_pending ON events (seq) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS events_delivered ON events (updated_at) WHERE state = 'delivered';
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dead_letters (
     event_id    TEXT PRIMARY KEY REFERENCES events (event_id),
     reason      TEXT NOT NULL,
@@ -84,6 +98,27 @@ def destination_key(url: str, username: str) -> str:
     """A short, salted fingerprint of a destination (never reversible to its ``urlTokenId``)."""
     digest = hashlib.sha256(b"qharness-outbox\0" + url.encode() + b"\0" + username.encode())
     return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationLabel:
+    """Which destination an outbox file serves, as a person can read it: the activation's
+    destination name, the host, and the URL with its ``urlTokenId`` already redacted."""
+
+    name: str
+    host: str
+    url: str
+
+    @classmethod
+    def read(cls, db: sqlite3.Connection) -> DestinationLabel | None:
+        """The label stored in ``db`` (``None``: an outbox written before labels were kept)."""
+        try:
+            values = dict(db.execute("SELECT key, value FROM meta"))
+        except sqlite3.OperationalError:  # no meta table yet
+            return None
+        if "name" not in values:
+            return None
+        return cls(values["name"], values.get("host", "?"), values.get("url", "?"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +162,16 @@ class DeadLetter:
 class Outbox:
     """The outbox of one destination in ``state_dir``; use as a context manager."""
 
-    def __init__(self, state_dir: Path, destination: str) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        destination: str,
+        *,
+        label: DestinationLabel | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.state_dir = Path(state_dir)
+        self._clock = clock
         try:
             self.state_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
             os.chmod(self.state_dir, PRIVATE_DIR)  # also when reused: it may predate this rule
@@ -155,6 +198,10 @@ class Outbox:
             # SQLite gives the WAL and shared-memory files the database file's mode.
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=5.0)
+        except (sqlite3.Error, OSError) as exc:
+            self._lock.release()
+            raise StateError(f"{str(self.path)!r}: cannot open the outbox: {exc}") from None
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
@@ -162,8 +209,14 @@ class Outbox:
             for column, statement in _ADDED_COLUMNS:  # an outbox from before doubt tracking
                 if column not in columns:
                     self._db.execute(statement)
+            if label is not None:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    [("name", label.name), ("host", label.host), ("url", label.url)],
+                )
             _make_private(self.state_dir)
         except (sqlite3.Error, OSError) as exc:
+            self._db.close()  # closed on every path: a connection left to the GC warns (3.13)
             self._lock.release()
             raise StateError(f"{str(self.path)!r}: cannot open the outbox: {exc}") from None
 
@@ -181,8 +234,10 @@ class Outbox:
     def close(self) -> None:
         """Close the database and release the state directory's lock (idempotent)."""
         if self._lock.is_locked:
-            self._db.close()
-            self._lock.release()
+            try:
+                self._db.close()
+            finally:
+                self._lock.release()
 
     def add(self, events: Sequence[NewEvent]) -> tuple[list[StoredEvent], list[NewEvent]]:
         """Write ``events`` in one transaction: ``(stored, duplicates)``.
@@ -194,7 +249,7 @@ class Outbox:
         duplicates: list[NewEvent] = []
         if not events:
             return stored, duplicates
-        now = time.time()
+        now = self._clock()
         with self._transaction():
             for event in events:
                 cursor = self._db.execute(
@@ -225,7 +280,7 @@ class Outbox:
         answered = list(answered)
         if not delivered and not dead and not answered:
             return
-        now = time.time()
+        now = self._clock()
         with self._transaction():
             self._db.executemany(
                 "UPDATE events SET state = 'delivered', body = NULL, updated_at = ?"
@@ -265,6 +320,16 @@ class Outbox:
                 "UPDATE events SET resends = resends + 1 WHERE event_id = ?",
                 [(event_id,) for event_id in resent],
             )
+
+    def prune_delivered(self, keep: float) -> int:
+        """Forget delivered events older than ``keep`` seconds (their ids only: the bodies went
+        at delivery); how many. A later input with such an id is new again and is sent."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "DELETE FROM events WHERE state = 'delivered' AND updated_at < ?",
+                (self._clock() - keep,),
+            )
+        return cursor.rowcount
 
     def resends(self) -> dict[str, int]:
         """event id -> how often it was resent after an unknown outcome, over every run."""

@@ -24,6 +24,7 @@ from ..redact import redact_url
 from ..render import Exclusion, Payload, Renderer
 from .auth import QualtricsBasicAuth
 from .client import make_client, post_event
+from .network import DIRECT, Network
 from .secrets import read_token, scrub, secret_values
 from .urlguard import check_url
 from .why import status_reason
@@ -69,6 +70,7 @@ def probe_destination(
     inputs: Iterable[tuple[str, Any]],
     *,
     allow_http_loopback: bool = False,
+    network: Network = DIRECT,
     on_note: Callable[[str], None] = lambda _: None,
 ) -> ProbeResult:
     """Send each ``(label, profile)`` of ``inputs`` once; ``on_note`` hears one line per profile
@@ -81,7 +83,7 @@ def probe_destination(
     result.input_profiles = [profile for _, profile in numbered]
     renderer = Renderer(activation)
     auth = QualtricsBasicAuth(activation.destination.username, token)
-    with make_client(auth, max_connections=1) as client:
+    with make_client(auth, network=network, max_connections=1) as client:
         for where, profile in numbered:
             try:
                 rendered = renderer.render(profile)

@@ -22,18 +22,20 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import httpx
 
 from ..activation import Activation
 from ..errors import AuthRejected
+from ..redact import redact_url
 from .auth import QualtricsBasicAuth
 from .client import make_client, post_event
 from .coordinator import Coordinator
 from .inbox import Crash, Inbox, Returned
 from .monitor import DeliveryReport
 from .options import DeliveryOptions
-from .outbox import Outbox, StoredEvent, destination_key
+from .outbox import DestinationLabel, Outbox, StoredEvent, destination_key
 from .ratelimit import TokenBucket
 from .reader import start_reader
 from .secrets import read_token, secret_values
@@ -97,15 +99,24 @@ class Sender:
         """
         report = self.report
         inbox = self._inbox
-        with Outbox(self.state_dir, destination_key(self._url, self._username)) as outbox:
+        label = DestinationLabel(
+            self.activation.destination.name,
+            urlsplit(self._url).hostname or "",
+            redact_url(self._url),
+        )
+        with Outbox(
+            self.state_dir, destination_key(self._url, self._username),
+            label=label, clock=self.options.clock,
+        ) as outbox:  # fmt: skip
+            outbox.prune_delivered(self.options.keep_delivered)
             report.alert("start", f"delivery to {self.activation.destination.name!r} started")
             coordinator = Coordinator(
                 outbox, inbox, report, self.options, url=self._url, secrets=self._secrets
             )
             coordinator.load_pending()
             client = make_client(
-                self._auth, max_connections=self.options.max_in_flight,
-                transport=self.options.transport,
+                self._auth, network=self.options.network,
+                max_connections=self.options.max_in_flight, transport=self.options.transport,
             )  # fmt: skip
             pool = ThreadPoolExecutor(
                 self.options.max_in_flight, thread_name_prefix="qharness-send"

@@ -46,7 +46,10 @@ def transport_reason(exc: httpx.TransportError) -> str:
             return f"{phase} timeout"
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"TLS: certificate verify failed ({cause.verify_message})"
+            return (
+                f"TLS: certificate verify failed ({cause.verify_message}){_of_host(exc)}; "
+                "if a company proxy or a private CA signs it, trust its root with --ca-bundle FILE"
+            )
         if isinstance(cause, ssl.SSLError):
             reason = getattr(cause, "reason", None) or "handshake failed"
             return f"TLS: {str(reason).lower().replace('_', ' ')}"
@@ -59,6 +62,15 @@ def transport_reason(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.ConnectError):
         return "cannot connect"
     return type(exc).__name__
+
+
+def _of_host(exc: httpx.TransportError) -> str:
+    """`` for HOST``: whose certificate, by host alone (never the URL: its query is secret)."""
+    try:
+        host = exc.request.url.host
+    except RuntimeError:  # an exception raised outside a request carries none
+        return ""
+    return f" for {host}" if host else ""
 
 
 def status_reason(status_code: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,8 @@ def test_delivered_bodies_are_dropped(tmp_path: Path) -> None:
         outbox.add([event(1)])
         outbox.record(delivered=["event-1"])
         path = outbox.path
-    body = sqlite3.connect(path).execute("SELECT body FROM events").fetchone()[0]
+    with closing(sqlite3.connect(path)) as db:
+        body = db.execute("SELECT body FROM events").fetchone()[0]
     assert body is None
 
 

@@ -51,11 +51,18 @@ def test_transport_reasons(exc: httpx.TransportError, words: str) -> None:
 
 
 def test_a_certificate_failure_says_so() -> None:
-    """An untrusted certificate is named as such."""
+    """An untrusted certificate is named as such, with the host whose certificate it was (not the
+    URL: its query is secret) and the option that trusts a private root."""
     cause = ssl.SSLCertVerificationError(1, "certificate verify failed")
     cause.verify_message = "self-signed certificate"
-    reason = transport_reason(_caused_by(httpx.ConnectError("e"), cause))
-    assert reason == "TLS: certificate verify failed (self-signed certificate)"
+    request = httpx.Request("POST", "https://iad1.qualtrics.com/x?urlTokenId=secret")
+    reason = transport_reason(_caused_by(httpx.ConnectError("e", request=request), cause))
+    assert reason == (
+        "TLS: certificate verify failed (self-signed certificate) for iad1.qualtrics.com; if a "
+        "company proxy or a private CA signs it, trust its root with --ca-bundle FILE"
+    )
+    bare = transport_reason(_caused_by(httpx.ConnectError("e"), cause))
+    assert bare.startswith("TLS: certificate verify failed (self-signed certificate); ")
 
 
 def test_status_reason() -> None:

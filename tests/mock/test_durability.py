@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -70,7 +71,7 @@ def test_sigkill_under_load_loses_no_acknowledged_run(tmp_path: Path) -> None:
     proc.terminate()
     proc.communicate(timeout=30)
     assert proc.returncode == 0
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         recorded = {row[0] for row in conn.execute("SELECT request_id FROM runs")}
         journalled = {

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -45,7 +46,7 @@ def test_serve_then_sigterm_flushes(served: tuple[subprocess.Popen[str], str, Pa
             assert r.status_code == 202
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=15) == 0
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT COUNT(*) FROM runs WHERE status='Succeeded'").fetchone() == (
             20,
         )

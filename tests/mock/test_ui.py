@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from typing import Any
 
 from support.mock import WF, TriggerActions, base_config
@@ -60,9 +61,8 @@ def test_runs_of_a_deleted_workflow_stay_listed(tmp_path: Any) -> None:
     t.post()
     (run,) = t.runs(wait_for=1, timeout=5)
     current_state(first).store.close()
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:  # closed, and committed first
         conn.execute("DELETE FROM workflows WHERE id=?", (WF,))
-    conn.close()
     again = create_app(base_config(DATABASE=db, WORKFLOWS=()))
     try:
         client = again.test_client()
