@@ -14,11 +14,16 @@ from typing import Any
 
 import httpx
 
-__all__ = ["MockAdmin", "MockAdminError"]
+__all__ = ["MockAdmin", "MockAdminAuthError", "MockAdminError"]
 
 
 class MockAdminError(Exception):
     """A mock's admin API could not be reached or refused a call; the message says which."""
+
+
+class MockAdminAuthError(MockAdminError):
+    """The mock has an admin token and this client sent none, or the wrong one (401): a caller
+    that knows where the token comes from adds how to set it."""
 
 
 class MockAdmin:
@@ -59,7 +64,10 @@ class MockAdmin:
                 f"cannot reach the mock at {self.url}: {type(exc).__name__}: {exc}"
             ) from None
         if response.status_code == 401 and path.startswith("/__admin/"):
-            raise self.failure(f"the mock at {self.url} wants its admin token for {path}")
+            message = f"the mock at {self.url} wants its admin token for {path}"
+            if self.failure is MockAdminError:
+                raise MockAdminAuthError(message)
+            raise self.failure(message)
         if response.status_code >= 400:
             try:
                 message = response.json()["meta"]["error"]["errorMessage"]

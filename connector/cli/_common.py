@@ -15,6 +15,9 @@ __all__ = [
     "ADMIN_TOKEN_ENV",
     "BUNDLED_ACTIVATION",
     "DEFAULT_STATE_DIR",
+    "admin_token_env_option",
+    "admin_token_fix",
+    "allow_mock_host_option",
     "echo_warnings",
     "load_or_bundled",
     "report_options",
@@ -86,3 +89,53 @@ def state_option(help: str) -> Callable[[F], F]:
 seed_option = click.option(
     "--seed", type=click.IntRange(0), default=None, help="Replay a run (default: random, printed)."
 )
+
+
+def admin_token_env_option(command: F) -> F:
+    """``--admin-token-env NAME``: where a command that talks to a mock reads its admin token.
+    The token itself is never a flag, so that it stays out of argv and shell history."""
+    return click.option(
+        "--admin-token-env",
+        default=ADMIN_TOKEN_ENV,
+        show_default=True,
+        metavar="NAME",
+        help="Environment variable holding the mock's admin token, if it has one.",
+    )(command)
+
+
+def admin_token_fix(env_name: str, *, given: bool) -> str:
+    """What to do when a mock refused its admin API: the variable to set, and the flag that
+    names another one. ``given``: whether the variable held a token (then it was the wrong one)."""
+    state = f"${env_name} is set but the mock refused it" if given else f"${env_name} is not set"
+    return (
+        f"{state}: export {env_name}=<the admin token the mock was started with> "
+        "(or name another variable with --admin-token-env NAME)"
+    )
+
+
+def _mock_hosts(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    from ..delivery.urlguard import check_mock_host
+    from ..errors import UrlGuardError
+
+    try:
+        return tuple(check_mock_host(name) for name in value)
+    except UrlGuardError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def allow_mock_host_option(command: F) -> F:
+    """``--allow-mock-host NAME`` (repeatable): plain http to that named mock host is allowed,
+    as to loopback with ``--allow-http-loopback`` (a CI job's service container, such as
+    ``http://qualtrics-mock:8080``). Every other host stays behind the URL guard, and a
+    Qualtrics host cannot be named. The value is ``allow_mock_hosts``, lowercased names."""
+    return click.option(
+        "--allow-mock-host",
+        "allow_mock_hosts",
+        multiple=True,
+        metavar="NAME",
+        callback=_mock_hosts,
+        help="Allow plain http to this mock host name, as to loopback (repeatable; e.g. a CI "
+        "service container, qualtrics-mock).",
+    )(command)

@@ -17,12 +17,14 @@ from ..contracts_diff import diff_schemas, load_schema
 from ._common import (
     ADMIN_TOKEN_ENV,
     BUNDLED_ACTIVATION,
+    admin_token_env_option,
+    allow_mock_host_option,
     echo_warnings,
     load_or_bundled,
     report_options,
     seed_option,
 )
-from .certify_checks import MockTidy, check_mock, check_output_paths
+from .certify_checks import MockTidy, check_mock, check_mock_url, check_output_paths
 
 __all__ = ["certify", "contracts_group"]
 
@@ -56,7 +58,7 @@ def _echo_check(result: CheckResult, color: bool) -> None:
     metavar="URL",
     help=(
         "Deliver into the mock at URL (default: an embedded mock on a free 127.0.0.1 port); "
-        f"its admin token, if it has one, is read from ${ADMIN_TOKEN_ENV}."
+        f"its admin token, if it has one, is read from ${ADMIN_TOKEN_ENV} (see --admin-token-env)."
     ),
 )
 @click.option(
@@ -64,6 +66,8 @@ def _echo_check(result: CheckResult, color: bool) -> None:
     is_flag=True,
     help="With --mock: leave the workflows certification created in the mock (default: delete).",
 )
+@admin_token_env_option
+@allow_mock_host_option
 @click.pass_context
 def certify(
     ctx: click.Context,
@@ -75,6 +79,8 @@ def certify(
     json_path: Path | None,
     mock_url: str | None,
     keep: bool,
+    admin_token_env: str,
+    allow_mock_hosts: tuple[str, ...],
 ) -> None:
     """Certify ACTIVATION (default: the bundled example) against the Qualtrics contract.
 
@@ -91,10 +97,16 @@ def certify(
     loaded = load_or_bundled(activation)
     echo_warnings(loaded)
     check_output_paths((("--junit", junit), ("--report", report), ("--json", json_path)))
-    admin_token = (os.environ.get(ADMIN_TOKEN_ENV) or None) if mock_url else None
-    tidy = MockTidy(check_mock(mock_url, admin_token)) if mock_url and not keep else None
+    if mock_url:
+        check_mock_url(mock_url, allow_mock_hosts)
+    admin_token = (os.environ.get(admin_token_env) or None) if mock_url else None
+    tidy = (
+        MockTidy(check_mock(mock_url, admin_token, admin_token_env))
+        if mock_url and not keep
+        else None
+    )
     if mock_url and keep:
-        check_mock(mock_url, admin_token).close()
+        check_mock(mock_url, admin_token, admin_token_env).close()
     color = sys.stdout.isatty()
     source = BUNDLED_ACTIVATION if activation is None else activation
     if seed is None:
@@ -110,6 +122,7 @@ def certify(
             seed=seed,
             mock_url=mock_url,
             mock_admin_token=admin_token,
+            mock_hosts=allow_mock_hosts,
             on_check=lambda check: _echo_check(check, color),
         )
     finally:

@@ -23,10 +23,10 @@ from typing import Any
 
 import click
 
-from mock_qualtrics.client import MockAdmin
+from mock_qualtrics.client import MockAdmin, MockAdminAuthError
 
 from ..errors import UsageError
-from ._common import ADMIN_TOKEN_ENV
+from ._common import ADMIN_TOKEN_ENV, admin_token_env_option, admin_token_fix
 
 __all__ = ["mock", "runs"]
 
@@ -223,12 +223,7 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
     help="Runs to show.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option(
-    "--admin-token-env",
-    default=ADMIN_TOKEN_ENV,
-    show_default=True,
-    help="Environment variable holding the mock's admin token, if it has one.",
-)
+@admin_token_env_option
 def runs(
     mock_url: str,
     workflow_id: str | None,
@@ -240,13 +235,16 @@ def runs(
     """Show a mock's run history, newest first."""
     if not mock_url.startswith(("http://", "https://")):
         raise UsageError(f"--mock: expected an http(s) URL, got {mock_url!r}")
-    admin = MockAdmin(mock_url, admin_token=_admin_token(admin_token_env))
+    token = _admin_token(admin_token_env)
+    admin = MockAdmin(mock_url, admin_token=token)
     try:
         names = {wf["id"]: wf["name"] for wf in admin.workflows()}
         if workflow_id:  # a deleted workflow's runs still list
             records = admin.runs_page(workflow_id, status=status, limit=limit)[0]
         else:
             records = admin.all_runs(status=status, limit=limit)
+    except MockAdminAuthError as exc:
+        raise UsageError(f"{exc}; {admin_token_fix(admin_token_env, given=bool(token))}") from None
     finally:
         admin.close()
     records.sort(key=lambda r: r["received_at"], reverse=True)

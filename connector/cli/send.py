@@ -29,7 +29,13 @@ from ..delivery.sender import Sender
 from ..errors import AuthRejected
 from ..profiles import ProfileLine, open_input, read_profiles
 from ..sample import MAX_SAMPLES, sample_profiles
-from ._common import DEFAULT_STATE_DIR, echo_warnings, load_or_bundled, state_option
+from ._common import (
+    DEFAULT_STATE_DIR,
+    allow_mock_host_option,
+    echo_warnings,
+    load_or_bundled,
+    state_option,
+)
 from .input_lines import CheckedLines, input_size
 from .outbox import dead_letter_hint
 from .progress import SendProgress
@@ -88,6 +94,7 @@ AEP_WAITS_ENV: Final = "QHARNESS_AEP_RETRY_WAITS"
     is_flag=True,
     help="Allow plain http, only to 127.0.0.1, ::1 or localhost (the mock).",
 )
+@allow_mock_host_option
 @click.option(
     "--accept-input-errors",
     is_flag=True,
@@ -106,6 +113,7 @@ def send(
     max_in_flight: int,
     retry_policy: str,
     allow_http_loopback: bool,
+    allow_mock_hosts: tuple[str, ...],
     accept_input_errors: bool,
 ) -> None:
     """Stream PROFILES (JSON Lines, or - for stdin, as lines arrive) to ACTIVATION's workflow.
@@ -127,6 +135,7 @@ def send(
     progress = SendProgress(sys.stderr)
     options = DeliveryOptions(
         allow_http_loopback=allow_http_loopback,
+        allow_mock_hosts=allow_mock_hosts,
         rate_limit=rate or None,
         max_in_flight=max_in_flight,
         max_retry_time=max_retry_time,
@@ -217,6 +226,7 @@ def _write_report(path: Path, report: DeliveryReport) -> None:
     is_flag=True,
     help="Allow plain http, only to 127.0.0.1, ::1 or localhost (the mock).",
 )
+@allow_mock_host_option
 @click.pass_context
 def test_destination(
     ctx: click.Context,
@@ -225,6 +235,7 @@ def test_destination(
     count: int,
     seed: int,
     allow_http_loopback: bool,
+    allow_mock_hosts: tuple[str, ...],
 ) -> None:
     """Send a few profiles once each and print the result like Adobe's destination-testing API.
 
@@ -240,7 +251,11 @@ def test_destination(
         for number, profile in _test_inputs(loaded, profiles, count, seed)
     )
     result = probe_destination(
-        loaded, inputs, allow_http_loopback=allow_http_loopback, on_note=_note
+        loaded,
+        inputs,
+        allow_http_loopback=allow_http_loopback,
+        allow_mock_hosts=allow_mock_hosts,
+        on_note=_note,
     )
     sys.stdout.buffer.write(
         orjson.dumps(result.document(), option=orjson.OPT_INDENT_2, default=exactjson.fragment)
