@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Request
 
 from . import admin, guard, trigger, ui
@@ -136,6 +137,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         check_config(config)
         app.config.from_mapping(config)
     app.config["DEBUG"] = False
+    proxies = int(app.config["TRUST_PROXY"])
+    if proxies < 0:  # checked before the store opens, so that nothing is left open
+        raise ValueError(f"TRUST_PROXY must be 0 or more proxies, got {proxies!r}")
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.config["MAX_CONTENT_LENGTH"] = None
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -155,4 +159,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.wsgi_app = DropMiddleware(  # type: ignore[method-assign]
         TriggerFastPath(app, app.wsgi_app)
     )
+    if proxies:
+        # Behind N proxies (an ingress, a TLS terminator), the scheme, host, port and client
+        # address are the ones the last N proxies forwarded: trigger URLs, UI links, the Host
+        # rule, the same-origin check and the per-client lockouts all see the public ones.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
     return app

@@ -42,12 +42,15 @@ DEFAULTS: dict[str, Any] = {
     "USERS": (),  # users to upsert at start
     "ADMIN_TOKEN": None,  # when set, /__admin/ and the UI require it  # nosec B105 - no token
     "PUBLIC_HOSTS": (),  # Host names accepted besides loopback (qharness mock serve --public-host)
+    "TRUST_PROXY": 0,  # proxies in front whose X-Forwarded-* to believe (mock serve --trust-proxy)
     # Extensions: behaviours Qualtrics does not have, off unless asked for ([extensions] table).
     "EXTENSION_IDEMPOTENCY_KEYS": False,  # dedup by Idempotency-Key (Qualtrics documents none)
 }
 
 #: Settings that come from the command line or the file's own tables, never from ``[limits]``.
-_NOT_LIMITS = frozenset({"DATABASE", "WORKFLOWS", "USERS", "ADMIN_TOKEN", "PUBLIC_HOSTS"})
+_NOT_LIMITS = frozenset(
+    {"DATABASE", "WORKFLOWS", "USERS", "ADMIN_TOKEN", "PUBLIC_HOSTS", "TRUST_PROXY"}
+)
 _EXTENSION = "EXTENSION_"
 
 

@@ -117,6 +117,15 @@ def test_public_hosts_become_public_host_flags(
     assert flags == names
 
 
+@pytest.mark.parametrize(("value", "flags"), [("1", ["--trust-proxy", "1"]), ("", [])])
+def test_trust_proxy_becomes_the_flag(stub_bin: Path, value: str, flags: list[str]) -> None:
+    """QHARNESS_TRUST_PROXY=N (behind an ingress) is `--trust-proxy N`; unset or empty, nothing."""
+    env = {"QHARNESS_MOCK_ADMIN_TOKEN": TOKEN, "QHARNESS_TRUST_PROXY": value}
+    argv = entrypoint(stub_bin, env=env).stdout.splitlines()
+    at = [i for i, word in enumerate(argv) if word == "--trust-proxy"]
+    assert [w for i in at for w in argv[i : i + 2]] == flags
+
+
 def test_containerfile_declares_the_service_contract() -> None:
     """The image the entrypoint runs in: slim base by default, non-root, port, volume, health."""
     assert re.search(r"^ARG BASE=python:3\.12-slim$", CONTAINERFILE, re.MULTILINE)

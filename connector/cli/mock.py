@@ -120,6 +120,14 @@ def _settings(
     help="A Host name the mock answers besides loopback (repeatable).",
 )
 @click.option(
+    "--trust-proxy",
+    type=click.IntRange(0, 16),
+    default=None,
+    metavar="N",
+    help="Behind N proxies (an ingress): trigger URLs, UI links and the Host rule use the "
+    "scheme and host they forward (X-Forwarded-Proto/-Host/-Port/-For)  [default: 0]",
+)
+@click.option(
     "--admin-token-env",
     default=ADMIN_TOKEN_ENV,
     show_default=True,
@@ -140,6 +148,7 @@ def serve(
     run_delay: float | None,
     payload_storage: str | None,
     public_hosts: tuple[str, ...],
+    trust_proxy: int | None,
     admin_token_env: str,
     threads: int,
 ) -> None:
@@ -156,6 +165,7 @@ def serve(
         "RUN_DELAY": run_delay,
         "PAYLOAD_STORAGE": payload_storage,
         "PUBLIC_HOSTS": tuple(public_hosts) or None,
+        "TRUST_PROXY": trust_proxy,
     }
     config = _settings(workflows_file, flags, token)
     try:

@@ -75,7 +75,7 @@ def test_send_delivers_to_a_mock_reached_by_its_service_name(
     url, workflow = service
     activation = activation_with_url(tmp_path, workflow["trigger_url"])
     data = jsonl(tmp_path / "p.jsonl", profiles(3))
-    code, out, err = qharness_text(
+    code, _, err = qharness_text(
         "send", str(activation), str(data), "--state", str(tmp_path / "s"),
         "--allow-mock-host", NAME, env={"QUALTRICS_API_TOKEN": TOKEN},
     )  # fmt: skip
