@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..activation import Activation, load_activation, parse_activation
-from ..example import bundled_activation_bytes
+if TYPE_CHECKING:  # the activation loader (and its validators) only when a command loads one:
+    from ..activation import Activation  # `mock serve` and `runs` never do
 
 __all__ = [
     "ADMIN_TOKEN_ENV",
@@ -37,6 +37,9 @@ BUNDLED_ACTIVATION = "<bundled example: activation.toml>"
 
 def load_or_bundled(path: str | None) -> Activation:
     """The activation at ``path``, or the bundled example when ``path`` is ``None``."""
+    from ..activation import load_activation, parse_activation
+    from ..example import bundled_activation_bytes
+
     if path is not None:
         return load_activation(Path(path))
     data = bundled_activation_bytes()
