@@ -27,7 +27,11 @@ MIRROR = os.environ.get("QHARNESS_DEBIAN_MIRROR", "http://deb.debian.org/debian"
 # Everything that decides the base's content: change any of it and the cache key changes.
 MMDEBSTRAP_ARGS = (
     "--variant=minbase",
-    "--include=python3,python3-venv",
+    # ca-certificates: the OS trust store that `send` verifies Qualtrics' TLS against.
+    "--include=python3,python3-venv,ca-certificates",
+    # Without Recommends: they bring a full Perl (46 MB, for adduser and debconf) that nothing here
+    # runs, and the `mock` image must stay under 150 MB.
+    '--aptopt=APT::Install-Recommends "false"',
     # Documentation, manual pages and translations are of no use in a service image.
     "--dpkgopt=path-exclude=/usr/share/doc/*",
     "--dpkgopt=path-exclude=/usr/share/man/*",
