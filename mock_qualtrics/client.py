@@ -105,15 +105,25 @@ class MockAdmin:
         fields: Sequence[dict[str, Any]] | None = None,
         enabled: bool = True,
         auth_required: bool = True,
+        *,
+        workflow_id: str | None = None,
+        url_token_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create a workflow; returns the admin API's answer (``id``, ``trigger_url``, ...)."""
-        body = {
+        """Create a workflow; returns the admin API's answer (``id``, ``trigger_url``, ...).
+
+        ``workflow_id`` and ``url_token_id`` fix what the mock would generate, so that a CI
+        recipe can give its sender a trigger URL known before the mock starts."""
+        body: dict[str, Any] = {
             "name": name,
             "owner": owner,
             "enabled": enabled,
             "auth_required": auth_required,
             "fields": list(fields or []),
         }
+        if workflow_id is not None:
+            body["id"] = workflow_id
+        if url_token_id is not None:
+            body["url_token_id"] = url_token_id
         workflow: dict[str, Any] = self._call("POST", "/__admin/workflows", json=body)
         return workflow
 

@@ -85,25 +85,27 @@ class QualtricsMockContainer(DockerContainer):
         startup_timeout: float = 60.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(image, **kwargs)
+        # Every argument is checked before the Docker client connects, so a mistake is told
+        # as such even where no Docker daemon (or podman socket) is reachable.
         token = admin_token if admin_token is not None else secrets.token_hex(16)
         if len(token) < _MIN_TOKEN:
             raise ValueError(
                 f"admin_token is {len(token)} characters; the mock in a container needs at "
                 f"least {_MIN_TOKEN} (or pass none and one is generated)"
             )
+        path = Path(workflows).resolve() if workflows is not None else None
+        if path is not None and not path.is_file():
+            raise FileNotFoundError(f"workflows file {str(path)!r} does not exist")
+        if run_delay is not None and not 0 <= run_delay <= 3600:
+            raise ValueError(f"run_delay must be 0 to 3600 seconds, got {run_delay!r}")
+        super().__init__(image, **kwargs)
         self._admin_token = token
         self.startup_timeout = startup_timeout
         self.with_exposed_ports(CONTAINER_PORT)
         self.with_env(_TOKEN_ENV, token)
-        if workflows is not None:
-            path = Path(workflows).resolve()
-            if not path.is_file():
-                raise FileNotFoundError(f"workflows file {str(path)!r} does not exist")
+        if path is not None:
             self.with_volume_mapping(str(path), _WORKFLOWS_IN_CONTAINER, "ro")
-        if run_delay is not None:
-            if run_delay < 0:
-                raise ValueError(f"run_delay must be 0 or more seconds, got {run_delay!r}")
+        if run_delay is not None:  # options are appended to `qharness mock serve`
             self.with_command(["--run-delay", repr(float(run_delay))])
 
     def __repr__(self) -> str:

@@ -29,8 +29,9 @@ MMDEBSTRAP_ARGS = (
     "--variant=minbase",
     # ca-certificates: the OS trust store that `send` verifies Qualtrics' TLS against.
     "--include=python3,python3-venv,ca-certificates",
-    # Without Recommends: they bring a full Perl (46 MB, for adduser and debconf) that nothing here
-    # runs, and the `mock` image must stay under 150 MB.
+    # Merged /usr set up by mmdebstrap's hook (usr-is-merged), not by the usrmerge package, which
+    # brings a full Perl (46 MB) that nothing here runs: the `mock` image must stay under 150 MB.
+    "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
     '--aptopt=APT::Install-Recommends "false"',
     # Documentation, manual pages and translations are of no use in a service image.
     "--dpkgopt=path-exclude=/usr/share/doc/*",
