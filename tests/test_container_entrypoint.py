@@ -127,10 +127,16 @@ def test_trust_proxy_becomes_the_flag(stub_bin: Path, value: str, flags: list[st
 
 
 def test_containerfile_declares_the_service_contract() -> None:
-    """The image the entrypoint runs in: slim base by default, non-root, port, volume, health."""
+    """The image the entrypoint runs in: slim base by default, two targets (`mock`, then `full`,
+    the default) each ending non-root, port, volume, health."""
     assert re.search(r"^ARG BASE=python:3\.12-slim$", CONTAINERFILE, re.MULTILINE)
-    [user] = re.findall(r"^USER (\S+)$", CONTAINERFILE, re.MULTILINE)
-    assert not user.startswith(("0", "root"))
+    targets = re.findall(r"^FROM \S+ AS (mock|full)$", CONTAINERFILE, re.MULTILINE)
+    assert targets == ["mock", "full"], "full is last: the default target"
+    for target in CONTAINERFILE.split("\nFROM ")[-2:]:
+        [user] = re.findall(r"^USER (\S+)$", target, re.MULTILINE)
+        assert not user.startswith(("0", "root"))
+    assert "--no-deps /wheels/*.whl" in CONTAINERFILE
+    assert "-r /tmp/mock-requirements.txt" in CONTAINERFILE
     assert re.search(r"^EXPOSE 8080$", CONTAINERFILE, re.MULTILINE)
     assert re.search(r'^VOLUME \["/data"\]$', CONTAINERFILE, re.MULTILINE)
     assert "http://127.0.0.1:8080/__admin/health" in CONTAINERFILE
