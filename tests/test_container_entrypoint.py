@@ -132,7 +132,9 @@ def test_containerfile_declares_the_service_contract() -> None:
     assert re.search(r"^ARG BASE=python:3\.12-slim$", CONTAINERFILE, re.MULTILINE)
     targets = re.findall(r"^FROM \S+ AS (mock|full)$", CONTAINERFILE, re.MULTILINE)
     assert targets == ["mock", "full"], "full is last: the default target"
-    for target in CONTAINERFILE.split("\nFROM ")[-2:]:
+    assert len(re.findall(r"^USER ", CONTAINERFILE, re.MULTILINE)) == 2
+    stages = CONTAINERFILE.split("\nFROM ")
+    for target in [t for t in stages if t.startswith(("service AS mock", "service AS full"))]:
         [user] = re.findall(r"^USER (\S+)$", target, re.MULTILINE)
         assert not user.startswith(("0", "root"))
     assert "--no-deps /wheels/*.whl" in CONTAINERFILE
