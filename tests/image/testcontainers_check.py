@@ -90,7 +90,12 @@ def check_testcontainers(checks: Checks, mock_image: str, full_image: str) -> No
         return
     script = readme_script()
     with podman_socket() as docker_host, tempfile.TemporaryDirectory() as work:
-        env = {**os.environ, "DOCKER_HOST": docker_host, "TESTCONTAINERS_RYUK_DISABLED": "true"}
+        env = {  # the README's three variables
+            **os.environ,
+            "DOCKER_HOST": docker_host,
+            "TESTCONTAINERS_RYUK_DISABLED": "true",
+            "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
+        }
         for target, image in (("mock", mock_image), ("full", full_image)):
             # As written on the mock image (podman finds the short name under localhost/).
             text = script if target == "mock" else script.replace(README_IMAGE, image)
