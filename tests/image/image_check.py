@@ -78,12 +78,14 @@ def check_targets(checks: Checks, mock_tag: str, full_tag: str, size: float, loc
             size <= SIZE_TARGET_MB,
             f"{size:.0f} MB (target: at most {SIZE_TARGET_MB} MB on the local Debian base)",
         )
-    quiet = "--health-interval=disable"  # no systemd here: podman would log about health timers
+    quiet = "--health-interval=disable"  # no health timers for these one-shot commands
     runs = podman("run", "--rm", quiet, mock_tag, "qharness", "runs", "--help", check=False)
     certify = podman(
         "run", "--rm", quiet, mock_tag, "qharness", "certify", "--examples", "5", check=False
     )
-    said = certify.stderr.strip().splitlines()
+    # podman 4.3 logs its own lines (`time=... level=error msg="unable to get systemd ..."`)
+    # about health timers even with them disabled; the container's stderr is the rest.
+    said = [line for line in certify.stderr.strip().splitlines() if not line.startswith("time=")]
     checks.record(
         "mock-image-commands",
         runs.returncode == 0
