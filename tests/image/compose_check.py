@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -18,6 +19,21 @@ response = httpx.post(
     auth=(os.environ["QUALTRICS_USERNAME"], os.environ["QUALTRICS_API_TOKEN"]),
 )
 print("app got", response.status_code)
+"""
+
+#: The app as `qharness send` (the `full` image): the bundled example aimed at the app's trigger
+#: URL, 5 sample profiles, plain http to the service's name allowed with --allow-mock-host.
+APP_SEND = """
+set -eu
+python3 - <<'EOF'
+import os, re
+from connector.example import bundled_activation_bytes
+text = bundled_activation_bytes().decode()
+text = re.sub(r'(?m)^url = ".*"$', 'url = "' + os.environ["QUALTRICS_TRIGGER_URL"] + '"', text)
+open("/tmp/activation.toml", "w", encoding="utf-8").write(text)
+EOF
+qharness sample-profiles /tmp/activation.toml --count 5 > /tmp/profiles.jsonl
+qharness send /tmp/activation.toml /tmp/profiles.jsonl --state /tmp/state --allow-mock-host qualtrics-mock
 """
 
 
@@ -68,6 +84,15 @@ def check_compose(checks: Checks, mock_image: str, full_image: str) -> None:
         ready = [line for line in setup.stdout.splitlines() if line.startswith("mock ready:")]
         app = run("run", "--rm", "--no-deps", "app", "python3", "-c", APP_ONE_SHOT)
         said = [line for line in app.stdout.splitlines() if line.startswith("app got")]
+        sent = run("run", "--rm", "--no-deps", "app", "sh", "-c", APP_SEND)
+        # podman-compose runs it with a tty: the summary line comes after terminal escapes.
+        summary = re.findall(r"send: (\d+ received = \d+ delivered)", sent.stdout)
+        checks.record(
+            "compose-send-by-service-name",
+            sent.returncode == 0 and summary == ["5 received = 5 delivered"],
+            f"qharness send --allow-mock-host qualtrics-mock in the app container: exit "
+            f"{sent.returncode}, {summary or sent.stderr.strip()[-300:]!r}",
+        )
         _, body = (
             http(
                 f"http://127.0.0.1:{port}/__admin/workflows/{WORKFLOW['id']}/runs?wait_for=1&timeout=10",
