@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Request
 
 from . import admin, guard, trigger, ui
@@ -167,4 +168,15 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.wsgi_app = DropMiddleware(  # type: ignore[method-assign]
         TriggerFastPath(app, app.wsgi_app)
     )
+    if settings.trust_proxy:
+        # Behind N proxies (an ingress, a TLS terminator), the scheme, host, port and client
+        # address are the ones the last N proxies forwarded: trigger URLs, UI links, the Host
+        # rule, the same-origin check and the per-client lockouts all see the public ones.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=settings.trust_proxy,
+            x_proto=settings.trust_proxy,
+            x_host=settings.trust_proxy,
+            x_port=settings.trust_proxy,
+        )
     return app

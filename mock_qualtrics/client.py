@@ -14,11 +14,16 @@ from typing import Any
 
 import httpx
 
-__all__ = ["MockAdmin", "MockAdminError"]
+__all__ = ["MockAdmin", "MockAdminAuthError", "MockAdminError"]
 
 
 class MockAdminError(Exception):
     """A mock's admin API could not be reached or refused a call; the message says which."""
+
+
+class MockAdminAuthError(MockAdminError):
+    """The mock has an admin token and this client sent none, or the wrong one (401): a caller
+    that knows where the token comes from adds how to set it."""
 
 
 class MockAdmin:
@@ -59,7 +64,10 @@ class MockAdmin:
                 f"cannot reach the mock at {self.url}: {type(exc).__name__}: {exc}"
             ) from None
         if response.status_code == 401 and path.startswith("/__admin/"):
-            raise self.failure(f"the mock at {self.url} wants its admin token for {path}")
+            message = f"the mock at {self.url} wants its admin token for {path}"
+            if self.failure is MockAdminError:
+                raise MockAdminAuthError(message)
+            raise self.failure(message)
         if response.status_code >= 400:
             try:
                 message = response.json()["meta"]["error"]["errorMessage"]
@@ -97,15 +105,25 @@ class MockAdmin:
         fields: Sequence[dict[str, Any]] | None = None,
         enabled: bool = True,
         auth_required: bool = True,
+        *,
+        workflow_id: str | None = None,
+        url_token_id: str | None = None,
     ) -> dict[str, Any]:
-        """Create a workflow; returns the admin API's answer (``id``, ``trigger_url``, ...)."""
-        body = {
+        """Create a workflow; returns the admin API's answer (``id``, ``trigger_url``, ...).
+
+        ``workflow_id`` and ``url_token_id`` fix what the mock would generate, so that a CI
+        recipe can give its sender a trigger URL known before the mock starts."""
+        body: dict[str, Any] = {
             "name": name,
             "owner": owner,
             "enabled": enabled,
             "auth_required": auth_required,
             "fields": list(fields or []),
         }
+        if workflow_id is not None:
+            body["id"] = workflow_id
+        if url_token_id is not None:
+            body["url_token_id"] = url_token_id
         workflow: dict[str, Any] = self._call("POST", "/__admin/workflows", json=body)
         return workflow
 

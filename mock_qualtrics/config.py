@@ -131,6 +131,7 @@ class Settings:
     users: tuple[Mapping[str, Any], ...] = _key((), tuple)  # upserted at start
     admin_token: str | None = _key(None, str, nullable=True)  # guards /__admin/ and the UI
     public_hosts: tuple[str, ...] = _key((), tuple)  # Host names accepted besides loopback
+    trust_proxy: int = _key(0, int, minimum=0, maximum=10)  # proxies whose X-Forwarded-* count
     fidelity_record: str | None = _key(None, str, nullable=True)  # a probe record to follow
     fidelity_max_age_days: int = _key(30, int, minimum=1, maximum=10**6)  # older: a warning
     # Extensions: behaviours Qualtrics does not have, off unless asked for ([extensions] table).
@@ -176,7 +177,15 @@ DEFAULTS: Final[dict[str, Any]] = {
 _FIDELITY = {"record": "FIDELITY_RECORD", "max_age_days": "FIDELITY_MAX_AGE_DAYS"}
 #: Settings that come from the command line or the file's own tables, never from ``[limits]``.
 _NOT_LIMITS = frozenset(
-    {"DATABASE", "WORKFLOWS", "USERS", "ADMIN_TOKEN", "PUBLIC_HOSTS", *_FIDELITY.values()}
+    {
+        "DATABASE",
+        "WORKFLOWS",
+        "USERS",
+        "ADMIN_TOKEN",
+        "PUBLIC_HOSTS",
+        "TRUST_PROXY",
+        *_FIDELITY.values(),
+    }
 )
 _EXTENSION = "EXTENSION_"
 

@@ -101,7 +101,9 @@ def make_server(
         # waitress answers a body this large itself (plain 413) before the app sees it.
         max_request_body_size=max(limit * 8, 1 << 20),
         expose_tracebacks=False,
-        clear_untrusted_proxy_headers=True,
+        # X-Forwarded-* headers are dropped unless the app trusts proxies (TRUST_PROXY): then
+        # they reach werkzeug's ProxyFix, which believes only the last TRUST_PROXY hops.
+        clear_untrusted_proxy_headers=not settings_of(app).trust_proxy,
         channel_timeout=60,
         connection_limit=CONNECTION_LIMIT,
         asyncore_use_poll=True,

@@ -117,11 +117,28 @@ def test_public_hosts_become_public_host_flags(
     assert flags == names
 
 
+@pytest.mark.parametrize(("value", "flags"), [("1", ["--trust-proxy", "1"]), ("", [])])
+def test_trust_proxy_becomes_the_flag(stub_bin: Path, value: str, flags: list[str]) -> None:
+    """QHARNESS_TRUST_PROXY=N (behind an ingress) is `--trust-proxy N`; unset or empty, nothing."""
+    env = {"QHARNESS_MOCK_ADMIN_TOKEN": TOKEN, "QHARNESS_TRUST_PROXY": value}
+    argv = entrypoint(stub_bin, env=env).stdout.splitlines()
+    at = [i for i, word in enumerate(argv) if word == "--trust-proxy"]
+    assert [w for i in at for w in argv[i : i + 2]] == flags
+
+
 def test_containerfile_declares_the_service_contract() -> None:
-    """The image the entrypoint runs in: slim base by default, non-root, port, volume, health."""
+    """The image the entrypoint runs in: slim base by default, two targets (`mock`, then `full`,
+    the default) each ending non-root, port, volume, health."""
     assert re.search(r"^ARG BASE=python:3\.12-slim$", CONTAINERFILE, re.MULTILINE)
-    [user] = re.findall(r"^USER (\S+)$", CONTAINERFILE, re.MULTILINE)
-    assert not user.startswith(("0", "root"))
+    targets = re.findall(r"^FROM \S+ AS (mock|full)$", CONTAINERFILE, re.MULTILINE)
+    assert targets == ["mock", "full"], "full is last: the default target"
+    assert len(re.findall(r"^USER ", CONTAINERFILE, re.MULTILINE)) == 2
+    stages = CONTAINERFILE.split("\nFROM ")
+    for target in [t for t in stages if t.startswith(("service AS mock", "service AS full"))]:
+        [user] = re.findall(r"^USER (\S+)$", target, re.MULTILINE)
+        assert not user.startswith(("0", "root"))
+    assert "--no-deps /wheels/*.whl" in CONTAINERFILE
+    assert "-r /tmp/mock-requirements.txt" in CONTAINERFILE
     assert re.search(r"^EXPOSE 8080$", CONTAINERFILE, re.MULTILINE)
     assert re.search(r'^VOLUME \["/data"\]$', CONTAINERFILE, re.MULTILINE)
     assert "http://127.0.0.1:8080/__admin/health" in CONTAINERFILE

@@ -7,7 +7,8 @@
 #   - the admin token comes from $QHARNESS_MOCK_ADMIN_TOKEN (never from argv), and must be at least
 #     16 characters: off loopback, the token is what keeps others out of the admin API and the UI;
 #   - $QHARNESS_PUBLIC_HOSTS (comma- or space-separated names, e.g. "qualtrics-mock") become
-#     --public-host flags: the Host names the mock answers to behind a service name.
+#     --public-host flags: the Host names the mock answers to behind a service name;
+#   - $QHARNESS_TRUST_PROXY (a number of proxies, behind an ingress) becomes --trust-proxy.
 # With a command (`... qualtrics-mock qharness certify activation.toml --junit junit.xml`), it
 # runs that command instead.
 set -eu
@@ -32,4 +33,7 @@ set -f  # the names are split on commas and blanks, never globbed
 for name in $(printf '%s' "${QHARNESS_PUBLIC_HOSTS:-}" | tr ',' ' '); do
   set -- "$@" --public-host "$name"
 done
+if [ -n "${QHARNESS_TRUST_PROXY:-}" ]; then
+  set -- "$@" --trust-proxy "$QHARNESS_TRUST_PROXY"
+fi
 exec qharness mock serve "$@"

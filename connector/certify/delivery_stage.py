@@ -69,9 +69,14 @@ def _expected_events(activation: Activation, profiles: Sequence[Any]) -> dict[st
 
 class _Session:
     def __init__(
-        self, activation: Activation, admin: MockAdmin, fields: list[dict[str, Any]]
+        self,
+        activation: Activation,
+        admin: MockAdmin,
+        fields: list[dict[str, Any]],
+        mock_hosts: tuple[str, ...] = (),
     ) -> None:
         self.activation = activation
+        self.mock_hosts = mock_hosts
         self.admin = admin
         self.fields = fields
         self.username = f"qharness-certify-{secrets.token_hex(4)}@example.com"
@@ -90,6 +95,7 @@ class _Session:
                 url=str(workflow["trigger_url"]),
                 username=self.username,
                 allow_http_loopback=True,
+                allow_mock_hosts=self.mock_hosts,
                 max_retry_time=30.0,
             )
             return deliver(
@@ -357,14 +363,20 @@ def _retries(session: _Session, plan: DeliveryPlan) -> CheckResult:
 
 
 def run_delivery(
-    activation: Activation, mock_url: str, plan: DeliveryPlan, *, admin_token: str | None = None
+    activation: Activation,
+    mock_url: str,
+    plan: DeliveryPlan,
+    *,
+    admin_token: str | None = None,
+    mock_hosts: tuple[str, ...] = (),
 ) -> list[CheckResult]:
-    """The three delivery checks against the mock at ``mock_url`` (``admin_token``: if it has one)."""
+    """The three delivery checks against the mock at ``mock_url`` (``admin_token``: if it has one;
+    ``mock_hosts``: names besides loopback its trigger URLs may use over plain http)."""
     admin = MockAdmin(mock_url, admin_token=admin_token)
     try:
         admin.health()
         fields, note = _fields(activation, plan)
-        session = _Session(activation, admin, fields)
+        session = _Session(activation, admin, fields, mock_hosts)
         return [
             _one_run_per_event(session, plan, note),
             _wrong_credentials(session, plan),

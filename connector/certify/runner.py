@@ -418,6 +418,7 @@ def certify(
     seed: int | None = None,
     mock_url: str | None = None,
     mock_admin_token: str | None = None,
+    mock_hosts: tuple[str, ...] = (),
     renderer_factory: Callable[[Activation], RendererLike] | None = None,
     mock_workflow_fields: Sequence[dict[str, Any]] | None = None,
     delivery: bool = True,
@@ -429,7 +430,8 @@ def certify(
     ``mock_config`` adds settings to the embedded mock (``FIDELITY_RECORD``: follow a record).
 
     ``seed`` (random when ``None``) replays the whole run; ``examples`` is how many profiles the
-    property stage generates. ``on_check`` sees each result as soon as it is known.
+    property stage generates. ``on_check`` sees each result as soon as it is known. ``mock_hosts``
+    names the hosts besides loopback that the mock's trigger URLs may use over plain http.
     """
     started = time.perf_counter()
     if seed is None:
@@ -472,7 +474,9 @@ def certify(
         else:
             context = nullcontext(mock_url)
         with context as url:
-            for result in run_delivery(activation, url, plan, admin_token=mock_admin_token):
+            for result in run_delivery(
+                activation, url, plan, admin_token=mock_admin_token, mock_hosts=mock_hosts
+            ):
                 add(result)
     certification.duration = time.perf_counter() - started
     stages = CERTIFY_STAGES if delivery else CERTIFY_STAGES[:-1]

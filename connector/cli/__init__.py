@@ -18,6 +18,9 @@ from .lazy import LazyCommand, LazyGroup
 
 __all__ = ["COMMANDS", "cli", "main"]
 
+#: A missing module of these is a bug of ours; a missing dependency is an incomplete install.
+_OWN_PACKAGES = frozenset({"connector", "mock_qualtrics", "contracts"})
+
 #: Every command, imported only when it runs (``-V`` and ``--help`` import none of them).
 COMMANDS: dict[str, LazyCommand] = {
     "certify": LazyCommand(
@@ -112,6 +115,17 @@ def _run(argv: list[str] | None) -> int:
         # `qharness render ... | head`: the reader left; not an error of ours.
         sys.stderr.close()
         return 0
+    except ModuleNotFoundError as exc:
+        if str(exc.name).partition(".")[0] in _OWN_PACKAGES or os.environ.get("QHARNESS_DEBUG"):
+            raise
+        # An installation with part of the dependencies: the `mock` image serves the mock only.
+        click.echo(
+            f"error: this installation lacks the Python module {exc.name!r}, which this command "
+            "needs: the `mock` container image holds `qharness mock serve` and `qharness runs` "
+            "only; use the `full` image, or `pip install qualtrics-harness`",
+            err=True,
+        )
+        return 2
     except Exception as exc:
         from mock_qualtrics.client import MockAdminError
 

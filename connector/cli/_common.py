@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..activation import Activation, load_activation, parse_activation
-from ..delivery.network import CA_BUNDLE_ENV, PROXY_ENV, Network, network_from
-from ..example import bundled_activation_bytes
+if TYPE_CHECKING:  # the activation loader (and its validators) only when a command loads one:
+    from ..activation import Activation  # `mock serve` and `runs` never do
+    from ..delivery.network import Network  # (and the trust store only when a command sends)
 
 __all__ = [
     "ADMIN_TOKEN_ENV",
     "BUNDLED_ACTIVATION",
     "DEFAULT_STATE_DIR",
+    "admin_token_env_option",
+    "admin_token_fix",
+    "allow_mock_host_option",
     "echo_warnings",
     "fidelity_config",
     "fidelity_option",
@@ -39,6 +42,9 @@ BUNDLED_ACTIVATION = "<bundled example: activation.toml>"
 
 def load_or_bundled(path: str | None) -> Activation:
     """The activation at ``path``, or the bundled example when ``path`` is ``None``."""
+    from ..activation import load_activation, parse_activation
+    from ..example import bundled_activation_bytes
+
     if path is not None:
         return load_activation(Path(path))
     data = bundled_activation_bytes()
@@ -127,6 +133,8 @@ def fidelity_config(path: str | None, max_age_days: int | None = None) -> dict[s
 def network_options(command: F) -> F:
     """``--ca-bundle`` and ``--proxy``: how ``send``, ``test-destination`` and ``probe`` leave a
     company network (read them with :func:`network_of`)."""
+    from ..delivery.network import CA_BUNDLE_ENV, PROXY_ENV
+
     command = click.option(
         "--proxy",
         envvar=PROXY_ENV,
@@ -145,5 +153,57 @@ def network_options(command: F) -> F:
 
 def network_of(ctx: click.Context, ca_bundle: str | None, proxy: str | None) -> Network:
     """The checked ``Network`` of ``--ca-bundle`` and ``--proxy`` (``UsageError``: exit 2)."""
+    from ..delivery.network import network_from
+
     from_command_line = ctx.get_parameter_source("proxy") is click.core.ParameterSource.COMMANDLINE
     return network_from(ca_bundle, proxy, proxy_from_command_line=from_command_line)
+
+
+def admin_token_env_option(command: F) -> F:
+    """``--admin-token-env NAME``: where a command that talks to a mock reads its admin token.
+    The token itself is never a flag, so that it stays out of argv and shell history."""
+    return click.option(
+        "--admin-token-env",
+        default=ADMIN_TOKEN_ENV,
+        show_default=True,
+        metavar="NAME",
+        help="Environment variable holding the mock's admin token, if it has one.",
+    )(command)
+
+
+def admin_token_fix(env_name: str, *, given: bool) -> str:
+    """What to do when a mock refused its admin API: the variable to set, and the flag that
+    names another one. ``given``: whether the variable held a token (then it was the wrong one)."""
+    state = f"${env_name} is set but the mock refused it" if given else f"${env_name} is not set"
+    return (
+        f"{state}: export {env_name}=<the admin token the mock was started with> "
+        "(or name another variable with --admin-token-env NAME)"
+    )
+
+
+def _mock_hosts(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    from ..delivery.urlguard import check_mock_host
+    from ..errors import UrlGuardError
+
+    try:
+        return tuple(check_mock_host(name) for name in value)
+    except UrlGuardError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def allow_mock_host_option(command: F) -> F:
+    """``--allow-mock-host NAME`` (repeatable): plain http to that named mock host is allowed,
+    as to loopback with ``--allow-http-loopback`` (a CI job's service container, such as
+    ``http://qualtrics-mock:8080``). Every other host stays behind the URL guard, and a
+    Qualtrics host cannot be named. The value is ``allow_mock_hosts``, lowercased names."""
+    return click.option(
+        "--allow-mock-host",
+        "allow_mock_hosts",
+        multiple=True,
+        metavar="NAME",
+        callback=_mock_hosts,
+        help="Allow plain http to this mock host name, as to loopback (repeatable; e.g. a CI "
+        "service container, qualtrics-mock).",
+    )(command)

@@ -21,6 +21,8 @@ from ..errors import ActivationError, UsageError
 from ._common import (
     ADMIN_TOKEN_ENV,
     BUNDLED_ACTIVATION,
+    admin_token_env_option,
+    allow_mock_host_option,
     echo_warnings,
     fidelity_config,
     fidelity_option,
@@ -28,7 +30,7 @@ from ._common import (
     report_options,
     seed_option,
 )
-from .certify_checks import MockTidy, check_mock, check_output_paths
+from .certify_checks import MockTidy, check_mock, check_mock_url, check_output_paths
 
 __all__ = ["certify", "contracts_group", "reports_on_failed_load"]
 
@@ -62,7 +64,7 @@ def _echo_check(result: CheckResult, color: bool) -> None:
     metavar="URL",
     help=(
         "Deliver into the mock at URL (default: an embedded mock on a free 127.0.0.1 port); "
-        f"its admin token, if it has one, is read from ${ADMIN_TOKEN_ENV}."
+        f"its admin token, if it has one, is read from ${ADMIN_TOKEN_ENV} (see --admin-token-env)."
     ),
 )
 @click.option(
@@ -71,6 +73,8 @@ def _echo_check(result: CheckResult, color: bool) -> None:
     help="With --mock: leave the workflows certification created in the mock (default: delete).",
 )
 @fidelity_option
+@admin_token_env_option
+@allow_mock_host_option
 @click.pass_context
 def certify(
     ctx: click.Context,
@@ -83,6 +87,8 @@ def certify(
     mock_url: str | None,
     keep: bool,
     fidelity: str | None,
+    admin_token_env: str,
+    allow_mock_hosts: tuple[str, ...],
 ) -> None:
     """Certify ACTIVATION (default: the bundled example) against the Qualtrics contract.
 
@@ -109,10 +115,16 @@ def certify(
     with reports_on_failed_load(reports, seed=seed, examples=examples):
         loaded = load_or_bundled(activation)
     echo_warnings(loaded)
-    admin_token = (os.environ.get(ADMIN_TOKEN_ENV) or None) if mock_url else None
-    tidy = MockTidy(check_mock(mock_url, admin_token)) if mock_url and not keep else None
+    if mock_url:
+        check_mock_url(mock_url, allow_mock_hosts)
+    admin_token = (os.environ.get(admin_token_env) or None) if mock_url else None
+    tidy = (
+        MockTidy(check_mock(mock_url, admin_token, admin_token_env))
+        if mock_url and not keep
+        else None
+    )
     if mock_url and keep:
-        check_mock(mock_url, admin_token).close()
+        check_mock(mock_url, admin_token, admin_token_env).close()
     color = sys.stdout.isatty()
     source = BUNDLED_ACTIVATION if activation is None else activation
     click.echo(
@@ -126,6 +138,7 @@ def certify(
             seed=seed,
             mock_url=mock_url,
             mock_admin_token=admin_token,
+            mock_hosts=allow_mock_hosts,
             on_check=lambda check: _echo_check(check, color),
             mock_config=mock_config,
         )

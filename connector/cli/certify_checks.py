@@ -17,12 +17,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from mock_qualtrics.client import MockAdmin, MockAdminError
+from mock_qualtrics.client import MockAdmin, MockAdminAuthError, MockAdminError
 
 from ..errors import UsageError
-from ._common import ADMIN_TOKEN_ENV
+from ._common import ADMIN_TOKEN_ENV, admin_token_fix
 
-__all__ = ["MockTidy", "check_mock", "check_output_paths"]
+__all__ = ["MockTidy", "check_mock", "check_mock_url", "check_output_paths"]
 
 #: Certification names every workflow it creates with this prefix (see ``delivery_stage``).
 CREATED_PREFIX = "certify "
@@ -47,8 +47,25 @@ def check_output_paths(paths: Iterable[tuple[str, Path | None]]) -> None:
         raise UsageError(f"{flag} {str(path)!r}: {problem}; nothing was run")
 
 
-def check_mock(url: str, admin_token: str | None) -> MockAdmin:
-    """A client for the mock at ``url`` once it answered health and an admin call; else exit 2."""
+def check_mock_url(url: str, mock_hosts: tuple[str, ...]) -> None:
+    """``UsageError`` before any work when the connector could not deliver to the mock at
+    ``url``: the mock builds its trigger URLs from the host it is asked by, so that host must be
+    loopback or named with ``--allow-mock-host``."""
+    from ..delivery.urlguard import check_url
+    from ..errors import UrlGuardError
+
+    try:
+        check_url(url.rstrip("/") + "/", allow_http_loopback=True, allow_mock_hosts=mock_hosts)
+    except UrlGuardError as exc:
+        raise UsageError(
+            f"--mock {url}: {exc}; a mock reached by a name (a CI service container) needs "
+            "--allow-mock-host NAME; nothing was run"
+        ) from None
+
+
+def check_mock(url: str, admin_token: str | None, token_env: str = ADMIN_TOKEN_ENV) -> MockAdmin:
+    """A client for the mock at ``url`` once it answered health and an admin call; else exit 2.
+    ``token_env`` is where ``admin_token`` came from, named in the fix when the mock refuses."""
     admin = MockAdmin(url, admin_token=admin_token)
     try:
         admin.health()
@@ -56,12 +73,8 @@ def check_mock(url: str, admin_token: str | None) -> MockAdmin:
     except MockAdminError as exc:
         admin.close()
         message = str(exc)
-        if "admin token" in message:
-            given = "is set but the mock refused it" if admin_token else "is not set"
-            message += (
-                f"; ${ADMIN_TOKEN_ENV} {given}: export {ADMIN_TOKEN_ENV} with the token the "
-                "mock was started with"
-            )
+        if isinstance(exc, MockAdminAuthError):
+            message += "; " + admin_token_fix(token_env, given=bool(admin_token))
         raise UsageError(f"--mock {url}: {message}; nothing was run") from None
     return admin
 

@@ -24,11 +24,17 @@ from typing import Any
 import click
 
 from contracts import facts
-from mock_qualtrics.client import MockAdmin
+from mock_qualtrics.client import MockAdmin, MockAdminAuthError
 from mock_qualtrics.config import PAYLOAD_STORAGE, rule
 
 from ..errors import UsageError
-from ._common import ADMIN_TOKEN_ENV, fidelity_config, fidelity_option
+from ._common import (
+    ADMIN_TOKEN_ENV,
+    admin_token_env_option,
+    admin_token_fix,
+    fidelity_config,
+    fidelity_option,
+)
 
 __all__ = ["mock", "runs"]
 
@@ -128,6 +134,14 @@ def _settings(
     help="A Host name the mock answers besides loopback (repeatable).",
 )
 @click.option(
+    "--trust-proxy",
+    type=click.IntRange(0, 16),
+    default=None,
+    metavar="N",
+    help="Behind N proxies (an ingress): trigger URLs, UI links and the Host rule use the "
+    "scheme and host they forward (X-Forwarded-Proto/-Host/-Port/-For)  [default: 0]",
+)
+@click.option(
     "--admin-token-env",
     default=ADMIN_TOKEN_ENV,
     show_default=True,
@@ -149,6 +163,7 @@ def serve(
     run_delay: float | None,
     payload_storage: str | None,
     public_hosts: tuple[str, ...],
+    trust_proxy: int | None,
     admin_token_env: str,
     fidelity: str | None,
     threads: int,
@@ -166,6 +181,7 @@ def serve(
         "RUN_DELAY": run_delay,
         "PAYLOAD_STORAGE": payload_storage,
         "PUBLIC_HOSTS": tuple(public_hosts) or None,
+        "TRUST_PROXY": trust_proxy,
         "FIDELITY_RECORD": fidelity,
     }
     config = _settings(workflows_file, flags, token)
@@ -237,12 +253,7 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
     help="Runs to show.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option(
-    "--admin-token-env",
-    default=ADMIN_TOKEN_ENV,
-    show_default=True,
-    help="Environment variable holding the mock's admin token, if it has one.",
-)
+@admin_token_env_option
 def runs(
     mock_url: str,
     workflow_id: str | None,
@@ -254,13 +265,16 @@ def runs(
     """Show a mock's run history, newest first."""
     if not mock_url.startswith(("http://", "https://")):
         raise UsageError(f"--mock: expected an http(s) URL, got {mock_url!r}")
-    admin = MockAdmin(mock_url, admin_token=_admin_token(admin_token_env))
+    token = _admin_token(admin_token_env)
+    admin = MockAdmin(mock_url, admin_token=token)
     try:
         names = {wf["id"]: wf["name"] for wf in admin.workflows()}
         if workflow_id:  # a deleted workflow's runs still list
             records = admin.runs_page(workflow_id, status=status, limit=limit)[0]
         else:
             records = admin.all_runs(status=status, limit=limit)
+    except MockAdminAuthError as exc:
+        raise UsageError(f"{exc}; {admin_token_fix(admin_token_env, given=bool(token))}") from None
     finally:
         admin.close()
     records.sort(key=lambda r: r["received_at"], reverse=True)

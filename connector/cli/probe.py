@@ -32,6 +32,7 @@ from ..fidelity.probes import REQUIRED_FIELD, Limits, Probe, plan
 from ..fidelity.record import counts, record_document, report_document, write_json
 from ..fidelity.run import Outcome, Target, Unreachable, run_probes
 from ..redact import redact_url
+from ._common import allow_mock_host_option, network_of, network_options
 from .certify_checks import check_output_paths
 
 __all__ = ["probe"]
@@ -163,7 +164,11 @@ def _mock_url(url: str, base: str) -> str:
     is_flag=True,
     help="Allow plain http to 127.0.0.1, ::1 or localhost (a stand-in, not Qualtrics).",
 )
+@allow_mock_host_option
+@network_options
+@click.pass_context
 def probe(
+    ctx: click.Context,
     trigger_url: str,
     username: str | None,
     token_env: str | None,
@@ -172,6 +177,9 @@ def probe(
     record_path: Path | None,
     json_path: Path | None,
     allow_http_loopback: bool,
+    allow_mock_hosts: tuple[str, ...],
+    ca_bundle: str | None,
+    proxy: str | None,
 ) -> None:
     """Send safe probes to a real workflow and compare each answer with the mock's.
 
@@ -183,7 +191,10 @@ def probe(
 
     Exit 0 if every probe matched, 1 if any differed, 2 for a usage error.
     """
-    url = check_url(trigger_url, allow_http_loopback=allow_http_loopback)
+    url = check_url(
+        trigger_url, allow_http_loopback=allow_http_loopback, allow_mock_hosts=allow_mock_hosts
+    )
+    network = network_of(ctx, ca_bundle, proxy)
     url_token = _url_token(url)
     token = _token(username, token_env)
     check_output_paths((("--record", record_path), ("--json", json_path)))
@@ -196,7 +207,9 @@ def probe(
     auth = QualtricsBasicAuth(username or "", token) if token is not None else None
     outcomes: list[Outcome] = []
     with (
-        make_client(auth or QualtricsBasicAuth("", ""), max_connections=10) as real_client,
+        make_client(
+            auth or QualtricsBasicAuth("", ""), network=network, max_connections=10
+        ) as real_client,
         make_client(QualtricsBasicAuth("", ""), max_connections=10) as mock_client,
         embedded_mock(_mock_config(url_token, username, token)) as base,
     ):

@@ -32,6 +32,7 @@ from ..profiles import ProfileLine, open_input, read_profiles
 from ..sample import MAX_SAMPLES, sample_profiles
 from ._common import (
     DEFAULT_STATE_DIR,
+    allow_mock_host_option,
     echo_warnings,
     load_or_bundled,
     network_of,
@@ -96,6 +97,7 @@ AEP_WAITS_ENV: Final = "QHARNESS_AEP_RETRY_WAITS"
     is_flag=True,
     help="Allow plain http, only to 127.0.0.1, ::1 or localhost (the mock).",
 )
+@allow_mock_host_option
 @click.option(
     "--accept-input-errors",
     is_flag=True,
@@ -124,6 +126,7 @@ def send(
     max_in_flight: int,
     retry_policy: str,
     allow_http_loopback: bool,
+    allow_mock_hosts: tuple[str, ...],
     accept_input_errors: bool,
     keep_delivered: float,
     ca_bundle: str | None,
@@ -151,6 +154,7 @@ def send(
         network=network,
         keep_delivered=keep_delivered * DAY,
         allow_http_loopback=allow_http_loopback,
+        allow_mock_hosts=allow_mock_hosts,
         rate_limit=rate or None,
         max_in_flight=max_in_flight,
         max_retry_time=max_retry_time,
@@ -242,6 +246,7 @@ def _write_report(path: Path, report: DeliveryReport) -> None:
     help="Allow plain http, only to 127.0.0.1, ::1 or localhost (the mock).",
 )
 @network_options
+@allow_mock_host_option
 @click.pass_context
 def test_destination(
     ctx: click.Context,
@@ -252,6 +257,7 @@ def test_destination(
     allow_http_loopback: bool,
     ca_bundle: str | None,
     proxy: str | None,
+    allow_mock_hosts: tuple[str, ...],
 ) -> None:
     """Send a few profiles once each and print the result like Adobe's destination-testing API.
 
@@ -268,7 +274,12 @@ def test_destination(
         for number, profile in _test_inputs(loaded, profiles, count, seed)
     )
     result = probe_destination(
-        loaded, inputs, allow_http_loopback=allow_http_loopback, network=network, on_note=_note
+        loaded,
+        inputs,
+        allow_http_loopback=allow_http_loopback,
+        allow_mock_hosts=allow_mock_hosts,
+        network=network,
+        on_note=_note,
     )
     sys.stdout.buffer.write(
         orjson.dumps(result.document(), option=orjson.OPT_INDENT_2, default=exactjson.fragment)

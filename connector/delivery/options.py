@@ -39,6 +39,8 @@ class DeliveryOptions:
     username: str | None = None
     #: Plain http, only to loopback (the mock).
     allow_http_loopback: bool = False
+    #: Further mock hosts plain http may go to, by name (a CI service container).
+    allow_mock_hosts: tuple[str, ...] = ()
     #: Requests per second (token bucket); ``None``: unlimited.
     rate_limit: float | None = 40.0
     max_in_flight: int = 10

@@ -71,12 +71,17 @@ def probe_destination(
     *,
     allow_http_loopback: bool = False,
     network: Network = DIRECT,
+    allow_mock_hosts: tuple[str, ...] = (),
     on_note: Callable[[str], None] = lambda _: None,
 ) -> ProbeResult:
     """Send each ``(label, profile)`` of ``inputs`` once; ``on_note`` hears one line per profile
     not sent or not answered 2xx. Raises ``UrlGuardError`` or ``SecretError`` before reading
     ``inputs``."""
-    url = check_url(activation.destination.url, allow_http_loopback=allow_http_loopback)
+    url = check_url(
+        activation.destination.url,
+        allow_http_loopback=allow_http_loopback,
+        allow_mock_hosts=allow_mock_hosts,
+    )
     token = read_token(activation)
     result = ProbeResult()
     numbered = list(inputs)

@@ -70,6 +70,7 @@ class Sender:
         self._url = check_url(
             options.url or activation.destination.url,
             allow_http_loopback=options.allow_http_loopback,
+            allow_mock_hosts=options.allow_mock_hosts,
         )
         if token is None:  # read only once the URL is known to be one data may go to
             token = read_token(activation)

@@ -35,8 +35,8 @@ def _image_id(reference: str) -> str:
     return podman("image", "inspect", "--format", "{{.Id}}", reference, check=False).stdout.strip()
 
 
-def build(base: str, tag: str, local_base: bool) -> float:
-    """Build ``tag``; the image it replaces is removed. No layer cache is kept (``--layers=false``):
+def build(base: str, tag: str, local_base: bool, target: str) -> float:
+    """Build the Containerfile's ``target`` as ``tag``; the image it replaces is removed. No layer cache is kept (``--layers=false``):
     every commit changes the wheel, so CI could not reuse one, and cached stages would pile up on
     a machine that builds every run."""
     previous = _image_id(tag)
@@ -45,6 +45,8 @@ def build(base: str, tag: str, local_base: bool) -> float:
         "--layers=false",
         "--format",
         "docker",  # the OCI format has no HEALTHCHECK
+        "--target",
+        target,
         "--build-arg",
         f"BASE={base}",
         "--build-arg",
@@ -63,7 +65,7 @@ def build(base: str, tag: str, local_base: bool) -> float:
             "--volume",
             f"{HOST_CA_BUNDLE}:/run/host-ca.crt:ro",
             "--build-arg",
-            "PIP_CERT=/run/host-ca.crt",
+            "PIP_CA_BUNDLE=/run/host-ca.crt",
         ]
     started = time.monotonic()
     result = subprocess.run(

@@ -27,7 +27,12 @@ MIRROR = os.environ.get("QHARNESS_DEBIAN_MIRROR", "http://deb.debian.org/debian"
 # Everything that decides the base's content: change any of it and the cache key changes.
 MMDEBSTRAP_ARGS = (
     "--variant=minbase",
-    "--include=python3,python3-venv",
+    # ca-certificates: the OS trust store that `send` verifies Qualtrics' TLS against.
+    "--include=python3,python3-venv,ca-certificates",
+    # Merged /usr set up by mmdebstrap's hook (usr-is-merged), not by the usrmerge package, which
+    # brings a full Perl (46 MB) that nothing here runs: the `mock` image must stay under 150 MB.
+    "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+    '--aptopt=APT::Install-Recommends "false"',
     # Documentation, manual pages and translations are of no use in a service image.
     "--dpkgopt=path-exclude=/usr/share/doc/*",
     "--dpkgopt=path-exclude=/usr/share/man/*",

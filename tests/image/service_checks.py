@@ -110,11 +110,6 @@ def check_labels(checks: Checks, image: str) -> None:
     )
 
 
-def supports_public_host(image: str) -> bool:
-    helptext = podman("run", "--rm", image, "qharness", "mock", "serve", "--help", check=False)
-    return "--public-host" in helptext.stdout
-
-
 def check_running(checks: Checks, container: str, base_url: str, public_host: bool) -> str | None:
     """Health, non-root, secrets, trigger and run; the accepted requestId."""
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -8,6 +8,7 @@ either end).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -21,7 +22,7 @@ TOKEN_ID = "5f1c3a52-7d0e-4c1b-9a43-2b8e6f0d9c71"
 PATH = f"/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
 
 
-def _passes(url: str, **kwargs: bool) -> bool:
+def _passes(url: str, **kwargs: Any) -> bool:
     try:
         assert check_url(url, **kwargs) == url
     except UrlGuardError:
@@ -82,7 +83,8 @@ def test_space_backslash_control_and_non_ascii_are_refused_by_name(url: str) -> 
     [
         (f"https://iad1.qualtrics.com:8443{PATH}", "must use port 443, not 8443"),
         (f"http://iad1.qualtrics.com{PATH}", "must use https; plain http is allowed only to "
-         "127.0.0.1, ::1 or localhost, with --allow-http-loopback"),
+         "127.0.0.1, ::1 or localhost, with --allow-http-loopback, or to a mock host named "
+         "with --allow-mock-host NAME"),
         (f"ftp://iad1.qualtrics.com{PATH}", "must use https"),
         (f"https://iad1.qualtrics.com{PATH}#top", "has a fragment"),
         (f"https://u:p@iad1.qualtrics.com{PATH}", "carries userinfo; credentials come from the environment"),
@@ -147,3 +149,64 @@ def test_a_url_without_a_host_names_an_empty_host() -> None:
     with pytest.raises(UrlGuardError) as caught:
         check_url("https:///inbound-event")
     assert str(caught.value).startswith("destination host '' is not a Qualtrics data-center host")
+
+
+# --- named mock hosts (--allow-mock-host) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize(
+    "name", ["qualtrics-mock", "QUALTRICS-MOCK", "mock.ci.internal", "10.0.0.7"]
+)
+def test_a_named_mock_host_passes_on_any_port(scheme: str, name: str) -> None:
+    """A host named in ``allow_mock_hosts`` passes with http or https on any port, without the
+    loopback flag; the name matches whatever its case."""
+    url = f"{scheme}://{name.lower()}:8080{PATH}"
+    assert check_url(url, allow_mock_hosts=[name]) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://other-mock:8080{PATH}",  # not the named host
+        f"http://qualtrics-mock.evil.example{PATH}",  # the name as a prefix only
+        f"http://127.0.0.1:8080{PATH}",  # loopback still needs its own flag
+        f"ftp://qualtrics-mock{PATH}",  # another scheme
+        f"http://u:p@qualtrics-mock{PATH}",  # userinfo before any exception
+    ],
+)
+def test_the_guard_stays_closed_for_every_host_not_named(url: str) -> None:
+    """Naming one mock host opens exactly that host, for http and https only."""
+    with pytest.raises(UrlGuardError):
+        check_url(url, allow_mock_hosts=["qualtrics-mock"])
+
+
+@given(
+    st.from_regex(r"\A[a-z][a-z0-9-]{0,20}[a-z0-9]\Z"),
+    st.from_regex(r"\A[a-z][a-z0-9-]{0,20}[a-z0-9]\Z"),
+)
+def test_a_named_host_opens_only_itself(named: str, other: str) -> None:
+    """For any two names, http to ``other`` passes iff it is the named one."""
+    assert _passes(f"http://{other}:8080{PATH}", allow_mock_hosts=[named]) is (other == named)
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("iad1.qualtrics.com", "is a Qualtrics host: plain http is never allowed to Qualtrics"),
+        (
+            "acme.fra1.QUALTRICS.com",
+            "is a Qualtrics host: plain http is never allowed to Qualtrics",
+        ),
+        ("*.example", "is not a host name"),
+        ("mock:8080", "is not a host name"),
+        ("http://mock", "is not a host name"),
+        ("", "is not a host name"),
+        ("-mock", "is not a host name"),
+    ],
+)
+def test_a_mock_host_that_could_leak_or_is_not_a_name_is_refused(name: str, problem: str) -> None:
+    """Naming a Qualtrics host, a pattern, a port or a URL is refused, quoting the name."""
+    with pytest.raises(UrlGuardError) as caught:
+        check_url(f"https://iad1.qualtrics.com{PATH}", allow_mock_hosts=[name])
+    assert str(caught.value).startswith(f"mock host {name!r} {problem}")
