@@ -5,7 +5,8 @@ profile and the token somewhere else), uses the spec's timeouts, and reads at mo
 ``MAX_RESPONSE_BYTES`` of any answer, so a misbehaving endpoint cannot exhaust memory. An attempt
 never raises for HTTP or network trouble: it returns an ``Attempt`` that ``policy.classify``
 judges. Exceptions are reduced to a few words (``why.transport_reason``), because httpx exceptions may
-carry the URL.
+carry the URL. Each attempt has a total deadline (``deadline.REQUEST_DEADLINE``, or less), which
+a server dripping its answer a byte at a time cannot stretch: httpx's own timeouts are per read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Final
 
 import httpx
 
+from . import deadline as _deadline
 from .auth import QualtricsBasicAuth
 from .why import transport_reason
 
@@ -54,7 +56,7 @@ def make_client(
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
-    return httpx.Client(
+    client = httpx.Client(
         auth=auth,
         timeout=TIMEOUT,
         limits=limits,
@@ -63,20 +65,35 @@ def make_client(
         headers={"User-Agent": USER_AGENT},
         trust_env=False,  # no proxy from the environment: the URL guard decides where data goes
     )
+    return _deadline.install(client)
 
 
-def post_event(client: httpx.Client, url: str, body: bytes, idempotency_key: str) -> Attempt:
-    """POST ``body`` once; never raises for HTTP or transport failures."""
+def post_event(
+    client: httpx.Client,
+    url: str,
+    body: bytes,
+    idempotency_key: str,
+    *,
+    deadline: float = _deadline.REQUEST_DEADLINE,
+) -> Attempt:
+    """POST ``body`` once, taking at most ``deadline`` seconds in all (connect to last byte read);
+    never raises for HTTP or transport failures."""
     headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
     started = time.perf_counter()
     try:
-        with client.stream("POST", url, content=body, headers=headers) as response:
+        with (
+            _deadline.within(deadline),
+            client.stream("POST", url, content=body, headers=headers) as response,
+        ):
             received = bytearray()
-            for chunk in response.iter_bytes():
-                received += chunk
-                if len(received) >= MAX_RESPONSE_BYTES:
-                    del received[MAX_RESPONSE_BYTES:]
-                    break
+            try:
+                for chunk in response.iter_bytes():
+                    received += chunk
+                    if len(received) >= MAX_RESPONSE_BYTES:
+                        del received[MAX_RESPONSE_BYTES:]
+                        break
+            except httpx.TimeoutException:
+                pass  # the status line is the answer; a body cut by the deadline is only evidence
             return Attempt(
                 status_code=response.status_code,
                 retry_after=response.headers.get("Retry-After"),

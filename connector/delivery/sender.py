@@ -113,7 +113,9 @@ class Sender:
             reader = None
             try:
                 reader = start_reader(self.activation, profiles, inbox)
-                coordinator.run(lambda event: pool.submit(self._attempt, client, event))
+                coordinator.run(
+                    lambda event, deadline: pool.submit(self._attempt, client, event, deadline)
+                )
             finally:
                 inbox.stop.set()
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -133,15 +135,17 @@ class Sender:
             raise AuthRejected(report.stopped_by, report=report)
         return report
 
-    def _attempt(self, client: httpx.Client, event: StoredEvent) -> None:
-        """A worker's one attempt at ``event`` (after a rate-limit token), reported to the inbox."""
+    def _attempt(self, client: httpx.Client, event: StoredEvent, deadline: float) -> None:
+        """A worker's one attempt at ``event`` (after a rate-limit token), reported to the inbox;
+        its request ends within ``deadline`` seconds of leaving."""
         inbox = self._inbox
         try:
             self._bucket.acquire()
             if inbox.stop.is_set():
                 inbox.put(Returned(event, None))
                 return
-            inbox.put(Returned(event, post_event(client, self._url, event.body, event.event_id)))
+            attempt = post_event(client, self._url, event.body, event.event_id, deadline=deadline)
+            inbox.put(Returned(event, attempt))
         except BaseException as exc:
             inbox.put(Crash(exc))
 
