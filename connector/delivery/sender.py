@@ -18,7 +18,7 @@ response lost) is resent and may start a second run; each resend is counted in t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
@@ -26,7 +26,7 @@ from typing import Any, Final
 import httpx
 
 from ..activation import Activation
-from ..errors import AuthRejected
+from ..errors import AuthRejected, OutboxError
 from .auth import QualtricsBasicAuth
 from .client import make_client, post_event
 from .coordinator import Coordinator
@@ -111,11 +111,14 @@ class Sender:
                 self.options.max_in_flight, thread_name_prefix="qharness-send"
             )
             reader = None
+            failure: OutboxError | None = None
             try:
                 reader = start_reader(self.activation, profiles, inbox)
                 coordinator.run(
                     lambda event, deadline: pool.submit(self._attempt, client, event, deadline)
                 )
+            except OutboxError as exc:
+                failure = exc
             finally:
                 inbox.stop.set()
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -125,15 +128,23 @@ class Sender:
                     reader.join(timeout=READER_JOIN)
                 # On an early stop, write what the reader already rendered: no read line is lost
                 # (counted, stored and tracked; the next run sends them).
-                coordinator.accept(inbox.close())
+                failure = _unless_failed(failure, lambda: coordinator.accept(inbox.close()))
                 inbox.release_slot()  # wakes a reader waiting for a slot, so that it sees the stop
                 report.ledger.close()
-                counts = outbox.counts()
-                report.pending, report.dead_lettered = counts["pending"], counts["dead"]
+                failure = _unless_failed(failure, lambda: self._count(outbox))
+        if failure is not None:
+            report.store_error = str(failure)
+            report.alert("store-error", str(failure))
         report.finish()
+        if failure is not None:
+            raise OutboxError(str(failure), report=report)
         if report.stopped_by is not None:
             raise AuthRejected(report.stopped_by, report=report)
         return report
+
+    def _count(self, outbox: Outbox) -> None:
+        counts = outbox.counts()
+        self.report.pending, self.report.dead_lettered = counts["pending"], counts["dead"]
 
     def _attempt(self, client: httpx.Client, event: StoredEvent, deadline: float) -> None:
         """A worker's one attempt at ``event`` (after a rate-limit token), reported to the inbox;
@@ -150,6 +161,18 @@ class Sender:
             inbox.put(Crash(exc))
 
 
+def _unless_failed(failure: OutboxError | None, step: Callable[[], object]) -> OutboxError | None:
+    """Run a closing ``step`` that writes to the outbox, unless the outbox already failed (then
+    its writes would fail the same way); the first failure is the one kept."""
+    if failure is not None:
+        return failure
+    try:
+        step()
+    except OutboxError as exc:
+        return exc
+    return None
+
+
 def deliver(
     activation: Activation,
     profiles: Iterable[Any],
@@ -162,8 +185,9 @@ def deliver(
 
     ``token`` defaults to the environment variable ``destination.api_token_env`` names.
     Raises ``UrlGuardError`` for a refused URL, ``SecretError`` for an unset token,
-    ``StateError`` when ``state_dir`` is locked, and ``AuthRejected`` on 401/403 (every event
-    kept; the exception carries the report).
+    ``StateError`` when ``state_dir`` is locked, ``AuthRejected`` on 401/403 (every event
+    kept; the exception carries the report), and ``OutboxError`` when the outbox stops taking
+    writes mid-run (a full disk: what was stored is kept; the exception carries the report).
     Retry-time exhaustion, dead letters and drops do not raise: they show in ``report.pending``,
     ``report.dead_lettered``, ``report.failed`` and ``report.dropped``.
     """
