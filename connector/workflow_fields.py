@@ -9,7 +9,6 @@ missing field needs. Qualtrics lets a workflow define at most ``MAX_MANUAL_FIELD
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -24,13 +23,10 @@ __all__ = ["MAX_MANUAL_FIELDS", "declared_fields", "derive_fields", "identity_js
 #: A Qualtrics workflow defines at most this many JSON Event fields by hand.
 MAX_MANUAL_FIELDS: Final = 10
 
-_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
 
 def identity_jsonpath(namespace: str) -> str:
     """Where the renderer writes identity ``namespace``'s first id."""
-    step = f".{namespace}" if _SIMPLE_KEY.match(namespace) else json_path([namespace])[1:]
-    return f"$.identityMap{step}[0].id"
+    return json_path(["identityMap", namespace, 0, "id"])
 
 
 def derive_fields(
@@ -114,7 +110,7 @@ def _feeder(path: str, feeders: Mapping[str, str | None]) -> str | None:
             or normalized.startswith(plain + "[")
         ):
             return feeder
-    if normalized.startswith("$.identityMap.") or normalized.startswith("$.segmentMembership"):
+    if normalized.startswith("$.identityMap."):
         namespace = normalized.removeprefix("$.identityMap.").split("[")[0].split(".")[0]
         for candidate, feeder in feeders.items():
             if candidate.startswith(f"$.identityMap.{namespace}["):
