@@ -89,7 +89,8 @@ class Sender:
         return self._inbox.unread
 
     def run(self, profiles: Iterable[Any]) -> DeliveryReport:
-        """Deliver ``profiles`` (parsed objects or ``ProfileLine``s) plus what earlier runs left.
+        """Deliver ``profiles`` (parsed objects, ``ProfileLine``s or ``Payload``s rendered already)
+        plus what earlier runs left.
 
         Every item the reader took is in the outbox when this returns, except one that the input
         produced only after sending had stopped and the reader had been waited for
