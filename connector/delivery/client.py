@@ -92,8 +92,11 @@ def post_event(
                     if len(received) >= MAX_RESPONSE_BYTES:
                         del received[MAX_RESPONSE_BYTES:]
                         break
-            except httpx.TimeoutException:
-                pass  # the status line is the answer; a body cut by the deadline is only evidence
+            except httpx.HTTPError:
+                # The status line is the answer: a body cut short (the deadline, a connection
+                # closed before its Content-Length, a Content-Encoding that does not decode) is
+                # only evidence, and resending a 202 would start a second run.
+                pass
             return Attempt(
                 status_code=response.status_code,
                 retry_after=response.headers.get("Retry-After"),
