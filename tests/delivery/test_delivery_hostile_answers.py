@@ -174,3 +174,37 @@ def test_send_survives_hostile_answers(
     else:
         assert code == 0
         assert written["identities_activated"] == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        (b"HTTP/1.1 202 Accepted\r\n\r\n" + b"[" * 5000 + b"]" * 5000, 0),
+        (b"HTTP/1.1 202 Accepted\r\n\r\n" + b'{"n": 1' + b"0" * 400 + b"}", 0),
+        (b"HTTP/1.1 202 Accepted\r\nContent-Encoding: gzip\r\n\r\nnot gzip", 0),
+        (b"HTTP/1.1 400 Bad\r\nContent-Type: application/json\r\n\r\n\xff\xfe{", 1),
+        (HUGE_RETRY_AFTER + b"\r\n\r\n", 1),
+    ],
+    ids=["deep-json", "huge-number", "bad-gzip", "binary-body", "400-digit-retry-after"],
+)
+def test_test_destination_prints_any_answer(
+    serve: type[RawServer],
+    answer: bytes,
+    code: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    """``test-destination`` records whatever came back as the call's response (the body as JSON
+    when it parses, as text otherwise): valid JSON out, never an internal error."""
+    monkeypatch.setenv("QUALTRICS_API_TOKEN", TOKEN)
+    server = serve(answer)
+    url = f"http://127.0.0.1:{server.port}/t?urlTokenId={URL_TOKEN_ID}"
+    activation = activation_with_url(tmp_path, url)
+    args = ["test-destination", str(activation), "--count", "1", "--allow-http-loopback"]
+    assert main(args) == code
+    out, err = capsysbinary.readouterr()
+    assert b"internal error" not in err
+    document = orjson.loads(out)
+    (result,) = document["results"]
+    assert result["httpCalls"][0]["response"]["code"] in (202, 400, 503)
