@@ -129,7 +129,8 @@ class Sender:
                     reader.join(timeout=READER_JOIN)
                 # On an early stop, write what the reader already rendered: no read line is lost
                 # (counted, stored and tracked; the next run sends them).
-                failure = _unless_failed(failure, lambda: coordinator.accept(inbox.close()))
+                leftovers = inbox.close()
+                failure = _unless_failed(failure, lambda: coordinator.accept(leftovers))
                 inbox.release_slot()  # wakes a reader waiting for a slot, so that it sees the stop
                 report.ledger.close()
                 failure = _unless_failed(failure, lambda: self._count(outbox))
