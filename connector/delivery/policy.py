@@ -62,8 +62,6 @@ AEP_RETRY_WAITS: Final = (15.0, 30.0)
 RETRY_AFTER_MAX: Final = 86_400.0
 #: Digits of the longest delta-seconds worth converting: more than this is past the clamp.
 _CEILING_DIGITS: Final = len(str(int(RETRY_AFTER_MAX)))
-#: Longer than any HTTP date (obsolete forms included) by a wide margin.
-_MAX_DATE_LENGTH: Final = 100
 
 
 def classify(status_code: int) -> Verdict:
@@ -107,8 +105,6 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         if len(digits) > _CEILING_DIGITS:
             return RETRY_AFTER_MAX
         return min(float(int(digits)), RETRY_AFTER_MAX)
-    if len(text) > _MAX_DATE_LENGTH:  # an IMF-fixdate is 29 characters; this is not one
-        return None
     try:
         when = parsedate_to_datetime(text)
         if when.tzinfo is None:
