@@ -16,6 +16,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Final
 
@@ -201,11 +202,10 @@ def _check_targets(
         # A clash is an earlier target equal to this one, a prefix of it, or extending it:
         # looked up by key path (each target's prefixes are indexed), so n targets cost
         # O(n * depth), not O(n^2).
-        other = next((keys[:n] for n in range(1, len(keys) + 1) if keys[:n] in targets), None)
-        if other is None and keys in extended:
-            other = attributes[extended[keys]].target_keys
-        if other is not None:
-            other_index = targets.get(other, extended.get(keys, -1))
+        prefixes = accumulate((key,) for key in keys)  # (a,), (a, b), ... keys itself last
+        other_index = next((targets[p] for p in prefixes if p in targets), extended.get(keys))
+        if other_index is not None:
+            other = attributes[other_index].target_keys
             clash = "is the same target as" if keys == other else "conflicts with"
             problems.append(
                 ActivationError(

@@ -11,7 +11,8 @@
     │   └── StateError               the outbox state directory is locked or unreadable
     ├── ContractViolation            1: a document breaks a contract (JSON paths in .errors)
     └── DeliveryError                1: delivery could not complete
-        └── AuthRejected             401/403: sending stopped, every event kept
+        ├── AuthRejected             401/403: sending stopped, every event kept
+        └── OutboxError              the outbox cannot be written (disk full, I/O error)
 
 Messages say what is wrong, with which value (``!r``) and where (file, key path, JSON path),
 and never carry a secret: the API token and the URL's ``urlTokenId`` are redacted before an
@@ -31,6 +32,7 @@ __all__ = [
     "DeliveryError",
     "GovernanceError",
     "HarnessError",
+    "OutboxError",
     "SecretError",
     "StateError",
     "UrlGuardError",
@@ -166,3 +168,13 @@ class AuthRejected(DeliveryError):
             f"destination answered {status_code} {meaning}; sending stopped, every event kept "
             "in the outbox for the next run"
         )
+
+
+class OutboxError(DeliveryError):
+    """The outbox stopped accepting writes mid-run (a full disk, an I/O error): sending stopped;
+    what was already stored stays for the next run. The message names the state directory and
+    the cause; ``report`` is the run's report so far (``None`` outside a run)."""
+
+    def __init__(self, message: str, *, report: Any = None) -> None:
+        self.report = report
+        super().__init__(message)

@@ -233,11 +233,8 @@ def _mistyped(source: tuple[str, ...], sdk_name: str, value: Any, xdm_type: str)
 def _read_sdk(profile: dict[str, Any], name: str) -> Any:
     """Attribute ``name`` in the Destination SDK form ``{"attributes": {name: {"value": ...}}}``.
 
-    ``{}`` means absent; a plain value there (an XDM field group called ``attributes``) is
-    read as it is.
+    ``{}`` means absent. Only a profile that passed the profile contract gets here, and the
+    contract admits nothing but objects under ``attributes``: no other shape needs reading.
     """
-    attributes = profile.get(SDK_ATTRIBUTES)
-    slot = attributes.get(name, MISSING) if isinstance(attributes, dict) else MISSING
-    if isinstance(slot, dict):
-        return slot.get("value", MISSING)
-    return slot
+    slot: dict[str, Any] = profile.get(SDK_ATTRIBUTES, {}).get(name, {})
+    return slot.get("value", MISSING)

@@ -115,7 +115,8 @@ def _reading_order(error: Any) -> tuple[int, int, list[str]]:
     path = [str(k) for k in error.absolute_path]
     top = path[0] if path else ""
     if not path and error.validator == "required" and isinstance(error.instance, dict):
-        top = next((k for k in error.validator_value if k not in error.instance), "")
+        # a top-level "required" error names the missing table; the schema lists each once
+        top = next(k for k in error.validator_value if k not in error.instance)
     return (_TOP_ORDER.get(top, 9), len(path), path)
 
 
@@ -202,7 +203,7 @@ def _schema_error(error: Any, source: str) -> ActivationError:
             key_path=where,
         )
     if kind == "pattern":
-        key = str(elements[-1]) if elements else ""
+        key = str(elements[-1])  # the schema's patterns all sit on keys, none at the top
         what = _PATTERN_MEANING.get(key, "a dotted path such as person.name.firstName")
         shown = redact_url(instance) if key == "url" else instance  # no urlTokenId in errors
         return ActivationError(f"{shown!r} is not {what}", file=source, key_path=where)
@@ -216,6 +217,4 @@ def _a(expected: object) -> str:
         "object": "a table/object",
         "boolean": "a boolean",
     }
-    if isinstance(expected, list):
-        return " or ".join(names.get(str(e), str(e)) for e in expected)
-    return names.get(str(expected), str(expected))
+    return names.get(str(expected), str(expected))  # the schema's "type"s are single names

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import jsonpath
 
-from contracts.facts import IDENTIFIER, LIMITS
+from contracts.facts import LIMITS
 
 from .errors import ActivationError
 from .model import AttributeMapping, IdentityMapping, WorkflowField
@@ -40,13 +40,10 @@ __all__ = [
 #: A Qualtrics workflow defines at most this many JSON Event fields by hand.
 MAX_MANUAL_FIELDS: Final = LIMITS.fields_per_workflow
 
-_SIMPLE_KEY = IDENTIFIER
-
 
 def identity_jsonpath(namespace: str) -> str:
     """Where the renderer writes identity ``namespace``'s first id."""
-    step = f".{namespace}" if _SIMPLE_KEY.match(namespace) else json_path([namespace])[1:]
-    return f"$.identityMap{step}[0].id"
+    return json_path(["identityMap", namespace, 0, "id"])
 
 
 def derive_fields(
@@ -215,7 +212,7 @@ def _feeder(path: str, feeders: Mapping[str, str | None]) -> str | None:
             or normalized.startswith(plain + "[")
         ):
             return feeder
-    if normalized.startswith("$.identityMap.") or normalized.startswith("$.segmentMembership"):
+    if normalized.startswith("$.identityMap."):
         namespace = normalized.removeprefix("$.identityMap.").split("[")[0].split(".")[0]
         for candidate, feeder in feeders.items():
             if candidate.startswith(f"$.identityMap.{namespace}["):

@@ -5,14 +5,24 @@ decide what that means: ``qharness runs`` and certification map it to a usage er
 pytest plugin's ``mock_qualtrics`` fixture to a test failure. State-changing calls send
 ``Content-Type: application/json`` (an empty body is ``{}``), the only kind the admin API accepts
 for them, so that no cross-site form can change a mock.
+
+The URL may name any server (``--mock URL``), so nothing in an answer is trusted: a body that is
+not JSON, nests too deep to parse, or lacks the shape a call needs (a run that breaks the
+``run-record`` contract, a workflow without its ``id``) raises ``MockAdminError`` saying so, never
+a ``KeyError`` from deep inside a caller.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import httpx
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
+
+import contracts
 
 __all__ = ["MockAdmin", "MockAdminAuthError", "MockAdminError"]
 
@@ -64,25 +74,61 @@ class MockAdmin:
                 f"cannot reach the mock at {self.url}: {type(exc).__name__}: {exc}"
             ) from None
         if response.status_code == 401 and path.startswith("/__admin/"):
-            message = f"the mock at {self.url} wants its admin token for {path}"
+            wants = f"the mock at {self.url} wants its admin token for {path}"
             if self.failure is MockAdminError:
-                raise MockAdminAuthError(message)
-            raise self.failure(message)
+                raise MockAdminAuthError(wants)
+            raise self.failure(wants)
         if response.status_code >= 400:
             try:
                 message = response.json()["meta"]["error"]["errorMessage"]
-            except (ValueError, KeyError, TypeError):
-                message = response.text[:300]
+            except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+                message = None
+            if not isinstance(message, str):
+                message = response.text
             raise self.failure(
                 f"the mock at {self.url} answered {response.status_code} to {method} {path}: "
-                f"{message}"
+                f"{message[:300]}"
             )
         if not response.content:
             return None
         try:
             return response.json()
-        except ValueError:
-            raise self.failure(f"{self.url} does not look like a Qualtrics mock") from None
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack
+            raise self.failure(
+                f"{self.url} does not look like a Qualtrics mock: its answer to {method} {path} "
+                "is not JSON"
+            ) from None
+
+    def _shape(self, answer: Any, what: str, path: str) -> Any:
+        """``answer`` if it is an object with the keys ``what`` names (``key:type`` pairs)."""
+        wanted = [item.split(":") for item in what.split()]
+        if isinstance(answer, dict) and all(
+            isinstance(answer.get(key), _TYPES[kind]) for key, kind in wanted
+        ):
+            return answer
+        shown = ", ".join(f"{key!r} ({_TYPES[kind].__name__})" for key, kind in wanted)
+        raise self.failure(
+            f"{self.url} does not look like a Qualtrics mock: its answer to {path} "
+            f"lacks {shown}: {str(answer)[:100]}"
+        )
+
+    def _objects(self, answer: Any, key: str, path: str, item: str = "") -> list[dict[str, Any]]:
+        """``answer[key]``, a list of objects (each with ``item``'s keys, see ``_shape``)."""
+        listed = self._shape(answer, f"{key}:list", path)[key]
+        return [self._shape(entry, item, path) for entry in listed]
+
+    def _runs(self, answer: Any, path: str) -> list[dict[str, Any]]:
+        """``answer["runs"]``, each run checked against the ``run-record`` contract."""
+        runs = self._objects(answer, "runs", path)
+        for run in runs:
+            error = best_match(_run_record().iter_errors(run))
+            if error is not None:
+                where = "".join(f"[{p!r}]" for p in error.absolute_path) or "(the run)"
+                raise self.failure(
+                    f"{self.url} does not look like a Qualtrics mock: a run in its answer to "
+                    f"{path} breaks the run-record contract at {where}: {error.message[:200]}"
+                )
+        return runs
 
     def health(self) -> None:
         self._call("GET", "/__admin/health")
@@ -92,10 +138,12 @@ class MockAdmin:
         self._call("POST", "/__admin/users", json={"username": username, "api_token": api_token})
 
     def workflows(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/__admin/workflows")["workflows"])
+        path = "/__admin/workflows"
+        return self._objects(self._call("GET", path), "workflows", path, _WORKFLOW)
 
     def workflow(self, workflow_id: str) -> dict[str, Any]:
-        workflow: dict[str, Any] = self._call("GET", f"/__admin/workflows/{workflow_id}")
+        path = f"/__admin/workflows/{workflow_id}"
+        workflow: dict[str, Any] = self._shape(self._call("GET", path), _WORKFLOW, path)
         return workflow
 
     def create_workflow(
@@ -124,7 +172,9 @@ class MockAdmin:
             body["id"] = workflow_id
         if url_token_id is not None:
             body["url_token_id"] = url_token_id
-        workflow: dict[str, Any] = self._call("POST", "/__admin/workflows", json=body)
+        path = "/__admin/workflows"
+        answer = self._call("POST", path, json=body)
+        workflow: dict[str, Any] = self._shape(answer, f"{_WORKFLOW} trigger_url:str", path)
         return workflow
 
     def runs_page(
@@ -144,15 +194,16 @@ class MockAdmin:
             params["status"] = status
         if before is not None:
             params["before"] = before
-        answer = self._call("GET", f"/__admin/workflows/{workflow_id}/runs", params=params)
-        return list(answer["runs"]), bool(answer.get("timed_out", False))
+        path = f"/__admin/workflows/{workflow_id}/runs"
+        answer = self._call("GET", path, params=params)
+        return self._runs(answer, path), bool(answer.get("timed_out", False))
 
     def all_runs(self, *, status: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         """Every workflow's runs, deleted workflows' included, newest first."""
         params: dict[str, Any] = {"limit": limit}
         if status is not None:
             params["status"] = status
-        return list(self._call("GET", "/__admin/runs", params=params)["runs"])
+        return self._runs(self._call("GET", "/__admin/runs", params=params), "/__admin/runs")
 
     def delete_workflow(self, workflow_id: str) -> None:
         """Delete a workflow; its runs are kept (shown as "Deleted Workflow")."""
@@ -168,11 +219,12 @@ class MockAdmin:
     def events(self, workflow_id: str | None = None) -> list[dict[str, Any]]:
         """The event journal (every trigger attempt), newest first; one workflow's if asked."""
         params: dict[str, Any] = {"limit": 1000}
+        path = "/__admin/events"
         if workflow_id is None:
-            return list(self._call("GET", "/__admin/events", params=params)["events"])
+            return self._objects(self._call("GET", path, params=params), "events", path)
         params["workflow_id"] = workflow_id
-        answer = self._call("GET", "/__admin/events", params=params)
-        return [e for e in answer["events"] if e.get("workflow_id") in (workflow_id, None)]
+        events = self._objects(self._call("GET", path, params=params), "events", path)
+        return [e for e in events if e.get("workflow_id") in (workflow_id, None)]
 
     def behaviours(self) -> list[dict[str, Any]]:
         """``GET /__admin/behaviours``: every behaviour with its value and source."""
@@ -190,3 +242,14 @@ class MockAdmin:
     def reset(self) -> None:
         """Forget runs, journal, faults and counters (users and workflows stay)."""
         self._call("POST", "/__admin/reset", json={})
+
+
+#: ``_shape``'s type names.
+_TYPES: dict[str, type] = {"str": str, "list": list}
+#: What every workflow in an answer has.
+_WORKFLOW = "id:str name:str"
+
+
+@cache
+def _run_record() -> Draft7Validator:
+    return Draft7Validator(contracts.load("run-record"))

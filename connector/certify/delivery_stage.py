@@ -40,9 +40,10 @@ LOST_RESPONSE: Final = {"drop_connection": True, "count": 1}
 
 @dataclass(frozen=True, slots=True)
 class DeliveryPlan:
-    """What to deliver, and the mock workflow's fields (``None``: the activation's)."""
+    """What to deliver (payloads the exploration rendered), and the mock workflow's fields
+    (``None``: the activation's)."""
 
-    profiles: Sequence[dict[str, Any]]
+    payloads: Sequence[Payload]
     seed: int
     workflow_fields: Sequence[dict[str, Any]] | None = None
 
@@ -53,17 +54,26 @@ def _fields(activation: Activation, plan: DeliveryPlan) -> tuple[list[dict[str, 
     return cap_fields([dict(f) for f in plan.workflow_fields])
 
 
-def _expected_events(activation: Activation, profiles: Sequence[Any]) -> dict[str, dict[str, Any]]:
-    """event id -> payload document, for the profiles the connector will send."""
+def _rendered(activation: Activation, profiles: Sequence[Any]) -> list[Payload]:
+    """The payloads of ``profiles``, each rendered once: the same objects are delivered and
+    checked against the runs (profile -> payload, never back)."""
     renderer = Renderer(activation)
-    events: dict[str, dict[str, Any]] = {}
+    payloads: list[Payload] = []
     for profile in profiles:
         try:
             result = renderer.render(profile)
         except Exception:  # noqa: S112 - the property checks report rendering problems  # nosec B112
             continue
         if isinstance(result, Payload):
-            events.setdefault(result.event_id, result.document)
+            payloads.append(result)
+    return payloads
+
+
+def _expected_events(payloads: Sequence[Payload]) -> dict[str, dict[str, Any]]:
+    """event id -> payload document, for the payloads the connector will send."""
+    events: dict[str, dict[str, Any]] = {}
+    for payload in payloads:
+        events.setdefault(payload.event_id, payload.document)
     return events
 
 
@@ -88,8 +98,10 @@ class _Session:
         return self.admin.create_workflow(name, self.username, self.fields)
 
     def deliver(
-        self, workflow: dict[str, Any], profiles: Sequence[Any], *, token: str | None = None
+        self, workflow: dict[str, Any], payloads: Sequence[Payload], *, token: str | None = None
     ) -> DeliveryReport:
+        """Deliver ``payloads`` as ``qharness send`` would (outbox, auth, retries); the reader
+        passes rendered payloads on as they are."""
         with tempfile.TemporaryDirectory(prefix="qharness-certify-") as state:
             options = DeliveryOptions(
                 url=str(workflow["trigger_url"]),
@@ -100,7 +112,7 @@ class _Session:
             )
             return deliver(
                 self.activation,
-                profiles,
+                payloads,
                 token=token or self.token,
                 state_dir=Path(state),
                 options=options,
@@ -237,11 +249,12 @@ def _one_run_per_event(session: _Session, plan: DeliveryPlan, note: str) -> Chec
     """
     started = time.perf_counter()
     name = "delivery.one-run-per-event"
-    profiles = [*plan.profiles, *sample_profiles(session.activation, 4, seed=plan.seed)]
-    events = _expected_events(session.activation, profiles)
+    samples = sample_profiles(session.activation, 4, seed=plan.seed)
+    payloads = [*plan.payloads, *_rendered(session.activation, samples)]
+    events = _expected_events(payloads)
     workflow = session.workflow("one run per event")
     session.admin.inject_fault(**LOST_RESPONSE, workflow_id=str(workflow["id"]))
-    report = session.deliver(workflow, profiles)
+    report = session.deliver(workflow, payloads)
     problems = []
     if report.delivered != len(events) or report.pending or report.dead_lettered:
         problems.append(
@@ -280,10 +293,12 @@ def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
     started = time.perf_counter()
     name = "delivery.wrong-credentials"
     workflow = session.workflow("wrong credentials")
-    profiles = sample_profiles(session.activation, 2, seed=plan.seed + 1)
+    payloads = _rendered(
+        session.activation, sample_profiles(session.activation, 2, seed=plan.seed + 1)
+    )
     wrong = "wrong-" + secrets.token_urlsafe(16)
     try:
-        session.deliver(workflow, profiles[:1], token=wrong)
+        session.deliver(workflow, payloads[:1], token=wrong)
     except AuthRejected as exc:
         rejected: int | None = exc.status_code
     else:
@@ -292,7 +307,7 @@ def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
     journal = session.admin.events(str(workflow["id"]))
     unauthorized = [e for e in journal if e.get("status_code") == expected]
     # One good event afterwards: once its run finished, any run from the rejected one would show.
-    session.deliver(workflow, profiles[1:])
+    session.deliver(workflow, payloads[1:])
     runs = session.admin.wait_for_runs(str(workflow["id"]), 1, timeout=15)
     problems = []
     if rejected != expected:
@@ -333,9 +348,11 @@ def _retries(session: _Session, plan: DeliveryPlan) -> CheckResult:
     workflow_id = str(workflow["id"])
     for fault in RETRY_FAULTS:
         session.admin.inject_fault(workflow_id=workflow_id, **fault)
-    profiles = sample_profiles(session.activation, 3, seed=plan.seed + 2)
-    events = _expected_events(session.activation, profiles)
-    report = session.deliver(workflow, profiles)
+    payloads = _rendered(
+        session.activation, sample_profiles(session.activation, 3, seed=plan.seed + 2)
+    )
+    events = _expected_events(payloads)
+    report = session.deliver(workflow, payloads)
     journal = session.admin.events(workflow_id)
     statuses = sorted(
         int(e.get("status_code") or 0) for e in journal if e.get("outcome") == "fault"

@@ -48,13 +48,14 @@ class Failure:
 
 @dataclass(slots=True)
 class Exploration:
-    """What the runs found: failures by check, counts from the complete run, profiles to deliver."""
+    """What the runs found: failures by check, counts from the complete run, and the payloads
+    to deliver (rendered here once; the delivery stage sends them as they are)."""
 
     failures: dict[str, Failure] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     field_misses: Counter[str] = field(default_factory=Counter)
     field_hits: Counter[str] = field(default_factory=Counter)  # field -> payloads it resolved in
-    deliverable: list[dict[str, Any]] = field(default_factory=list)
+    deliverable: list[Payload] = field(default_factory=list)
     runs: int = 0
     duration: float = 0.0
 
@@ -137,6 +138,10 @@ class _Evaluator:
         return None
 
     def _keep_for_delivery(self, profile: Any, result: Any) -> None:
+        """Keep the payload (not the profile) for the delivery stage: it is sent as it is.
+
+        Only a stand-in renderer (the ``renderer_factory`` seam) needs the real one here: the
+        connector delivers what the real renderer makes."""
         if len(self.exploration.deliverable) >= DELIVERY_SAMPLE:
             return
         if self.real is not self.renderer:
@@ -150,7 +155,7 @@ class _Evaluator:
             and result.event_id not in self.event_ids
         ):
             self.event_ids.add(result.event_id)
-            self.exploration.deliverable.append(profile)
+            self.exploration.deliverable.append(result)
 
 
 def _would_send(payload: Payload) -> bool:

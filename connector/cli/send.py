@@ -27,7 +27,7 @@ from ..delivery.outbox import DAY
 from ..delivery.policy import AEP_RETRY_WAITS
 from ..delivery.probe import probe_destination
 from ..delivery.sender import Sender
-from ..errors import AuthRejected
+from ..errors import AuthRejected, OutboxError
 from ..profiles import ProfileLine, open_input, read_profiles
 from ..sample import MAX_SAMPLES, sample_profiles
 from ._common import (
@@ -170,10 +170,10 @@ def send(
     progress.start(input_size(stream))
     lines = CheckedLines(read_profiles(stream), stream, on_error=progress.note)
     lines.on_position = progress.read_to
-    rejected: AuthRejected | None = None
+    rejected: AuthRejected | OutboxError | None = None
     try:
         sender.run(lines)
-    except AuthRejected as exc:
+    except (AuthRejected, OutboxError) as exc:  # the report so far is still worth writing
         rejected = exc
     finally:
         progress.finish()

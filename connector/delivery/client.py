@@ -5,7 +5,8 @@ profile and the token somewhere else), uses the spec's timeouts, and reads at mo
 ``MAX_RESPONSE_BYTES`` of any answer, so a misbehaving endpoint cannot exhaust memory. An attempt
 never raises for HTTP or network trouble: it returns an ``Attempt`` that ``policy.classify``
 judges. Exceptions are reduced to a few words (``why.transport_reason``), because httpx exceptions may
-carry the URL.
+carry the URL. Each attempt has a total deadline (``deadline.REQUEST_DEADLINE``, or less), which
+a server dripping its answer a byte at a time cannot stretch: httpx's own timeouts are per read.
 
 ``make_client`` is the one place a client is built (``send``, ``test-destination``, ``probe``): the
 ``network.Network`` it takes says which roots to trust besides the OS store and which CONNECT proxy
@@ -22,6 +23,7 @@ from typing import Final
 import httpcore
 import httpx
 
+from . import deadline as _deadline
 from .auth import QualtricsBasicAuth
 from .network import CONNECT_TO, DIRECT, Network
 from .why import transport_reason
@@ -69,7 +71,7 @@ def make_client(
     )
     if transport is None:
         transport = _transport(network, limits)
-    return httpx.Client(
+    client = httpx.Client(
         auth=auth,
         timeout=TIMEOUT,
         follow_redirects=False,
@@ -77,6 +79,7 @@ def make_client(
         headers={"User-Agent": USER_AGENT},
         trust_env=False,  # no proxy from the environment: the URL guard decides where data goes
     )
+    return _deadline.install(client)
 
 
 def _transport(network: Network, limits: httpx.Limits) -> httpx.HTTPTransport:
@@ -116,18 +119,35 @@ class _ConnectTo(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def post_event(client: httpx.Client, url: str, body: bytes, idempotency_key: str) -> Attempt:
-    """POST ``body`` once; never raises for HTTP or transport failures."""
+def post_event(
+    client: httpx.Client,
+    url: str,
+    body: bytes,
+    idempotency_key: str,
+    *,
+    deadline: float = _deadline.REQUEST_DEADLINE,
+) -> Attempt:
+    """POST ``body`` once, taking at most ``deadline`` seconds in all (connect to last byte read);
+    never raises for HTTP or transport failures."""
     headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
     started = time.perf_counter()
     try:
-        with client.stream("POST", url, content=body, headers=headers) as response:
+        with (
+            _deadline.within(deadline),
+            client.stream("POST", url, content=body, headers=headers) as response,
+        ):
             received = bytearray()
-            for chunk in response.iter_bytes():
-                received += chunk
-                if len(received) >= MAX_RESPONSE_BYTES:
-                    del received[MAX_RESPONSE_BYTES:]
-                    break
+            try:
+                for chunk in response.iter_bytes():
+                    received += chunk
+                    if len(received) >= MAX_RESPONSE_BYTES:
+                        del received[MAX_RESPONSE_BYTES:]
+                        break
+            except httpx.HTTPError:
+                # The status line is the answer: a body cut short (the deadline, a connection
+                # closed before its Content-Length, a Content-Encoding that does not decode) is
+                # only evidence, and resending a 202 would start a second run.
+                pass
             return Attempt(
                 status_code=response.status_code,
                 retry_after=response.headers.get("Retry-After"),

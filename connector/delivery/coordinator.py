@@ -18,6 +18,7 @@ import httpx
 
 from ..redact import redact_url
 from .client import Attempt
+from .deadline import REQUEST_DEADLINE
 from .inbox import Inbox, Rendered, Returned
 from .monitor import DeliveryReport
 from .options import DeliveryOptions
@@ -27,7 +28,7 @@ from .schedule import Schedule
 from .secrets import scrub
 from .why import CONNECTION_REASONS, status_reason
 
-__all__ = ["PROGRESS_EVERY", "PRUNE_EVERY", "UNREACHABLE_AFTER", "Coordinator"]
+__all__ = ["MIN_REQUEST_TIME", "PROGRESS_EVERY", "PRUNE_EVERY", "UNREACHABLE_AFTER", "Coordinator"]
 
 #: How often the progress callback is called at most, in seconds.
 PROGRESS_EVERY: Final = 0.5
@@ -37,6 +38,11 @@ PRUNE_EVERY: Final = 3600.0
 #: Failed attempts of one event, all connection errors and nothing delivered yet, after which
 #: the run says at once that the destination cannot be reached (instead of retrying silently).
 UNREACHABLE_AFTER: Final = 3
+#: The least time an attempt gets, even with ``--max-retry-time`` spent (so ``0`` still makes one).
+MIN_REQUEST_TIME: Final = 1.0
+
+#: Hands one event to a worker, with the seconds its request may take in all.
+Send = Callable[[StoredEvent, float], object]
 
 _Dead = list[tuple[str, str, int | None]]  # (event id, reason, status code) for outbox.record
 
@@ -77,8 +83,9 @@ class Coordinator:
                 self._doubtful.add(event.event_id)
             self._schedule.add(event)
 
-    def run(self, send: Callable[[StoredEvent], object]) -> None:
-        """Coordinate until done; ``send`` hands one event to a worker."""
+    def run(self, send: Send) -> None:
+        """Coordinate until done; ``send`` hands one event and its request's deadline to a
+        worker."""
         input_done = False
         last_progress = 0.0
         last_prune = time.monotonic()
@@ -145,8 +152,12 @@ class Coordinator:
             else:
                 self._inbox.release_slot()
 
-    def _dispatch(self, send: Callable[[StoredEvent], object]) -> None:
-        """Send what is due; each event is marked in doubt on disk before its request leaves."""
+    def _dispatch(self, send: Send) -> None:
+        """Send what is due; each event is marked in doubt on disk before its request leaves.
+
+        A request may take ``REQUEST_DEADLINE`` at most, and no longer than what is left of the
+        event's ``--max-retry-time`` (but ``MIN_REQUEST_TIME`` at least): a slow answer cannot
+        keep an event past its retry window."""
         due = self._schedule.due()
         if not due:
             return
@@ -157,9 +168,11 @@ class Coordinator:
         self.report.add("unknown_outcome_resends", len(resent))
         for event in due:
             self._marked.add(event.event_id)
-            if self._schedule.tries(event).attempts > 1:
+            tries = self._schedule.tries(event)
+            if tries.attempts > 1:
                 self.report.add("retries")
-            send(event)
+            left = self._options.max_retry_time - (self._schedule.clock() - tries.first)
+            send(event, min(REQUEST_DEADLINE, max(MIN_REQUEST_TIME, left)))
 
     def _settle(self, results: list[Returned]) -> None:
         """Record a batch of outcomes in one transaction, then update the schedule."""

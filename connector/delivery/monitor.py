@@ -78,6 +78,8 @@ class DeliveryReport:
     dead_lettered: int = 0
     #: Set when the destination answered 401/403 and the run stopped.
     stopped_by: int | None = None
+    #: Set when the outbox failed mid-run (a full disk): the one line that says where and why.
+    store_error: str | None = None
     max_skip_rate: float | None = None
     #: Where each input line ended up; the summary's arithmetic (see ``ledger``).
     ledger: InputLedger = field(default_factory=InputLedger)
@@ -112,6 +114,7 @@ class DeliveryReport:
             and self.pending == 0
             and self.dead_lettered == 0
             and self.stopped_by is None
+            and self.store_error is None
             and not self.skip_rate_breached
             and (self.accept_input_errors or self.ledger.input_errors == 0)
         )

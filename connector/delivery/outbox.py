@@ -12,6 +12,10 @@ deduplication, so its resend can start a second one, and the sender counts each 
 Writes are grouped: a batch of new events, of dispatches, and of outcomes, each commit in one
 transaction.
 
+A store error after the outbox opened (``database or disk is full``, an I/O error) is an
+``OutboxError`` naming the state directory and SQLite's cause: the transaction is rolled back, so
+what was committed before stays, and nothing is marked sent that was not.
+
 Profile data is personal data: the state directory is made ``0700`` and every file in it ``0600``
 (outbox, its WAL and shared-memory files, the lock), when created and again when reused.
 
@@ -33,7 +37,8 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -41,7 +46,7 @@ from typing import Final
 
 import filelock
 
-from ..errors import StateError
+from ..errors import OutboxError, StateError
 
 __all__ = [
     "DAY",
@@ -338,10 +343,11 @@ class Outbox:
 
     def pending(self) -> list[StoredEvent]:
         """Every pending event, oldest first (the order they must be sent in, per identity)."""
-        rows = self._db.execute(
-            "SELECT seq, event_id, identity, body, in_doubt FROM events"
-            " WHERE state = 'pending' ORDER BY seq"
-        ).fetchall()
+        with _store_errors(self.state_dir):
+            rows = self._db.execute(
+                "SELECT seq, event_id, identity, body, in_doubt FROM events"
+                " WHERE state = 'pending' ORDER BY seq"
+            ).fetchall()
         return [
             StoredEvent(seq, event_id, identity, bytes(body), bool(in_doubt))
             for seq, event_id, identity, body, in_doubt in rows
@@ -361,19 +367,22 @@ class Outbox:
     def counts(self) -> dict[str, int]:
         """How many events are in each state (``pending``, ``delivered``, ``dead``)."""
         counts = {"pending": 0, "delivered": 0, "dead": 0}
-        for state, count in self._db.execute("SELECT state, COUNT(*) FROM events GROUP BY state"):
-            counts[state] = count
+        with _store_errors(self.state_dir):
+            rows = self._db.execute("SELECT state, COUNT(*) FROM events GROUP BY state")
+            for state, count in rows.fetchall():
+                counts[state] = count
         return counts
 
     def state_of(self, event_id: str) -> str | None:
         """The state of one event, or ``None`` if the outbox never saw it."""
-        row = self._db.execute(
-            "SELECT state FROM events WHERE event_id = ?", (event_id,)
-        ).fetchone()
+        with _store_errors(self.state_dir):
+            row = self._db.execute(
+                "SELECT state FROM events WHERE event_id = ?", (event_id,)
+            ).fetchone()
         return None if row is None else str(row[0])
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+        return _Transaction(self._db, self.state_dir)
 
 
 def _make_private(directory: Path) -> None:
@@ -384,15 +393,46 @@ def _make_private(directory: Path) -> None:
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error): one fsync per batch."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error): one fsync per batch.
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    A store error inside it, or at its commit, leaves as an ``OutboxError`` naming ``where``."""
+
+    def __init__(self, db: sqlite3.Connection, where: Path) -> None:
         self._db = db
+        self._where = where
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        with _store_errors(self._where):
+            self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._db.execute("ROLLBACK" if kind is not None else "COMMIT")
+        if kind is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error as error:
+                exc = error
+        if self._db.in_transaction:
+            # SQLite may have rolled back itself (a full disk can do that); the cause is below.
+            with suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise _outbox_error(self._where, exc) from None
+
+
+@contextmanager
+def _store_errors(where: Path) -> Iterator[None]:
+    """SQLite's errors as one ``OutboxError`` naming the state directory and the cause."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise _outbox_error(where, exc) from None
+
+
+def _outbox_error(where: Path, exc: sqlite3.Error) -> OutboxError:
+    return OutboxError(
+        f"{str(where)!r}: the outbox failed: {exc}; sending stopped, every event already "
+        "stored is kept: free space (or fix the state directory) and run send again"
+    )

@@ -32,6 +32,7 @@ from contracts.facts import RETRY_AFTER
 __all__ = [
     "AEP_RETRY_STATUSES",
     "AEP_RETRY_WAITS",
+    "RETRY_AFTER_MAX",
     "Backoff",
     "Verdict",
     "classify",
@@ -59,6 +60,10 @@ class Verdict(enum.Enum):
 AEP_RETRY_STATUSES: Final = frozenset({403, 408, 409, 429, 500, 502, 503, 504})
 #: Adobe's waits before its two retries, in seconds.
 AEP_RETRY_WAITS: Final = (15.0, 30.0)
+#: The longest wait a ``Retry-After`` can ask for (trusted senders' rule: at most a day).
+RETRY_AFTER_MAX: Final = float(RETRY_AFTER.max)
+#: Digits of the longest delta-seconds worth converting: more than this is past the clamp.
+_CEILING_DIGITS: Final = len(str(int(RETRY_AFTER_MAX)))
 
 
 def classify(status_code: int) -> Verdict:
@@ -87,6 +92,10 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     """Seconds to wait from ``Retry-After`` (delta-seconds or HTTP date); ``None`` if unusable.
 
     A date in the past gives ``0.0``; garbage gives ``None`` (the backoff alone then applies).
+    Whatever a server sends, this never raises: the header is the server's, not ours. Anything
+    longer than ``RETRY_AFTER_MAX`` is ``RETRY_AFTER_MAX`` (the wait is clamped there anyway), and
+    the digits are never handed to ``int()`` whole: 400 digits would overflow a float, and past
+    4,300 digits ``int()`` itself refuses them.
     """
     if value is None:
         return None
@@ -94,15 +103,19 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if not text:
         return None
     if text.isascii() and text.isdigit():
-        return float(int(text))
+        digits = text.lstrip("0") or "0"
+        if len(digits) > _CEILING_DIGITS:
+            return RETRY_AFTER_MAX
+        return min(float(int(digits)), RETRY_AFTER_MAX)
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        current = now if now is not None else datetime.now(UTC)
+        seconds = (when - current).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError, AttributeError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = now if now is not None else datetime.now(UTC)
-    return max(0.0, (when - current).total_seconds())
+    return min(max(0.0, seconds), RETRY_AFTER_MAX)
 
 
 @dataclass(slots=True)
@@ -112,7 +125,7 @@ class Backoff:
     base: float = 0.5
     cap: float = 60.0
     retry_after_min: float = float(RETRY_AFTER.min)
-    retry_after_max: float = float(RETRY_AFTER.max)
+    retry_after_max: float = RETRY_AFTER_MAX
     rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:

@@ -1,7 +1,7 @@
 """The reader thread: profiles in, rendered items handed to the coordinator's inbox.
 
 The reader iterates the profiles (a file, stdin behind ``tail -f``, or a list), renders each one
-and hands the result over. It takes the next item only once a slot is free (so a large file
+(a ``Payload`` rendered by the caller passes as it is) and hands the result over. It takes the next item only once a slot is free (so a large file
 never sits in memory) and the run goes on (so a stopping run never strands an item the reader
 took). An input that cannot be read ends the run with its error instead of hanging it.
 """
@@ -48,7 +48,11 @@ def _read(activation: Activation, profiles: Iterable[Any], inbox: Inbox) -> None
 
 
 def render_item(renderer: Renderer, item: Any) -> Rendered:
-    """What one input item (a parsed object or a ``ProfileLine``) becomes."""
+    """What one input item (a parsed object, a ``ProfileLine``, or a ``Payload`` rendered
+    already) becomes. A caller that rendered its profiles (certification, which also needs the
+    payloads to check the runs against) hands the payloads over: nothing is rendered twice."""
+    if isinstance(item, Payload):
+        return Rendered("payload", payload=item)
     profile = item
     source = ""
     if isinstance(item, ProfileLine):

@@ -18,7 +18,7 @@ response lost) is resent and may start a second run; each resend is counted in t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..activation import Activation
-from ..errors import AuthRejected
+from ..errors import AuthRejected, OutboxError
 from ..redact import redact_url
 from .auth import QualtricsBasicAuth
 from .client import make_client, post_event
@@ -92,7 +92,8 @@ class Sender:
         return self._inbox.unread
 
     def run(self, profiles: Iterable[Any]) -> DeliveryReport:
-        """Deliver ``profiles`` (parsed objects or ``ProfileLine``s) plus what earlier runs left.
+        """Deliver ``profiles`` (parsed objects, ``ProfileLine``s or ``Payload``s rendered already)
+        plus what earlier runs left.
 
         Every item the reader took is in the outbox when this returns, except one that the input
         produced only after sending had stopped and the reader had been waited for
@@ -123,9 +124,14 @@ class Sender:
                 self.options.max_in_flight, thread_name_prefix="qharness-send"
             )
             reader = None
+            failure: OutboxError | None = None
             try:
                 reader = start_reader(self.activation, profiles, inbox)
-                coordinator.run(lambda event: pool.submit(self._attempt, client, event))
+                coordinator.run(
+                    lambda event, deadline: pool.submit(self._attempt, client, event, deadline)
+                )
+            except OutboxError as exc:
+                failure = exc
             finally:
                 inbox.stop.set()
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -135,27 +141,50 @@ class Sender:
                     reader.join(timeout=READER_JOIN)
                 # On an early stop, write what the reader already rendered: no read line is lost
                 # (counted, stored and tracked; the next run sends them).
-                coordinator.accept(inbox.close())
+                leftovers = inbox.close()
+                failure = _unless_failed(failure, lambda: coordinator.accept(leftovers))
                 inbox.release_slot()  # wakes a reader waiting for a slot, so that it sees the stop
                 report.ledger.close()
-                counts = outbox.counts()
-                report.pending, report.dead_lettered = counts["pending"], counts["dead"]
+                failure = _unless_failed(failure, lambda: self._count(outbox))
+        if failure is not None:
+            report.store_error = str(failure)
+            report.alert("store-error", str(failure))
         report.finish()
+        if failure is not None:
+            raise OutboxError(str(failure), report=report)
         if report.stopped_by is not None:
             raise AuthRejected(report.stopped_by, report=report)
         return report
 
-    def _attempt(self, client: httpx.Client, event: StoredEvent) -> None:
-        """A worker's one attempt at ``event`` (after a rate-limit token), reported to the inbox."""
+    def _count(self, outbox: Outbox) -> None:
+        counts = outbox.counts()
+        self.report.pending, self.report.dead_lettered = counts["pending"], counts["dead"]
+
+    def _attempt(self, client: httpx.Client, event: StoredEvent, deadline: float) -> None:
+        """A worker's one attempt at ``event`` (after a rate-limit token), reported to the inbox;
+        its request ends within ``deadline`` seconds of leaving."""
         inbox = self._inbox
         try:
             self._bucket.acquire()
             if inbox.stop.is_set():
                 inbox.put(Returned(event, None))
                 return
-            inbox.put(Returned(event, post_event(client, self._url, event.body, event.event_id)))
+            attempt = post_event(client, self._url, event.body, event.event_id, deadline=deadline)
+            inbox.put(Returned(event, attempt))
         except BaseException as exc:
             inbox.put(Crash(exc))
+
+
+def _unless_failed(failure: OutboxError | None, step: Callable[[], object]) -> OutboxError | None:
+    """Run a closing ``step`` that writes to the outbox, unless the outbox already failed (then
+    its writes would fail the same way); the first failure is the one kept."""
+    if failure is not None:
+        return failure
+    try:
+        step()
+    except OutboxError as exc:
+        return exc
+    return None
 
 
 def deliver(
@@ -170,8 +199,9 @@ def deliver(
 
     ``token`` defaults to the environment variable ``destination.api_token_env`` names.
     Raises ``UrlGuardError`` for a refused URL, ``SecretError`` for an unset token,
-    ``StateError`` when ``state_dir`` is locked, and ``AuthRejected`` on 401/403 (every event
-    kept; the exception carries the report).
+    ``StateError`` when ``state_dir`` is locked, ``AuthRejected`` on 401/403 (every event
+    kept; the exception carries the report), and ``OutboxError`` when the outbox stops taking
+    writes mid-run (a full disk: what was stored is kept; the exception carries the report).
     Retry-time exhaustion, dead letters and drops do not raise: they show in ``report.pending``,
     ``report.dead_lettered``, ``report.failed`` and ``report.dropped``.
     """

@@ -80,10 +80,10 @@ def test_adding_an_optional_property_is_not_breaking(schema: dict[str, Any], nam
     assert changes[0].path == f"#/properties/{name}"
 
 
-@given(OBJECT_SCHEMAS)
+@given(OBJECT_SCHEMAS.filter(lambda schema: bool(schema["properties"])))
 def test_removing_a_property_is_breaking_and_the_reverse_is_not(schema: dict[str, Any]) -> None:
-    if not schema["properties"]:
-        return
+    """Every example has a property to remove (an early return for empty ones used to skip the
+    assertion for about a fifth of them)."""
     name = next(iter(schema["properties"]))
     new = copy.deepcopy(schema)
     del new["properties"][name]

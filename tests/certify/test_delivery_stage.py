@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
+import pytest
+
 from connector.activation import Activation
-from connector.certify import certify
+from connector.certify import certify, runner
+from connector.render import Payload, Renderer
 
 
 def by_name(result: Any) -> dict[str, Any]:
@@ -49,3 +53,39 @@ def test_embedded_mock_is_the_default(bundled: Activation) -> None:
     result = certify(bundled, examples=30, seed=9)
     assert result.passed, [c.full_evidence() for c in result.checks if not c.passed]
     assert result.mock == "embedded"
+
+
+def test_certification_renders_each_delivered_profile_once(
+    bundled: Activation, mock_qualtrics: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exploration's payloads are delivered and checked as they are: the delivery stage
+    renders none of them again, and its own sample profiles once each (it used to render every
+    profile twice more: for the expected events, and in the sender's reader)."""
+    phase = {"delivery": False}
+    renders: Counter[str] = Counter()
+    planned: set[str] = set()
+    real_build = Renderer.build
+    real_run_delivery = runner.run_delivery
+
+    def counting_build(self: Renderer, profile: Any) -> Any:
+        result = real_build(self, profile)
+        if phase["delivery"] and isinstance(result, Payload):
+            renders[result.event_id] += 1
+        return result
+
+    def marking_run_delivery(*args: Any, **kwargs: Any) -> Any:
+        plan = args[2]
+        planned.update(item.event_id for item in getattr(plan, "payloads", ()))
+        phase["delivery"] = True
+        return real_run_delivery(*args, **kwargs)
+
+    monkeypatch.setattr(Renderer, "build", counting_build)
+    monkeypatch.setattr(runner, "run_delivery", marking_run_delivery)
+    result = certify(bundled, examples=30, seed=4, mock_url=mock_qualtrics.url)
+    assert result.passed, [c.full_evidence() for c in result.checks if not c.passed]
+    assert renders
+    assert {event_id: n for event_id, n in renders.items() if n != 1} == {}
+    assert planned
+    assert not planned & set(renders), "a payload of the exploration was rendered again"
+    sent = {e["idempotency_key"] for e in mock_qualtrics.events() if e["outcome"] == "accepted"}
+    assert planned <= sent

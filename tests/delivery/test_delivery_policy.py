@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from connector.delivery.policy import Backoff, Verdict, classify, classify_aep, parse_retry_after
@@ -99,17 +99,18 @@ def test_backoff_spreads_out() -> None:
 
 @given(st.integers(0, 10**9))
 def test_retry_after_seconds(seconds: int) -> None:
-    """Delta-seconds parse to themselves."""
-    assert parse_retry_after(str(seconds)) == float(seconds)
-    assert parse_retry_after(f"  {seconds} ") == float(seconds)
+    """Delta-seconds parse to themselves, up to the 24 h clamp (longer waits are the clamp)."""
+    expected = float(min(seconds, 86_400))
+    assert parse_retry_after(str(seconds)) == expected
+    assert parse_retry_after(f"  {seconds} ") == expected
 
 
 @given(st.integers(0, 10**6))
 def test_retry_after_http_date(seconds: int) -> None:
-    """An HTTP date parses to the seconds until it."""
+    """An HTTP date parses to the seconds until it, up to the 24 h clamp."""
     now = datetime(2025, 1, 1, tzinfo=UTC)
     value = format_datetime(now + timedelta(seconds=seconds), usegmt=True)
-    assert parse_retry_after(value, now=now) == pytest.approx(seconds)
+    assert parse_retry_after(value, now=now) == pytest.approx(min(seconds, 86_400))
 
 
 def test_retry_after_date_in_the_past_is_zero() -> None:
@@ -124,8 +125,76 @@ def test_retry_after_garbage_is_ignored(value: str | None) -> None:
     assert parse_retry_after(value) is None
 
 
-@given(st.text(max_size=40))
+@pytest.mark.parametrize(
+    "digits", ["9" * 400, "1" + "0" * 5000, "0" * 300 + "86401", "00000000000000000007"]
+)
+def test_retry_after_of_any_length_is_the_clamp_or_itself(digits: str) -> None:
+    """400 digits overflowed ``float(int(...))`` and 5,000 are past ``int()``'s own limit: both
+    are the 24 h clamp, and leading zeros do not count as length."""
+    expected = min(float(digits.lstrip("0") or "0"), 86_400.0)
+    assert parse_retry_after(digits) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "Mon, 01 Jan 0001 00:00:00 GMT",
+        "Mon, 01 Jan 99999 00:00:00 GMT",
+        "Mon, 01 Jan 2025 99999999999999999999:00:00 GMT",
+        "Mon, 01 Jan 2025 00:00:00 +99999999999999999999",
+        "Mon, 01 Jan 2025 00:00:00 " + "9" * 400,
+        "nan",
+        "inf",
+        "-1e400",
+        "٣٠",
+        "\x00" * 50,
+        "Mon, " * 1000,
+    ],
+)
+def test_retry_after_hostile_values_never_raise(value: str) -> None:
+    """Huge and tiny dates, absurd zones, nan, inf and unicode digits: no hint or a clamped wait."""
+    parsed = parse_retry_after(value, now=datetime(2025, 1, 1, tzinfo=UTC))
+    assert parsed is None or 0.0 <= parsed <= 86_400.0
+
+
+def _http_dates() -> st.SearchStrategy[str]:
+    """HTTP-date-shaped text with any numbers in it, in range or not."""
+    return st.builds(
+        "{}, {:02d} {} {} {}:{}:{} {}".format,
+        st.sampled_from(["Mon", "Tue", "Sun", "Xyz"]),
+        st.integers(0, 99),
+        st.sampled_from(["Jan", "Feb", "Dec", "Foo"]),
+        st.integers(0, 10**30),
+        st.integers(0, 10**20),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.sampled_from(["GMT", "UTC", "+0000", "-2359", "+99999999", "EST", ""]),
+    )
+
+
+_HOSTILE = st.one_of(
+    st.text(max_size=40),
+    st.integers(0, 10**600).map(str),
+    st.integers(-(10**400), -1).map(str),
+    st.floats().map(str),
+    st.text(st.characters(categories=["Nd"]), min_size=1, max_size=30),
+    st.datetimes(timezones=st.just(UTC)).map(lambda moment: format_datetime(moment, usegmt=True)),
+    _http_dates(),
+)
+
+
+@given(_HOSTILE)
 def test_retry_after_never_raises(value: str) -> None:
-    """Whatever a server sends, parsing never raises and never goes negative."""
+    """Whatever a server sends, parsing never raises and stays within [0, 24 h].
+
+    The strategy reaches what broke the old parser (hundreds of digits, far-off dates, nan,
+    unicode digits), not only short text."""
     parsed = parse_retry_after(value)
-    assert parsed is None or parsed >= 0.0
+    assert parsed is None or 0.0 <= parsed <= 86_400.0
+    if parsed == 86_400.0:
+        event("clamped")
+    elif parsed is None:
+        event("no hint")
+    else:
+        event("a wait")

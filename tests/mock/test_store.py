@@ -83,7 +83,7 @@ def test_a_failing_op_fails_alone_and_its_requester_hears() -> None:
 
 
 def test_timers_follow_what_was_committed() -> None:
-    """A queued run in a batch with a failing op still finishes; a failed wipe clears nothing."""
+    """A queued run in a batch with a failing op still finishes."""
     store = _store()
     try:
         queued, bad = _batch(store, _accept(1, delay=0.05), _Boom())
@@ -96,6 +96,38 @@ def test_timers_follow_what_was_committed() -> None:
         while store.list_runs("WF")[0]["status"] == "queued" and time.monotonic() < deadline:
             store.wait_change(store.generation, 0.5)
         assert store.list_runs("WF")[0]["status"] == "Succeeded"
+    finally:
+        store.close()
+
+
+@dataclass(frozen=True)
+class _FailingWipe:
+    """A wipe that does all its work (rows deleted, timers cleared), then fails."""
+
+    def apply(self, tx: Tx) -> None:
+        Wipe(everything=False).apply(tx)
+        raise RuntimeError("the disk went away after the wipe")
+
+
+def test_a_failed_wipe_clears_nothing() -> None:
+    """A wipe that fails after doing its work: the queued runs of earlier commits (one of them in
+    its own batch) keep their rows, journal entries and timers, so they still finish."""
+    store = _store()
+    try:
+        store.run(_accept(1, delay=0.5))
+        queued, bad = _batch(store, _accept(2, delay=0.5), _FailingWipe())
+        store.wait(queued)
+        with pytest.raises(StoreError, match="the disk went away"):
+            store.wait(bad)
+        assert sorted(r["id"] for r in store.list_runs("WF")) == ["run-1", "run-2"]
+        assert len(store.list_events()) == 2
+        deadline = time.monotonic() + 10
+        while (
+            any(r["status"] == "queued" for r in store.list_runs("WF"))
+            and time.monotonic() < deadline
+        ):
+            store.wait_change(store.generation, 0.5)
+        assert [r["status"] for r in store.list_runs("WF")] == ["Succeeded", "Succeeded"]
     finally:
         store.close()
 

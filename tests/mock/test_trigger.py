@@ -166,6 +166,24 @@ def test_nesting_limit(trigger: TriggerActions) -> None:
     assert trigger.post(payload={"a": "[" * 100}).status_code == 202
 
 
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        # 33 brackets (past the fast path) at depth 1: not too deep, so the parser says why
+        (b"X" * 40 + b"[]" * 33, "INVALID_JSON"),
+        # depth 33 with a stray byte after each bracket: too deep, whatever follows
+        (b"[X" * 33, "JSON_TOO_DEEP"),
+    ],
+)
+def test_only_brackets_nest(trigger: TriggerActions, body: bytes, code: str) -> None:
+    """Nesting counts ``[``/``{`` up and ``]``/``}`` down, no other byte: invalid bodies say
+    INVALID_JSON or JSON_TOO_DEEP by their brackets alone (the depth check runs before parsing,
+    so a stray byte counted as a bracket would swap the two)."""
+    answer = trigger.post(body=body)
+    assert answer.status_code == 400
+    assert _error(answer)["error"]["errorCode"] == code
+
+
 def test_rate_limit_with_retry_after(make_app: Any) -> None:
     """A call that overflows the bucket: 429, whole-second Retry-After, the configured numbers."""
     app = make_app(RATE_LIMIT=3, RATE_WINDOW=60, RATE_BURST=3)

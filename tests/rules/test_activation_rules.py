@@ -741,3 +741,17 @@ def test_only_attributes_dot_one_key_names_a_destination_sdk_attribute(
     assert mapping.sdk_name == name
     assert sdk_attribute(mapping.source_keys) == name
     assert SDK_ATTRIBUTES == "attributes"
+
+
+def test_a_schema_rule_without_its_own_wording_keeps_jsonschemas() -> None:
+    """A validator the wording does not know (the schema may gain one, such as ``maximum``)
+    is reported with jsonschema's own message and where it is, never dropped."""
+    import jsonschema
+
+    from connector.schema_errors import activation_error
+
+    (error,) = jsonschema.Draft7Validator({"maximum": 3}).iter_errors(5)
+    built = activation_error([error], "a.toml")
+    assert built.problem == "5 is greater than the maximum of 3"
+    assert built.key_path == "(top level)"
+    assert built.file == "a.toml"
