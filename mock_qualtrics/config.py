@@ -16,6 +16,7 @@ config by string key; :func:`settings_of` fetches an app's.
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from collections.abc import Mapping
@@ -220,34 +221,50 @@ def _limit_keys() -> list[str]:
     return [k for k in DEFAULTS if k not in _NOT_LIMITS and not k.startswith(_EXTENSION)]
 
 
-def _unique_workflow_ids(rows: tuple[dict[str, Any], ...], source: str) -> None:
+def _guess(name: str, known: list[str]) -> str:
+    """``; did you mean 'x'?`` for a near miss among ``known`` (lower-case names), else ``""``."""
+    close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _unique_workflow_ids(rows: tuple[dict[str, Any], ...], source: str) -> list[str]:
     seen: dict[str, int] = {}
+    problems = []
     for index, row in enumerate(rows):
         wf_id = row.get("id")
         if not isinstance(wf_id, str):
             continue
         if wf_id in seen:
-            raise ConfigError(
+            problems.append(
                 f"{source}: workflows[{index}].id: {wf_id!r} is also workflows[{seen[wf_id]}]'s id"
             )
-        seen[wf_id] = index
+        else:
+            seen[wf_id] = index
+    return problems
+
+
+_TABLES: Final = ("users", "workflows", "limits", "extensions", "fidelity")
 
 
 def from_tables(data: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Config keys from a config file's tables: ``users``, ``workflows``, ``limits`` and
     ``extensions`` (lower-case keys), and ``fidelity`` (``record``, ``max_age_days``); ``source``
-    prefixes every error (a file name, say)."""
-    unknown = set(data) - {"users", "workflows", "limits", "extensions", "fidelity"}
-    if unknown:
-        raise ConfigError(f"{source}: {sorted(unknown)[0]}: unknown table")
+    prefixes every error (a file name, say).
+
+    Every problem is said at once, one line each in the :class:`ConfigError`, unknown tables and
+    keys (with a did-you-mean) first: a user fixes the file in one go, not one rerun a typo."""
+    unknown: list[str] = []
+    problems: list[str] = []
+    for table in sorted(set(data) - set(_TABLES)):
+        unknown.append(f"{source}: {table}: unknown table{_guess(table, list(_TABLES))}")
     out: dict[str, Any] = {}
     for table in ("users", "workflows"):
         rows = data.get(table, [])
         if not isinstance(rows, list | tuple) or not all(isinstance(r, Mapping) for r in rows):
-            raise ConfigError(f"{source}: {table}: must be an array of tables ([[{table}]])")
-        if table in data:
+            problems.append(f"{source}: {table}: must be an array of tables ([[{table}]])")
+        elif table in data:
             out[table.upper()] = tuple(dict(r) for r in rows)
-    _unique_workflow_ids(out.get("WORKFLOWS", ()), source)
+    problems += _unique_workflow_ids(out.get("WORKFLOWS", ()), source)
     for table, prefix, allowed, what in (
         ("limits", "", _limit_keys(), "unknown limit"),
         (
@@ -259,14 +276,26 @@ def from_tables(data: Mapping[str, Any], source: str) -> dict[str, Any]:
     ):
         values = data.get(table, {})
         if not isinstance(values, Mapping):
-            raise ConfigError(f"{source}: {table}: must be a table")
+            problems.append(f"{source}: {table}: must be a table")
+            continue
+        names = [k.removeprefix(prefix).lower() for k in allowed]
         for key, value in values.items():
             upper = prefix + str(key).upper()
             if upper not in allowed or str(key) != str(key).lower():
-                raise ConfigError(f"{source}: {table}.{key}: {what}")
-            _check(upper, value, f"{source}: {table}.{key}")
+                unknown.append(f"{source}: {table}.{key}: {what}{_guess(str(key), names)}")
+                continue
+            try:
+                _check(upper, value, f"{source}: {table}.{key}")
+            except ConfigError as exc:
+                problems.append(str(exc))
+                continue
             out[upper] = value
-    out.update(_fidelity_table(data.get("fidelity", {}), source))
+    try:
+        out.update(_fidelity_table(data.get("fidelity", {}), source))
+    except ConfigError as exc:
+        problems.append(str(exc))
+    if unknown or problems:
+        raise ConfigError("\n".join([*unknown, *problems]))
     return out
 
 
@@ -280,10 +309,8 @@ def _fidelity_table(values: Any, source: str) -> dict[str, Any]:
             raise ConfigError(f"{source}: fidelity.{key}: unknown key (record, max_age_days)")
         if key == "record" and not (isinstance(value, str) and value):
             raise ConfigError(f"{source}: fidelity.record: expected a file name, got {value!r}")
-        if key == "max_age_days" and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ConfigError(f"{source}: fidelity.max_age_days: expected int, got {value!r}")
-        if key == "max_age_days" and value < 1:
-            raise ConfigError(f"{source}: fidelity.max_age_days: must be at least 1, got {value}")
+        if key == "max_age_days":
+            _check(_FIDELITY[key], value, f"{source}: fidelity.max_age_days")
         out[_FIDELITY[key]] = value
     return out
 

@@ -72,6 +72,25 @@ def test_a_limit_out_of_range_is_one_line_naming_file_and_key(
     assert f"{path}: limits.{key}: {problem}" in lines[0]
 
 
+def test_every_problem_is_said_at_once_unknown_keys_first(tmp_path: Path) -> None:
+    """Two typos and two values out of range: four lines, the typos (with their did-you-mean)
+    first, exit 2; none hidden behind an "and N more"."""
+    path = mock_file(
+        tmp_path / "mock.toml",
+        "\n[limits]\nrate_window = 0\nhistory_limt = 5\nrun_delay = -1\n"
+        "[extensions]\nidempotency_key = true\n",
+    )
+    code, out, err = _serve(path)
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines() == [
+        f"error: {path}: limits.history_limt: unknown limit; did you mean 'history_limit'?",
+        f"error: {path}: extensions.idempotency_key: unknown extension; did you mean"
+        " 'idempotency_keys'?",
+        f"error: {path}: limits.rate_window: must be > 0, got 0",
+        f"error: {path}: limits.run_delay: must be 0 to 3600, got -1",
+    ]
+
+
 def test_a_duplicate_workflow_id_names_both_entries(tmp_path: Path) -> None:
     path = mock_file(
         tmp_path / "mock.toml",
