@@ -131,7 +131,6 @@ def certify_sender(
     check_output_paths((("--junit", junit), ("--report", report), ("--json", json_path)))
     reports = ((junit, "junit"), (json_path, "json"), (report, report_format))
     check_command(command)
-    scenario = load_scenario(scenario_path)
     if profiles == 0 and profiles_file is None:
         raise UsageError("--profiles 0 feeds nothing: give --profiles-file FILE, or more profiles")
     if seed is None:
@@ -140,6 +139,11 @@ def certify_sender(
     with reports_on_failed_load(reports, seed=seed, examples=profiles, kind=SenderCertification):
         loaded = load_or_bundled(activation_path)
     echo_warnings(loaded)
+    with reports_on_failed_load(
+        reports, seed=seed, examples=profiles, kind=SenderCertification,
+        activation=loaded, check="sender.scenario",
+    ):  # fmt: skip
+        scenario = load_scenario(scenario_path)
     own: list[dict[str, Any]] = []
     if profiles_file is not None:
         with reports_on_failed_load(

@@ -73,6 +73,27 @@ def test_certify_sender_writes_its_report_on_a_failed_load(tmp_path: Path) -> No
     assert case.find("failure") is not None
 
 
+def test_a_scenario_that_fails_to_load_still_writes_the_report(tmp_path: Path) -> None:
+    """A ``--scenario`` the mock could not play (a delay past its range) is refused before the
+    sender runs, and the report carries it as the failing ``sender.scenario`` case, exit 2."""
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(
+        '[[faults]]\nname = "slow"\nat = [0.1, 0.2]\ndelay_ms = 70000\n', encoding="utf-8"
+    )
+    junit = tmp_path / "j.xml"
+    code, _, err = qharness_text(
+        "certify-sender", "--scenario", str(scenario), "--junit", str(junit),
+        "--", "python3", "-c", "raise SystemExit(0)",
+    )  # fmt: skip
+    assert code == 2, err
+    assert "faults[0].delay_ms" in err
+    failing = [c for c in _junit_cases(junit) if c.find("failure") is not None]
+    assert [c.get("name") for c in failing] == ["sender.scenario"]
+    failure = failing[0].find("failure")
+    assert failure is not None
+    assert "delay_ms" in (failure.get("message", "") + (failure.text or ""))
+
+
 def test_a_governance_clash_fails_activation_governance_in_the_report(tmp_path: Path) -> None:
     """A C2 label with ``exportToThirdParty``: the load passes its contract, governance fails."""
     text = EXAMPLE.read_text(encoding="utf-8").replace("labels = []", 'labels = ["C2"]', 1)
