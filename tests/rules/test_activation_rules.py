@@ -21,6 +21,7 @@ from connector.activation import (
 )
 from connector.errors import ActivationError
 from connector.model import SDK_ATTRIBUTES, AttributeMapping, sdk_attribute
+from connector.workflow_fields import cap_fields, mock_fields
 
 AUDIENCE = "046456e3-18e1-48a6-9bda-d68547861283"
 URL = "https://iad1.qualtrics.com/inbound-event/v1/events/json/triggers?urlTokenId=secret-id"
@@ -755,3 +756,29 @@ def test_a_schema_rule_without_its_own_wording_keeps_jsonschemas() -> None:
     assert built.problem == "5 is greater than the maximum of 3"
     assert built.key_path == "(top level)"
     assert built.file == "a.toml"
+
+
+def test_the_mock_workflow_puts_required_fields_first_and_says_nothing_under_the_cap() -> None:
+    """``mock_fields``: required fields lead (the cap drops optional ones), bodies carry exactly
+    name, jsonpath and required, and no note while the cap is not reached."""
+    fields = [
+        WorkflowField("a", "$.a", False),
+        WorkflowField("b", "$.b", True),
+        WorkflowField("c", "$.c", False),
+    ]
+    bodies, note = mock_fields(fields)
+    assert bodies == [
+        {"name": "b", "jsonpath": "$.b", "required": True},
+        {"name": "a", "jsonpath": "$.a", "required": False},
+        {"name": "c", "jsonpath": "$.c", "required": False},
+    ]
+    assert note == ""
+
+
+def test_the_field_cap_keeps_the_first_ten_and_names_what_it_dropped() -> None:
+    """``cap_fields``: exactly ``MAX_MANUAL_FIELDS`` kept, in order, and the note says how many."""
+    bodies = [{"name": f"f{i}", "jsonpath": f"$.f{i}", "required": False} for i in range(12)]
+    kept, note = cap_fields(bodies)
+    assert kept == bodies[:MAX_MANUAL_FIELDS] == bodies[:10]
+    assert note == " (first 10 of 12 workflow fields: a workflow defines at most 10)"
+    assert cap_fields(bodies[:10]) == (bodies[:10], "")
