@@ -22,9 +22,9 @@ from support.served import mock_file
 
 from mock_qualtrics import create_app
 from mock_qualtrics.config import (
-    DEFAULTS,
     ConfigError,
     Settings,
+    _limit_keys,
     from_tables,
     rule,
     settings_of,
@@ -164,12 +164,9 @@ def test_the_marker_refuses_an_out_of_range_limit(tmp_path: Path) -> None:
     assert "Traceback" not in done.stdout
 
 
-_NUMERIC = [
-    key.lower()
-    for key in DEFAULTS
-    if rule(key).kind in (int, float)
-    and not key.startswith(("DATABASE", "EXTENSION_", "FIDELITY_"))
-]
+#: The ``[limits]`` table's numeric keys (the config's own list of them; flags-only settings such
+#: as ``TRUST_PROXY`` and the ``[fidelity]`` keys are not limits).
+_NUMERIC = [key.lower() for key in _limit_keys() if rule(key).kind in (int, float)]
 _VALUES = st.one_of(
     st.integers(min_value=-(2**64), max_value=2**64),
     st.floats(allow_nan=True, allow_infinity=True),
