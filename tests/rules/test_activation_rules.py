@@ -782,3 +782,25 @@ def test_the_field_cap_keeps_the_first_ten_and_names_what_it_dropped() -> None:
     assert kept == bodies[:MAX_MANUAL_FIELDS] == bodies[:10]
     assert note == " (first 10 of 12 workflow fields: a workflow defines at most 10)"
     assert cap_fields(bodies[:10]) == (bodies[:10], "")
+
+
+def test_a_declared_attribute_type_is_kept_on_the_mapping() -> None:
+    """``type`` reaches the mapping (it drives generation and render's type check)."""
+    text = HEAD + '\n[[attributes]]\nsource = "a.total"\ntarget = "total"\ntype = "integer"\n'
+    [mapping] = parse_activation(text.encode(), source="a.toml").attributes
+    assert (mapping.source, mapping.target, mapping.type) == ("a.total", "total", "integer")
+
+
+def test_three_mapping_problems_are_three_lines() -> None:
+    """Past the schema, every problem is said, the first and every one after it."""
+    text = (
+        HEAD
+        + f'\n[[audiences]]\nid = "{AUDIENCE}"\n[[audiences]]\nid = "{AUDIENCE}"\n'
+        + '\n[[identities]]\nsource = "Email"\ntarget = "email"\n'
+    )
+    assert _error(text).splitlines() == [
+        f"a.toml: audiences[1].id: audience '{AUDIENCE}' appears twice (also at audiences[0])",
+        f"a.toml: audiences[2].id: audience '{AUDIENCE}' appears twice (also at audiences[0])",
+        "a.toml: identities[1].source: identityMap namespace 'Email' appears twice"
+        " (also at identities[0])",
+    ]
