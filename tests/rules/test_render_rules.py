@@ -223,3 +223,46 @@ def test_render_without_a_source_names_only_the_contract(activation: Activation)
 
 def _without_segment_membership(document: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in document.items() if key != "segmentMembership"}
+
+
+_TYPED = Renderer(
+    parse_activation(
+        activation_toml(
+            DOCUMENTED_IDENTITIES
+            + '\n[[attributes]]\nsource = "loyalty.tier"\ntarget = "tier"\ntype = "integer"\n'
+        ).encode(),
+        source="typed.toml",
+    )
+)
+
+
+def _typed_profile(tier: object) -> dict[str, Any]:
+    return {
+        "identityMap": {"Email": [{"id": "dave@example.com"}]},
+        "loyalty": {"tier": tier},
+        "segmentMembership": {
+            "ups": {
+                AUDIENCE: {"status": "realized", "lastQualificationTime": "2024-01-01T00:00:00Z"}
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("tier", "shown"),
+    [
+        ("gold", "'gold'"),
+        ("x" * 58, repr("x" * 58)),  # 60 characters with its quotes: shown whole
+        ("x" * 59, f"{repr('x' * 59)[:40]}... (61 characters)"),  # 61: cut
+    ],
+)
+def test_a_mistyped_value_is_worded_exactly_and_long_ones_are_cut(tier: str, shown: str) -> None:
+    """The exclusion's detail: the JSON path, the value's JSON type, the value (cut past 60
+    characters, its length said), the declared XDM type and why AEP never exports it."""
+    result = _TYPED.render(_typed_profile(tier))
+    assert isinstance(result, Exclusion)
+    assert (result.reason, result.detail) == (
+        "invalid-profile",
+        f"$.loyalty.tier: string {shown} where the mapping declares XDM type integer"
+        " (AEP refuses such a record at ingestion)",
+    )
