@@ -28,6 +28,8 @@ import math
 import re
 from typing import Any, Final
 
+from contracts.facts import LIMITS
+
 from . import exactjson
 
 __all__ = [
@@ -50,8 +52,8 @@ XDM_TYPES: Final = (
     "date",
     "date-time",
 )
-#: The longest string value fed: with the rest of a payload, it stays under 102,400 bytes.
-LONG_STRING_BYTES: Final = 100_000
+#: The longest string value fed: with the rest of a payload it stays under the body limit.
+LONG_STRING_BYTES: Final = LIMITS.body_bytes - 2_400  # 2,400 bytes left for the rest
 
 _DATE: Final = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 _DATE_TIME: Final = re.compile(
@@ -106,7 +108,7 @@ def _numbers(texts: tuple[str, ...]) -> tuple[Any, ...]:
 
 def _long_string() -> str:
     """~100 KB, ASCII but for its ends: a sender that escapes non-ASCII (``\\u00e9``) still fits
-    the 102,400-byte body limit, as the value would live."""
+    the body limit (``contracts.facts.LIMITS.body_bytes``), as the value would live."""
     chunk = "lorem ipsum "
     body = chunk * ((LONG_STRING_BYTES - 8) // len(chunk))
     return f"é {body}😀"

@@ -20,7 +20,7 @@ mapping, in both of the forms AEP hands a destination: XDM (values at their dott
 sources written ``attributes.X``, the Destination SDK form ``{"attributes": {"X": {"value": ...}}}``
 (``{}`` for an absent attribute). With ``adversarial=True`` (the default) they also carry what a
 connector must survive: unicode, right-to-left and emoji names, very long values (some push the
-payload over Qualtrics' 102,400 bytes), SHA-256 hashed and invalid emails, missing identities,
+payload over Qualtrics' 100 KB body limit), SHA-256 hashed and invalid emails, missing identities,
 unmapped identity namespaces, attributes and audiences (to prove nothing leaks), ``existing``,
 ``exited`` and ``realized`` statuses, any JSON number (``1e400``, ``1.50``, 1,000-digit integers,
 each of which must arrive as written), both timestamp formats AEP uses

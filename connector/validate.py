@@ -36,7 +36,7 @@ __all__ = [
     "validator_for",
 ]
 
-#: Qualtrics' limit on a JSON Event body: 100 KB, read as 102,400 bytes of UTF-8 as sent.
+#: Qualtrics' limit on a JSON Event body: 100 KB, read as bytes of UTF-8 as sent (contracts/facts.json).
 MAX_PAYLOAD_BYTES: Final = LIMITS.body_bytes
 
 

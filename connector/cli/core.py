@@ -79,7 +79,7 @@ def validate(ctx: click.Context, payloads: tuple[str, ...], contract: str) -> No
     """Check PAYLOAD files (one JSON document, or JSON Lines; - for stdin) against a contract.
 
     Every violation is printed with its JSON path. Event payloads are also held to Qualtrics'
-    102,400-byte limit on the body as sent. With --contract activation a file may be TOML, as
+    100 KB limit on the body as sent (counted in bytes of UTF-8). With --contract activation a file may be TOML, as
     activation files usually are. Exit 1 if any document is invalid.
     """
     invalid = 0
