@@ -61,6 +61,7 @@ def test_marked(mock_qualtrics, n):
 '''
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [[], ["-p", "xdist", "-n", "2"]], ids=["serial", "xdist"])
 def test_state_left_behind_never_reaches_the_next_test(tmp_path: Path, workers: list[str]) -> None:
     """Each test checks it got a fresh mock, then leaves every kind of state behind."""
@@ -82,6 +83,7 @@ def test_state_left_behind_never_reaches_the_next_test(tmp_path: Path, workers: 
         assert 1 <= len(servers) <= (2 if workers else 1), lines
 
 
+@pytest.mark.slow
 def test_a_request_still_running_retires_the_server(tmp_path: Path) -> None:
     """A test ending while its request is still delayed in the mock gets the next test a new
     server: the straggler cannot record into the next test's mock."""

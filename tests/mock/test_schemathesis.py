@@ -92,6 +92,7 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
+@pytest.mark.slow
 def test_schemathesis_cli_with_every_check_finds_nothing(tmp_path: Path) -> None:
     """``schemathesis run --checks all`` (coverage, fuzzing, stateful; 10 examples an
     operation, a fixed seed) against a live mock whose long-poll maximum is 1 s: no failure."""
