@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def test_counters_agree_with_the_rows_after_any_writes(
         kept = sent[-history_limit:][::-1]
         assert [r["fields"].get("email", "") for r in runs] == kept
         assert len(t.events()) <= journal_limit
-        with sqlite3.connect(path) as db:
+        with closing(sqlite3.connect(path)) as db, db:
             _counted_as_rows(db)
     finally:
         current_state(app).store.close()
@@ -93,7 +94,7 @@ def test_a_file_from_before_the_counters_is_counted_when_opened(tmp_path: Path) 
         t.post(payload=_payload(i))
     t.post(payload={"other": 1})
     current_state(app).store.close()
-    with sqlite3.connect(path) as db:  # as an older mock left it
+    with closing(sqlite3.connect(path)) as db, db:  # as an older mock left it
         for name in ("runs_counted", "runs_uncounted", "runs_recounted"):
             db.execute(f"DROP TRIGGER {name}")
         db.execute("DROP TRIGGER events_counted")
@@ -103,7 +104,7 @@ def test_a_file_from_before_the_counters_is_counted_when_opened(tmp_path: Path) 
     app = create_app(base_config(DATABASE=str(path)))
     try:
         assert current_state(app).store.run_counts() == {WF: {"Succeeded": 3, "Failed": 1}}
-        with sqlite3.connect(path) as db:
+        with closing(sqlite3.connect(path)) as db, db:
             _counted_as_rows(db)
     finally:
         current_state(app).store.close()
@@ -184,7 +185,10 @@ def test_runs_left_queued_by_a_killed_mock_fail_at_the_next_start(tmp_path: Path
 
     path = str(tmp_path / "mock.db")
     Store(path, history_limit=10, journal_limit=10, retention_days=30).close()
-    with sqlite3.connect(path) as db:  # what a kill -9 leaves: a run that never started
+    with (
+        closing(sqlite3.connect(path)) as db,
+        db,
+    ):  # what a kill -9 leaves: a run that never started
         db.execute(
             "INSERT INTO runs (id, workflow_id, request_id, status, received_at, received_ts,"
             " fields) VALUES ('r1', 'WF', 'q1', 'queued', '2026-01-01T00:00:00Z', 1.0, '{}')"
@@ -201,16 +205,16 @@ def test_runs_left_queued_by_a_killed_mock_fail_at_the_next_start(tmp_path: Path
 
 def test_a_row_replaced_on_conflict_is_uncounted_too() -> None:
     """``INSERT OR REPLACE`` deletes the row it replaces: the counters see that delete."""
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    history.open_schema(db)
-    insert = (
-        "INSERT OR REPLACE INTO runs (id, workflow_id, request_id, status, received_at,"
-        " received_ts, fields) VALUES ('r1', 'WF', 'q1', ?, '2026-01-01T00:00:00Z', 1.0, '{}')"
-    )
-    db.execute(insert, ("queued",))
-    db.execute(insert, ("Succeeded",))
-    _counted_as_rows(db)
-    assert history.run_counts(db) == {"WF": {"Succeeded": 1}}
+    with closing(sqlite3.connect(":memory:", isolation_level=None)) as db:
+        history.open_schema(db)
+        insert = (
+            "INSERT OR REPLACE INTO runs (id, workflow_id, request_id, status, received_at,"
+            " received_ts, fields) VALUES ('r1', 'WF', 'q1', ?, '2026-01-01T00:00:00Z', 1.0, '{}')"
+        )
+        db.execute(insert, ("queued",))
+        db.execute(insert, ("Succeeded",))
+        _counted_as_rows(db)
+        assert history.run_counts(db) == {"WF": {"Succeeded": 1}}
 
 
 def test_the_admin_client_pages_by_cursor(mock_qualtrics: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from threading import Barrier
 from typing import Any
@@ -80,7 +80,7 @@ def test_eight_parallel_creates_with_one_token_make_one_workflow(tmp_path: Path)
         assert sorted(statuses) == [201] + [400] * 7
         before = _listing(admin)
         assert len(before) == 1
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         assert conn.execute("SELECT COUNT(*) FROM workflows").fetchone() == (1,)
     _restart_lists_the_same(db, before)
 
@@ -203,7 +203,7 @@ def test_a_database_holding_duplicate_tokens_is_named_not_the_workflows_file(
 
 def _old_database(db: Path, *workflow_ids: str) -> None:
     """A file as an older mock wrote it: no ``url_token_id`` column, no UNIQUE index."""
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute("CREATE TABLE workflows (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
         for wid in workflow_ids:
             body = (
@@ -235,7 +235,7 @@ def test_an_older_database_seeds_the_daily_count_from_its_runs(tmp_path: Path) -
     }
     with _mock(db, **config) as admin:
         assert [_trigger(admin) for _ in range(2)] == [202, 202]
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute("DROP TABLE daily_runs")
     conn.close()
     with _mock(db, **config) as admin:
