@@ -150,6 +150,18 @@ def shutdown(
     store.close()
 
 
+class _Counted:
+    """A WSGI app that counts the requests it is handed (:meth:`LiveMock.restore` reads it)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.count = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.count += 1  # counted before the request can change anything
+        return self.app(environ, start_response)
+
+
 class LiveMock:
     """A mock served on ``127.0.0.1`` from a background thread, for tests and certification.
 
@@ -168,6 +180,9 @@ class LiveMock:
         threads: int = DEFAULT_THREADS,
     ) -> None:
         self.app = create_app({**IN_PROCESS, **(config or {})})
+        self._served = _Counted(self.app.wsgi_app)
+        self.app.wsgi_app = self._served  # type: ignore[method-assign]
+        self._clean = self._fingerprint()
         try:
             self._server = make_server(self.app, host, port, threads=threads)
         except BaseException:
@@ -236,6 +251,8 @@ class LiveMock:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.001)
+        if not self._server.active_channels:  # no connection is open: nothing to close
+            return True
         closed = threading.Event()
 
         def close_connections() -> None:
@@ -249,10 +266,18 @@ class LiveMock:
     def restore(self) -> None:
         """Back to the state it started in: runs, journal, users, workflows, faults, rate-limit
         buckets, lockouts, Idempotency-Keys and the daily count forgotten, then the config's
-        users and workflows applied again (call :meth:`quiesce` first)."""
-        state = current_state(self.app)
-        state.reset(everything=True)
-        state.upsert(self.app.config["USERS"], self.app.config["WORKFLOWS"])
+        users and workflows applied again, in one commit (call :meth:`quiesce` first).
+
+        A mock that served no request and committed nothing since it was last in that state is
+        left as it is: every change to it comes through a request or a commit."""
+        if self._fingerprint() == self._clean:
+            return
+        current_state(self.app).restore(self.app.config["USERS"], self.app.config["WORKFLOWS"])
+        self._clean = self._fingerprint()
+
+    def _fingerprint(self) -> tuple[int, int]:
+        """Requests served and commits made so far: both unchanged means nothing changed."""
+        return self._served.count, current_state(self.app).store.generation
 
     def __enter__(self) -> LiveMock:
         return self.start()

@@ -167,6 +167,25 @@ class MockState:
         """Apply a config file's users and workflows (workflows upserted by id, runs kept)."""
         # Validate everything, commit it as one op, then remember it: one commit for the lot
         # (a commit per item made 10,000 workflows take 26 s), and nothing half-applied.
+        with self._lock:
+            tokens = dict(self._by_token)
+        ops = self._config_ops(users, workflows, tokens)
+        if ops:
+            self.store.run(Batch(tuple(ops)))
+
+    def restore(self, users: Iterable[Any], workflows: Iterable[Any]) -> None:
+        """Forget everything, then apply ``users`` and ``workflows``: the state a new mock of
+        this config starts in, in one commit (the pytest plugin's mock between two tests)."""
+        ops = self._config_ops(users, workflows, {})  # checked first: a bad config wipes nothing
+        self._forget_limits()
+        wipe = Wipe(True, partial(self._wiped, True))
+        self.store.run(Batch((wipe, *ops)))
+
+    def _config_ops(
+        self, users: Iterable[Any], workflows: Iterable[Any], tokens: dict[str, str]
+    ) -> list[Op]:
+        """The ops saving a config's ``users`` and ``workflows``, each checked against the
+        admin API's document; ``tokens`` (urlTokenId -> workflow id) are the ones in use."""
         parsed_users: list[User] = []
         for index, data in enumerate(users):
             try:
@@ -176,8 +195,6 @@ class MockState:
                 raise ValidationError(f"users[{index}].{exc}") from None
             parsed_users.append(User(username, token_digest(token)))
         parsed: list[Workflow] = []
-        with self._lock:
-            tokens = dict(self._by_token)
         stored = set(tokens.values())
         for index, data in enumerate(workflows):
             try:
@@ -196,16 +213,20 @@ class MockState:
             SaveUser(u.username, u.token_sha256, partial(self.users.put, u)) for u in parsed_users
         ]
         ops += [_save_op(w, False, partial(self._remember, w)) for w in parsed]
-        self.store.run(Batch(tuple(ops)))
+        return ops
 
     def reset(self, *, everything: bool = False) -> None:
         """Forget history, journal, faults, keys and counters (and users/workflows if asked)."""
+        self._forget_limits()
+        self.store.run(Wipe(everything, partial(self._wiped, everything)))
+
+    def _forget_limits(self) -> None:
+        """Forget what lives in memory only: faults, Idempotency-Keys, buckets, lockouts."""
         self.faults.clear()
         if self.keys is not None:
             self.keys.clear()
         self.rate.clear()
         self.lockout.clear()
-        self.store.run(Wipe(everything, partial(self._wiped, everything)))
 
     def _wiped(self, everything: bool) -> None:
         """Memory of a committed wipe (the writer calls this, in commit order)."""

@@ -1,0 +1,74 @@
+"""``LiveMock.restore``: the pytest plugin's mock between two tests, over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from support.mock import OTHER, PAYLOAD, TOKEN, TOKEN_ID, USER, WF, base_config
+
+from mock_qualtrics import LiveMock
+from mock_qualtrics.state import current_state
+from mock_qualtrics.workflows import ValidationError
+
+TRIGGER = f"/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
+
+
+@pytest.fixture
+def kept() -> Iterator[LiveMock]:
+    live = LiveMock(base_config()).start()
+    yield live
+    live.stop()
+
+
+def _generation(live: LiveMock) -> int:
+    return current_state(live.app).store.generation
+
+
+def test_an_untouched_mock_is_not_rewritten(kept: LiveMock) -> None:
+    """No request and no commit since the last restore: nothing to undo, so no commit."""
+    before = _generation(kept)
+    kept.restore()
+    kept.restore()
+    assert _generation(kept) == before
+
+
+def test_any_request_makes_the_next_restore_reset_everything(kept: LiveMock) -> None:
+    """A fault set, a run made, a user added: each request is undone, and the config's users
+    and workflows are back, in one commit."""
+    with httpx.Client(base_url=kept.url) as client:
+        extra = {"username": "extra", "api_token": "t" * 16}
+        client.post("/__admin/users", json=extra).raise_for_status()
+        client.post("/__admin/faults", json={"status": 500, "count": 2}).raise_for_status()
+        assert client.post(TRIGGER, json=PAYLOAD, auth=(USER, TOKEN)).status_code == 500
+        client.delete(f"/__admin/workflows/{WF}").raise_for_status()
+    assert kept.quiesce()
+    before = _generation(kept)
+    kept.restore()
+    assert _generation(kept) == before + 1  # the wipe and the config, together
+    with httpx.Client(base_url=kept.url) as client:
+        users = [u["username"] for u in client.get("/__admin/users").json()["users"]]
+        assert sorted(users) == sorted([USER, OTHER])
+        assert client.get("/__admin/faults").json()["faults"] == []
+        assert client.get("/__admin/events").json()["events"] == []
+        assert client.post(TRIGGER, json=PAYLOAD, auth=(USER, TOKEN)).status_code == 202
+
+
+def test_a_health_check_alone_still_counts_as_a_touch(kept: LiveMock) -> None:
+    """Whether a request changed anything is not guessed: any request means a full restore."""
+    httpx.get(kept.url + "/__admin/health").raise_for_status()
+    before = _generation(kept)
+    kept.restore()
+    assert _generation(kept) == before + 1
+
+
+def test_a_bad_config_wipes_nothing(kept: LiveMock) -> None:
+    """The config is checked before the wipe: a refused one leaves the mock as it was."""
+    with httpx.Client(base_url=kept.url) as client:
+        assert client.post(TRIGGER, json=PAYLOAD, auth=(USER, TOKEN)).status_code == 202
+    state = current_state(kept.app)
+    with pytest.raises(ValidationError, match=r"^workflows\[0\]\."):
+        state.restore([], [{"id": "WF_x"}])
+    with httpx.Client(base_url=kept.url) as client:
+        assert len(client.get("/__admin/events").json()["events"]) == 1
