@@ -57,7 +57,9 @@ from .state import current_state
 
 __all__ = ["IN_PROCESS", "SWITCH_INTERVAL", "LiveMock", "is_loopback", "make_server", "shutdown"]
 
-#: waitress threads: long-polls hold one each for up to 30 s, so keep more than the default 4.
+#: waitress threads of an in-process mock: long-polls hold one each for up to 30 s, so keep more
+#: than waitress' default 4 (``qharness mock serve`` starts :data:`~mock_qualtrics.config.
+#: SERVE_THREADS`, for load tests).
 DEFAULT_THREADS = 16
 #: The GIL switch interval (seconds) ``qharness mock serve`` sets for its own process. Python's
 #: default, 5 ms, lets a thread busy in Python (the writer, a request being parsed) keep the GIL

@@ -25,7 +25,7 @@ import click
 
 from contracts import facts
 from mock_qualtrics.client import MockAdmin, MockAdminAuthError
-from mock_qualtrics.config import PAYLOAD_STORAGE, rule
+from mock_qualtrics.config import PAYLOAD_STORAGE, SERVE_THREADS, rule
 
 from ..errors import UsageError
 from ._common import (
@@ -150,7 +150,7 @@ def _settings(
 @fidelity_option
 @click.option(
     "--threads",
-    default=16,
+    default=SERVE_THREADS,
     show_default=True,
     type=click.IntRange(1, 256),
     help="Server threads (each long-poll holds one).",
