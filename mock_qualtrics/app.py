@@ -81,7 +81,10 @@ class TriggerFastPath:
         req = Request(environ)
         try:
             guard.check_host(req.host, self.settings)
-            response = trigger.handle(self.state, req)
+            answer = trigger.handle(self.state, req)
+            if isinstance(answer, trigger.Accepted):  # the plain 202: its headers are final
+                return answer(environ, start_response)
+            response = answer
         except HTTPException as exc:
             response = _handle_http(exc)
         except StoreError as exc:

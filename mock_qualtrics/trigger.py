@@ -36,6 +36,7 @@ from typing import Any, NoReturn
 
 import orjson
 from flask import Blueprint, Response, request
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Request
 
 from . import exactjson
@@ -50,12 +51,35 @@ from .records import EventRow, PendingRun
 from .state import MockState, current_state
 from .store import StoreError
 
-__all__ = ["DROP_FLAG", "TRIGGER_PATHS", "bp", "handle"]
+__all__ = ["DROP_FLAG", "TRIGGER_PATHS", "Accepted", "bp", "handle"]
 
 bp = Blueprint("trigger", __name__)
 
 # The 202 envelope, pre-serialized around the requestId (the hot path's answer).
 _ACCEPTED = orjson.dumps(envelope(202, request_id="\0")).split(b"\\u0000")
+
+
+class Accepted:
+    """The plain 202, as a WSGI app: the headers a ``Response`` and the security headers would
+    give it (``nosniff``), without building either (about 20 us of the hot path's CPU)."""
+
+    __slots__ = ("body",)
+    status_code = 202
+
+    def __init__(self, request_id: str) -> None:
+        self.body = _ACCEPTED[0] + request_id.encode() + _ACCEPTED[1]
+
+    def __call__(self, environ: object, start_response: Any) -> list[bytes]:
+        start_response(
+            "202 ACCEPTED",
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(self.body))),
+                ("X-Content-Type-Options", "nosniff"),
+            ],
+        )
+        return [self.body]
+
 
 #: The paths the trigger answers POSTs on (the fast path in :mod:`mock_qualtrics.app` serves them).
 TRIGGER_PATHS = frozenset(
@@ -128,23 +152,24 @@ class _Attempt:
             self.journal(seen.status, outcome)
             raise ObservedAnswer(seen.response(self.request_id, retry_after))
 
-    def accepted(self, request_id: str | None = None, case: str = "response.envelope") -> Response:
+    def accepted(
+        self, request_id: str | None = None, case: str = "response.envelope"
+    ) -> Response | Accepted:
         """The 202 (a run, if any, is committed), or the answer observed for ``case``."""
         record = self.state.fidelity
         seen = record.get(case) if record is not None else None
         if seen is not None and 200 <= seen.status < 300:
             return seen.response(request_id or self.request_id)
-        rid = (request_id or self.request_id).encode()
-        return Response(_ACCEPTED[0] + rid + _ACCEPTED[1], 202, mimetype="application/json")
+        return Accepted(request_id or self.request_id)
 
 
 @bp.post("/inbound-event/v1/events/<any(json, JSON):shape>/triggers")
-def trigger(shape: str) -> Response:
+def trigger(shape: str) -> ResponseReturnValue:
     """The route (405s, ``url_for``); POSTs are normally served by the app's fast path."""
-    return handle(current_state(), request)
+    return handle(current_state(), request)  # Flask answers a WSGI app (``Accepted``) as one
 
 
-def handle(state: MockState, request: Request) -> Response:
+def handle(state: MockState, request: Request) -> Response | Accepted:
     """Judge one trigger POST (the checks in the module docstring, in order); its 202, or raise
     :class:`MockError`. ``request`` is a plain Werkzeug request: no Flask context is needed."""
     settings = state.settings

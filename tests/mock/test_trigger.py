@@ -377,6 +377,12 @@ def test_trigger_posts_keep_the_host_guard_and_headers(trigger: TriggerActions) 
         assert answer.status_code == 202, shape
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
         assert answer.headers["Content-Length"] == str(len(answer.get_data()))
+        assert sorted(answer.headers.keys()) == [  # the same headers a Response would carry
+            "Content-Length",
+            "Content-Type",
+            "X-Content-Type-Options",
+        ]
+        assert answer.headers["Content-Type"] == "application/json"
     assert trigger.post(url=url + "/").status_code == 404  # not a trigger path: Flask answers it
 
 
