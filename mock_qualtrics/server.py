@@ -24,6 +24,19 @@ Measured (``benchmarks/mock_throughput.py``, ``wrk -c32``, 2 cores, 2026-12-02):
   doing a durable journal row, run and duplicate lookup per event against two processes doing one
   insert. Tried and dropped: ``send_bytes=1`` (more CPU per event), 4 or 8 threads (fewer events).
 
+Measured again 2026-12-06, mock and wrk pinned to one core (the other busy), alternating runs:
+
+- 64 threads instead of 16 (more threads than connections: waitress no longer queues complete
+  requests for a free thread): 1.75-1.80k -> 1.95-2.02k events/s; the plain 202 as a small WSGI
+  app instead of a ``Response`` (:class:`~mock_qualtrics.trigger.Accepted`): -> 2.22k/s. Kept.
+- The same app on granian: 2.57k/s against waitress' 1.70k/s at the time, but still no way to
+  drop a connection unanswered (its WSGI protocol object has no abort; a body cut short is
+  sometimes a 202 status line first). uvicorn (httptools, uvloop) with the trigger's POSTs handed
+  to a thread pool and the rest through its WSGI adapter: 1.92k/s. uvicorn could drop a connection
+  (a protocol subclass may hand the app its transport's ``abort``), but the gain does not pay for a second server's behaviour
+  differences. Waiting on a per-batch event instead of one condition for every requester: no
+  change. Not kept.
+
 Waitress reads requests in its event loop and hands only complete requests to worker threads, so
 idle or slow (slowloris) connections cost a socket each, not a thread: with ``poll()`` instead of
 ``select()`` (no 1,024-descriptor ceiling) and a connection limit of 10,000, 2,000 such connections
