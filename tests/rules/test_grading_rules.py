@@ -214,6 +214,7 @@ def test_a_value_of_another_type_is_a_change(want: Any, got: Any) -> None:
         (b"4.9E-324", b"5e-324", True, False),  # Java's and Python's spelling of one double
         (b"0.1", b"0.1", True, True),
         (b"1E-400", b"0", False, False),  # no double holds it: no latitude
+        (b"0.0", b"1E-400", True, False),  # a double zero: any text that reads as that double
         (b"1e400", b"1E+400", True, False),
         (b"1.50", b"1.5", True, False),
         (b"-0.0", b"0", True, False),
