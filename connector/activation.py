@@ -127,7 +127,14 @@ def _build(doc: Mapping[str, Any], source: str, *, sha256: str) -> Activation:
     if raw_fields is None:
         fields = derive_fields(identities, attributes)
     else:
-        fields = declared_fields(raw_fields, identities, attributes, source, problems)
+        fields = declared_fields(
+            raw_fields,
+            identities,
+            attributes,
+            source,
+            problems,
+            audience_ids=[a.id for a in audiences],
+        )
         warnings += unfed_warnings(fields, identities, attributes, source)
     if problems:
         raise _all_of(problems)

@@ -87,7 +87,9 @@ def activation_error(errors: list[Any], source: str) -> ActivationError:
             if line not in said:  # jsonschema repeats a "required" error per missing key
                 said.add(line)
                 rest.append(problem)
-    problems = [*typos, *rest] or [ActivationError(errors[0].message, file=source)]
+    # Every error is said at least once: an unknown key as its typo, a missing key beside the
+    # typo that explains it or on its own line, any other error on its own line.
+    problems = [*typos, *rest]
     return ActivationError(
         problems[0].problem, file=source, key_path=problems[0].key_path, more=problems[1:]
     )

@@ -84,11 +84,14 @@ def declared_fields(
     attributes: tuple[AttributeMapping, ...],
     source: str,
     problems: list[ActivationError],
+    *,
+    audience_ids: Sequence[str],
 ) -> tuple[WorkflowField, ...]:
     """The ``[workflow] fields`` table of file ``source``, each with its feeder; what is wrong
-    with it goes to ``problems``."""
+    with it goes to ``problems``. ``audience_ids`` are the activated audiences (the keys of the
+    payload's ``segmentMembership.ups``)."""
     feeders = {f.jsonpath: f.feeds_from for f in derive_fields(identities, attributes)}
-    skeleton = _skeleton(identities, attributes)
+    skeleton = _skeleton(identities, attributes, audience_ids)
     seen: set[str] = set()
     fields: list[WorkflowField] = []
     for index, entry in enumerate(raw):
@@ -113,10 +116,13 @@ def declared_fields(
 
 
 def _skeleton(
-    identities: tuple[IdentityMapping, ...], attributes: tuple[AttributeMapping, ...]
+    identities: tuple[IdentityMapping, ...],
+    attributes: tuple[AttributeMapping, ...],
+    audience_ids: Sequence[str],
 ) -> dict[str, Any]:
     """The fullest payload the mappings can make, each value naming the mapping that writes it:
-    a field whose JSONPath matches nothing here can never receive a value."""
+    a field whose JSONPath matches nothing here can never receive a value. Every object and
+    list in it holds at least one value (an activation has an identity and an audience)."""
     document: dict[str, Any] = {}
     for attribute in attributes:
         set_path(document, attribute.target_keys, f"attributes: {attribute.source} -> "
@@ -125,7 +131,10 @@ def _skeleton(
         i.source: [{"id": f"identities: {i.source} -> {i.target}"}] for i in identities
     }
     document["segmentMembership"] = {
-        "ups": {"audience": {"status": "audiences", "lastQualificationTime": "audiences"}}
+        "ups": {
+            aid: {"status": "audiences", "lastQualificationTime": "audiences"}
+            for aid in audience_ids
+        }
     }
     return document
 
@@ -150,8 +159,7 @@ def _skeleton_feeder(compiled: Any, skeleton: dict[str, Any]) -> str | None:
         return None
     for match in matches:
         collect(match)
-    if not found and matches:
-        return "the payload's structure"
+    # Every container in the skeleton holds a value, so whatever matches names its mappings.
     return "; ".join(sorted(found)) or None
 
 
@@ -187,25 +195,26 @@ def nearest_target(path: str, targets: tuple[str, ...]) -> str | None:
     guess = did_you_mean(path, targets)
     if guess is not None:
         return guess
-    leaf = _leaf(path)
+    names = _names(path)
+    if not names:
+        return None
     # Identity paths all end in ``id``: by leaf, only attribute targets can be meant.
-    by_leaf = {_leaf(t): t for t in targets if not t.startswith("$.identityMap")}
-    found = did_you_mean(leaf, by_leaf) if leaf else None
+    by_leaf = {_names(t)[-1]: t for t in targets if not t.startswith("$.identityMap")}
+    found = did_you_mean(names[-1], by_leaf)
     return by_leaf[found] if found is not None else None
 
 
-def _leaf(path: str) -> str:
-    """The last name in a JSONPath: ``$.a.b[0]['c d']`` -> ``c d``."""
-    names = re.findall(r"[A-Za-z0-9_\-]+|'[^']*'|\"[^\"]*\"", path.removeprefix("$"))
-    names = [n.strip("'\"") for n in names if not n.isdigit()]
-    return names[-1] if names else ""
+def _names(path: str) -> list[str]:
+    """The names in a JSONPath, its indexes left out: ``$.a[0]['c d']`` -> ``['a', 'c d']``."""
+    names = re.findall(r"[A-Za-z0-9_\-]+|'[^']*'|\"[^\"]*\"", path)
+    return [n.strip("'\"") for n in names if not n.isdigit()]
 
 
 def _feeder(path: str, feeders: Mapping[str, str | None]) -> str | None:
     """The mapping whose output lands at (or under) JSONPath ``path``, if any."""
-    normalized = path.replace("['", ".").replace("']", "").replace('["', ".").replace('"]', "")
+    normalized = _dotted(path)
     for candidate, feeder in feeders.items():
-        plain = candidate.replace("['", ".").replace("']", "")
+        plain = _dotted(candidate)
         if (
             normalized == plain
             or normalized.startswith(plain + ".")
@@ -215,9 +224,14 @@ def _feeder(path: str, feeders: Mapping[str, str | None]) -> str | None:
     if normalized.startswith("$.identityMap."):
         namespace = normalized.removeprefix("$.identityMap.").split("[")[0].split(".")[0]
         for candidate, feeder in feeders.items():
-            if candidate.startswith(f"$.identityMap.{namespace}["):
+            if _dotted(candidate).startswith(f"$.identityMap.{namespace}["):
                 return feeder
     return None
+
+
+def _dotted(path: str) -> str:
+    """JSONPath ``path`` with its bracketed names dotted: ``$['a b'].c`` -> ``$.a b.c``."""
+    return path.replace("['", ".").replace("']", "").replace('["', ".").replace('"]', "")
 
 
 def mock_fields(fields: Sequence[WorkflowField]) -> tuple[list[dict[str, Any]], str]:

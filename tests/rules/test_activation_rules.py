@@ -547,10 +547,18 @@ def test_c2_without_third_party_and_other_labels_pass() -> None:
         (HEAD.replace('name = "CSAT"', 'name = ""'), "a.toml: destination.name: must not be empty"),
         (HEAD + '\n[workflow]\nfields = [{ name = "", jsonpath = "$.a" }]\n',
          "a.toml: workflow.fields[0].name: must not be empty"),
+        (HEAD + '\n[workflow]\nfields = [{ name = " ", jsonpath = "$.a" }]\n',
+         "a.toml: workflow.fields[0].name: ' ' is not a name with a visible character"),
+        (HEAD + f'\n[workflow]\nfields = [{{ name = "{"f" * 201}", jsonpath = "$.a" }}]\n',
+         "a.toml: workflow.fields[0].name: is 201 characters; at most 200 are taken"),
+        # too long and blank: one string rule per value, the first in the schema's order
+        (HEAD + f'\n[workflow]\nfields = [{{ name = "{" " * 201}", jsonpath = "$.a" }}]\n',
+         "a.toml: workflow.fields[0].name: is 201 characters; at most 200 are taken"),
     ],
 )  # fmt: skip
 def test_more_schema_errors_are_worded_exactly(text: str, message: str) -> None:
-    """Booleans, typos (with the missing key they explain), minItems, JSONPath syntax, top level."""
+    """Booleans, typos (with the missing key they explain), minItems, JSONPath syntax, top level,
+    a blank or too long field name (said by its length, never echoed)."""
     assert _error(text) == message
 
 
@@ -596,11 +604,13 @@ _NO_IDENTITY = '[[identities]]\nsource = "Email"\ntarget = "email"\n'
         ("zzz = 1\n" + HEAD + '\n[workflow]\nfields = [{ name = "", jsonpath = "$.a" }]\n',
          "zzz: unknown key (allowed here: attributes, audiences, consent, destination, "
          "identities, workflow)"),  # unknown keys come first
+        ("zzz = 1\n" + HEAD + "\n[workflow]\nzzz = 1\n",
+         "workflow.zzz: unknown key (allowed here: fields)"),  # a known table's before the rest
     ],
 )  # fmt: skip
 def test_tables_are_reported_in_reading_order_before_depth(text: str, first: str) -> None:
     """destination, audiences, identities, attributes, consent, workflow, then anything else:
-    a deeper error in an earlier table still comes first."""
+    a deeper error in an earlier table still comes first, unknown keys among themselves too."""
     lines = _error(text).splitlines()
     assert (lines[0], len(lines)) == (f"a.toml: {first}", 2)
 

@@ -214,6 +214,7 @@ def test_a_value_of_another_type_is_a_change(want: Any, got: Any) -> None:
         (b"4.9E-324", b"5e-324", True, False),  # Java's and Python's spelling of one double
         (b"0.1", b"0.1", True, True),
         (b"1E-400", b"0", False, False),  # no double holds it: no latitude
+        (b"0.0", b"1E-400", True, False),  # a double zero: any text that reads as that double
         (b"1e400", b"1E+400", True, False),
         (b"1.50", b"1.5", True, False),
         (b"-0.0", b"0", True, False),
@@ -239,6 +240,16 @@ def test_long_values_are_shortened_in_evidence() -> None:
     assert differences({"k": whole}, {})[0] == [f"`k` is missing (expected {whole!r})"]
     assert differences({"k": cut}, {})[0] == [
         f"`k` is missing (expected '{'a' * 59}... (81 characters))"
+    ]
+
+
+def test_long_numbers_are_shortened_in_evidence_by_their_text() -> None:
+    """A number is shown as its JSON text: up to 80 digits and signs whole, longer ones as 60
+    plus their length."""
+    whole, cut = exactjson.loads(b"-" + b"9" * 79), exactjson.loads(b"-" + b"9" * 80)
+    assert differences({"k": whole}, {})[0] == [f"`k` is missing (expected -{'9' * 79})"]
+    assert differences({"k": cut}, {})[0] == [
+        f"`k` is missing (expected -{'9' * 59}... (81 digits and signs))"
     ]
 
 
@@ -382,6 +393,26 @@ def test_values_fail_for_a_request_matching_no_event() -> None:
     assert result.evidence == (
         "request #2 matches no expected event (none of its identities or audience changes was "
         "fed to the sender)"
+    )
+
+
+def test_values_compare_numbers_as_values_unless_byte_exact_is_asked() -> None:
+    """Evidence compares values by default: ``1.0E10`` arriving as ``10000000000.0`` passes;
+    with ``byte_exact`` the re-spelling is a change."""
+    sent = exactjson.loads(b'{"identityMap": {"Email": [{"id": "dave@example.com"}]}, '
+                           b'"segmentMembership": {"ups": {"%s": {"status": "realized", '
+                           b'"lastQualificationTime": "2026-01-01T00:00:00Z"}}}, "points": 1.0E10}'
+                           % AUDIENCE.encode())  # fmt: skip
+    expected = Expected(1, {}, Payload(sent, exactjson.dumps(sent), "Email:dave@example.com", ()))
+    body = exactjson.dumps(sent).replace(b"1.0E10", b"10000000000.0")
+    requests = [request(1, body)]
+    assert check(evidence([expected], requests), "sender.values-unchanged").passed
+    exact = Evidence([expected], requests, [], SenderRun(0, 1.0), byte_exact=True)
+    result = check(exact, "sender.values-unchanged")
+    assert not result.passed
+    assert result.evidence == (
+        "event for dave@example.com / audience 046456e3… (request #1): `points` arrived as "
+        "10000000000.0 (expected 1.0E10)"
     )
 
 

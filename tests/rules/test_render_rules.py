@@ -266,3 +266,26 @@ def test_a_mistyped_value_is_worded_exactly_and_long_ones_are_cut(tier: str, sho
         f"$.loyalty.tier: string {shown} where the mapping declares XDM type integer"
         " (AEP refuses such a record at ingestion)",
     )
+
+
+def test_a_mistyped_destination_sdk_value_is_placed_at_its_value() -> None:
+    """An ``attributes.X`` mapping reads ``{"value": ...}``: the detail points inside it, at
+    ``$.attributes.X.value``, where the wrong value is."""
+    renderer = Renderer(
+        parse_activation(
+            activation_toml(
+                DOCUMENTED_IDENTITIES + '\n[[attributes]]\nsource = "attributes.loyaltyTier"\n'
+                'target = "tier"\ntype = "integer"\n'
+            ).encode(),
+            source="sdk.toml",
+        )
+    )
+    profile = _typed_profile("unmapped here")
+    profile["attributes"] = {"loyaltyTier": {"value": "gold"}}
+    result = renderer.render(profile)
+    assert isinstance(result, Exclusion)
+    assert (result.reason, result.detail) == (
+        "invalid-profile",
+        "$.attributes.loyaltyTier.value: string 'gold' where the mapping declares XDM type"
+        " integer (AEP refuses such a record at ingestion)",
+    )

@@ -13,7 +13,7 @@ With ``byte_exact`` the text must be the same too.
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ... import exactjson
@@ -21,28 +21,25 @@ from ... import exactjson
 __all__ = ["same_value"]
 
 
-def same_value(sent: Any, received: Any, *, byte_exact: bool = False) -> bool:
+def same_value(sent: Any, received: Any, *, byte_exact: bool) -> bool:
     """Whether ``received`` (parsed with ``exactjson``) is ``sent`` unchanged (see the module doc)."""
     sent_text = exactjson.number_text(sent)
     if sent_text is None:  # a string, a boolean, null or an empty container: the very same
         return type(sent) is type(received) and bool(sent == received)
     received_text = exactjson.number_text(received)
-    if received_text is None:
-        return False
-    if byte_exact or sent_text == received_text:
+    if received_text is None or byte_exact:  # not a number at all, or the spelling counts too
         return sent_text == received_text
-    try:
-        if Decimal(sent_text) == Decimal(received_text):
-            return True
-    except InvalidOperation:  # pragma: no cover - both are JSON numbers
-        return False
+    if Decimal(sent_text) == Decimal(received_text):  # JSON number texts: Decimal reads them all
+        return True
     return _is_double(sent_text) and float(sent_text) == float(received_text)
 
 
 def _is_double(text: str) -> bool:
     """Written as a double (a fraction or an exponent) that one finite double holds exactly
     enough: not ``1e400`` (infinity) nor ``1E-400`` (zero, though it is not)."""
-    if not any(c in text for c in ".eE"):
-        return False
     value = float(text)
-    return math.isfinite(value) and (value != 0 or Decimal(text) == 0)
+    return (
+        exactjson.ExactNumber(text).is_fractional
+        and math.isfinite(value)
+        and (value != 0 or Decimal(text) == 0)
+    )
