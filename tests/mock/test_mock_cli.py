@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -50,6 +51,37 @@ def test_serve_then_sigterm_flushes(served: tuple[subprocess.Popen[str], str, Pa
         assert conn.execute("SELECT COUNT(*) FROM runs WHERE status='Succeeded'").fetchone() == (
             20,
         )
+
+
+def _thread_cpus(pid: int) -> set[str]:
+    """The CPUs each thread of process ``pid`` may run on, as Linux lists them (``0-1``)."""
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return {
+        (task / "status").read_text().split("Cpus_allowed_list:")[1].split()[0] for task in tasks
+    }
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs CPU affinity (Linux) and two CPUs",
+)
+@pytest.mark.parametrize("all_cpus", [False, True])
+def test_serve_keeps_its_threads_on_one_cpu_unless_asked(all_cpus: bool) -> None:
+    """Every thread of ``mock serve`` (event loop, workers, the store's writer) shares one CPU,
+    so the GIL is not passed between CPUs; ``--all-cpus`` leaves the CPUs it was given."""
+    given = _thread_cpus(os.getpid())
+    proc, url = serve("--workflows", str(WORKFLOWS), *(["--all-cpus"] if all_cpus else []))
+    try:
+        assert httpx.get(url + "/__admin/health").status_code == 200
+        cpus = _thread_cpus(proc.pid)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+    if all_cpus:
+        assert cpus == given
+    else:
+        assert len(cpus) == 1
+        assert next(iter(cpus)).isdigit()  # one CPU, not a range or a list
 
 
 def test_non_loopback_needs_admin_token() -> None:
