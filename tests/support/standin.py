@@ -139,9 +139,9 @@ class StandIn:
 
 
 @contextmanager
-def standin(*, differ: bool) -> Iterator[StandIn]:
-    """A live stand-in on a free 127.0.0.1 port."""
-    live = LiveMock(mock_settings())
+def standin(*, differ: bool, **extra: Any) -> Iterator[StandIn]:
+    """A live stand-in on a free 127.0.0.1 port (``extra``: more mock config keys)."""
+    live = LiveMock(mock_settings(**extra))
     wrapper = StandIn(live.app.wsgi_app, differ)
     live.app.wsgi_app = wrapper  # type: ignore[method-assign]
     with live:
