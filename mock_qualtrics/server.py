@@ -36,10 +36,10 @@ and wrk pinned to one core (the other busy), in alternating runs:
 - The same app on granian: 2.57k/s against waitress' 1.70k/s at the time, but still no way to
   drop a connection unanswered (its WSGI protocol object has no abort; a body cut short is
   sometimes a 202 status line first). uvicorn (httptools, uvloop) with the trigger's POSTs handed
-  to a thread pool and the rest through its WSGI adapter: 1.92k/s. uvicorn could drop a connection
-  (a protocol subclass may hand the app its transport's ``abort``), but the gain does not pay for a second server's behaviour
-  differences. Waiting on a per-batch event instead of one condition for every requester: no
-  change. Not kept.
+  to a thread pool and the rest through its WSGI adapter: 1.92k/s. uvicorn could drop a
+  connection (a protocol subclass may hand the app its transport's ``abort``), but the gain does
+  not pay for a second server's behaviour differences. Waiting on a per-batch event instead of one
+  condition for every requester: no change. Not kept.
 
 Waitress reads requests in its event loop and hands only complete requests to worker threads, so
 idle or slow (slowloris) connections cost a socket each, not a thread: with ``poll()`` instead of
@@ -109,7 +109,7 @@ def confine_to_one_cpu() -> int | None:
     Why: the mock's threads (waitress' event loop, its workers, the store's writer) pass one GIL
     back and forth several times a request. On two or more CPUs each pass wakes a thread on
     another CPU that then waits for the GIL, and the handoffs, not the work, set the pace:
-    ``qharness mock serve`` on 2 idle cores answered 100-450 events/s (p99 0.4-1.2 s, 40% of the
+    ``qharness mock serve`` on 2 idle cores answered 100-450 events/s (p99 0.4-1.6 s, 40% of the
     CPU idle, 80,000 context switches a second), and the same build confined to one CPU
     2.2-2.5k/s (p99 33 ms), in alternating runs on 2026-12-06. Only ``qharness mock serve`` calls
     this (``--all-cpus`` opts out): an in-process mock never changes its host process."""

@@ -178,11 +178,11 @@ def serve(
     """Serve the mock (trigger endpoint, /__admin/ API, UI at /) until SIGTERM or Ctrl-C."""
     from mock_qualtrics import create_app, make_server
     from mock_qualtrics.server import SWITCH_INTERVAL, confine_to_one_cpu, shutdown
-
-    if not all_cpus:
-        confine_to_one_cpu()  # first: the threads started below inherit it
     from mock_qualtrics.state import current_state
     from mock_qualtrics.workflows import ValidationError
+
+    if not all_cpus:
+        confine_to_one_cpu()  # before any thread starts: the threads started below inherit it
 
     token = _admin_token(admin_token_env)
     _check_bind(host, token, admin_token_env)

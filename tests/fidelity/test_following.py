@@ -49,7 +49,7 @@ jsonpath = "$.identityMap.Email[0].id"
 required = true
 
 [limits]
-rate_window = 3600.0
+rate_window = {SLOW_LEAK["RATE_WINDOW"]}
 """
 
 
