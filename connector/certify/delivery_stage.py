@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,10 +134,11 @@ def _check_runs(
     Each event needs a Succeeded run with every field extracted; a second run of one event is
     a problem unless ``explained`` (resends after a lost response) covers it.
     """
-    runs = admin.wait_for_runs(workflow_id, len(events))
-    if explained:  # the resends' runs may still be finishing
-        runs = admin.wait_for_runs(workflow_id, len(events) + explained, timeout=3)
+    # Every request the journal shows accepted makes one run: wait for exactly those (resends
+    # after a lost response included), not for runs that no 202 promised.
     journal = admin.events(workflow_id)
+    accepted = sum(1 for e in journal if e.get("outcome") == "accepted")
+    runs = admin.wait_for_runs(workflow_id, accepted) if accepted else []
     key_of = {
         e["requestId"]: e.get("idempotency_key") for e in journal if e.get("outcome") == "accepted"
     }
@@ -158,7 +160,7 @@ def _check_runs(
     for event_id, document in events.items():
         found = by_event.get(event_id, [])
         if not found:
-            problems.append(f"event {event_id}: no run (lost)")
+            problems.append(f"event {event_id}: no run; {_answered(journal, event_id)}")
             continue
         duplicates += len(found) - 1
         run = found[-1]  # newest first: the last is the first run
@@ -191,6 +193,33 @@ def _check_runs(
         shown = ", ".join(event_ids[:3]) + (", ..." if len(event_ids) > 3 else "")
         problems.insert(0, f"{len(event_ids)} of {len(events)} runs {error} (events {shown})")
     return problems, duplicates, received
+
+
+def _answered(journal: Sequence[dict[str, Any]], event_id: str) -> str:
+    """What the mock's journal says it answered the event's requests: the evidence for an event
+    without a run names what happened (``the mock answered 429 locked-out (3x)``), never assumes
+    it was lost."""
+    answers = Counter(
+        f"{e.get('status_code')} {e.get('outcome')}"
+        for e in journal
+        if e.get("idempotency_key") == event_id
+    )
+    if not answers:
+        return "none of its requests reached the mock"
+    said = ", ".join(f"{answer} ({n}x)" for answer, n in answers.most_common())
+    return f"the mock answered {said}"
+
+
+def _lockout(journal: Sequence[dict[str, Any]]) -> list[str]:
+    """The cause, when the mock locked the client out: a line to put first, else nothing."""
+    if not any(e.get("outcome") == "locked-out" for e in journal):
+        return []
+    return [
+        "the mock locked this client's address out (429 locked-out) after repeated failed "
+        "authentications, so nothing it sent could be accepted: each certification sends one "
+        "wrong token; wait for the lockout to end, reset the mock (POST /__admin/reset), or "
+        "raise the mock's [limits] lockout_failures"
+    ]
 
 
 def fed_fields(fields: Sequence[dict[str, Any]], received: set[str]) -> str:
@@ -268,13 +297,8 @@ def _one_run_per_event(session: _Session, plan: DeliveryPlan, note: str) -> Chec
     )
     problems += found
     if problems:
-        return _timed(
-            name,
-            started,
-            False,
-            problems[0],
-            "\n".join(problems[1:20]),
-        )
+        problems = _lockout(session.admin.events(str(workflow["id"]))) + problems
+        return _timed(name, started, False, problems[0], "\n".join(problems[1:20]))
     return _timed(
         name, started, True,
         f"{len(events)} events sent, each with a Succeeded run; "
@@ -308,7 +332,11 @@ def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
     unauthorized = [e for e in journal if e.get("status_code") == expected]
     # One good event afterwards: once its run finished, any run from the rejected one would show.
     session.deliver(workflow, payloads[1:])
-    runs = session.admin.wait_for_runs(str(workflow["id"]), 1, timeout=15)
+    journal = session.admin.events(str(workflow["id"]))
+    accepted = sum(1 for e in journal if e.get("outcome") == "accepted")
+    runs = (
+        session.admin.wait_for_runs(str(workflow["id"]), accepted, timeout=15) if accepted else []
+    )
     problems = []
     if rejected != expected:
         problems.append(
@@ -319,6 +347,7 @@ def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
     if len(runs) != 1:
         problems.append(f"{len(runs)} runs recorded; expected only the one for the valid event")
     if problems:
+        problems = _lockout(session.admin.events(str(workflow["id"]))) + problems
         return _timed(name, started, False, problems[0], "\n".join(problems[1:]))
     return _timed(
         name,
@@ -367,10 +396,11 @@ def _retries(session: _Session, plan: DeliveryPlan) -> CheckResult:
     if report.delivered != len(events) or report.pending or report.dead_lettered:
         problems.append(
             f"{len(events)} events; delivered {report.delivered}, pending {report.pending}, "
-            f"dead-lettered {report.dead_lettered}: events lost"
+            f"dead-lettered {report.dead_lettered}: not all delivered"
         )
     problems += _check_runs(session.admin, workflow_id, events, session.fields)[0]
     if problems:
+        problems = _lockout(session.admin.events(workflow_id)) + problems
         return _timed(name, started, False, problems[0], "\n".join(problems[1:]))
     return _timed(
         name, started, True,

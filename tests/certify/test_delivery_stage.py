@@ -89,3 +89,21 @@ def test_certification_renders_each_delivered_profile_once(
     assert not planned & set(renders), "a payload of the exploration was rendered again"
     sent = {e["idempotency_key"] for e in mock_qualtrics.events() if e["outcome"] == "accepted"}
     assert planned <= sent
+
+
+@pytest.mark.mock_qualtrics(limits={"lockout_failures": 1})
+def test_a_locked_out_client_is_named_as_the_cause(
+    bundled: Activation, mock_qualtrics: Any
+) -> None:
+    """After the wrong-credentials check's one bad token locks the client out, the failures say
+    so and quote what the mock answered each event, rather than calling the events lost."""
+    result = certify(bundled, examples=20, seed=4, mock_url=mock_qualtrics.url)
+    checks = by_name(result)
+    assert checks["delivery.one-run-per-event"].passed, checks["delivery.one-run-per-event"]
+    for name in ("delivery.wrong-credentials", "delivery.retries"):
+        assert not checks[name].passed
+        assert checks[name].evidence.startswith("the mock locked this client's address out")
+    retries = checks["delivery.retries"].full_evidence()
+    assert "no run; the mock answered 429 locked-out (1x)" in retries, retries
+    assert "(lost)" not in retries
+    assert "events lost" not in retries
