@@ -76,12 +76,23 @@ class MockQualtrics(MockAdmin):
         return runs
 
 
-def _marker_config(request: pytest.FixtureRequest) -> dict[str, Any]:
-    from mock_qualtrics.config import ConfigError, from_tables
-
+def _marker_config(request: pytest.FixtureRequest, servers: _Servers) -> dict[str, Any]:
     marker = request.node.get_closest_marker("mock_qualtrics")
     if marker is None:
         return {}
+    # A parametrized test's items share one Mark: its config is checked once, not per item.
+    cached = servers.configs.get(id(marker))
+    if cached is not None and cached[0] is marker:
+        return cached[1]
+    config = _checked_config(marker)
+    if not config.get("FIDELITY_RECORD"):  # a stale record warns in every test
+        servers.configs[id(marker)] = (marker, config)
+    return config
+
+
+def _checked_config(marker: pytest.Mark) -> dict[str, Any]:
+    from mock_qualtrics.config import ConfigError, from_tables
+
     if marker.args:
         pytest.fail("@pytest.mark.mock_qualtrics takes keyword arguments only", pytrace=False)
     tables = dict(marker.kwargs)
@@ -92,8 +103,10 @@ def _marker_config(request: pytest.FixtureRequest) -> dict[str, Any]:
         if config.get("FIDELITY_RECORD"):
             _warn_if_stale(config)
     except ConfigError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    return config
+        problem = str(exc)
+    else:
+        return config
+    pytest.fail(problem, pytrace=False)  # outside the except: the one line, not a chain
 
 
 def _warn_if_stale(config: dict[str, Any]) -> None:
@@ -142,6 +155,8 @@ class _Servers:
 
     def __init__(self) -> None:
         self._kept: dict[str, _Kept] = {}  # insertion order: least recently used first
+        #: Checked marker configs by ``id(mark)``, the mark kept so that its id stays its own.
+        self.configs: dict[int, tuple[pytest.Mark, dict[str, Any]]] = {}
 
     def fresh(self, config: dict[str, Any]) -> _Kept:
         """A running mock of ``config`` in the state it started in, and its connection pool."""
@@ -199,7 +214,7 @@ def mock_qualtrics(
     """A live, faithful Qualtrics mock on a free 127.0.0.1 port, fresh for this test, run delay 0
     (configure it with ``@pytest.mark.mock_qualtrics(limits=..., extensions=...)``)."""
     servers = _mock_qualtrics_servers
-    kept = servers.fresh(_marker_config(request))
+    kept = servers.fresh(_marker_config(request, servers))
     live = kept.live
     seen = len(live.errors)
     helper = MockQualtrics(live, transport=kept.transport)

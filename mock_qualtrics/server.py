@@ -303,6 +303,7 @@ class LiveMock:
         straggler of the previous one, a delayed request or a held keep-alive connection."""
         dispatcher = self._server.task_dispatcher
         deadline = time.monotonic() + timeout
+        pause = 0.00005  # a worker that just wrote its answer is idle within tens of microseconds
         while True:
             with dispatcher.lock:
                 busy = dispatcher.active_count > 0 or bool(dispatcher.queue)
@@ -310,7 +311,8 @@ class LiveMock:
                 break
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.001)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.001)
         if not self._server.active_channels:  # no connection is open: nothing to close
             return True
         closed = threading.Event()

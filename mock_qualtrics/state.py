@@ -12,6 +12,7 @@ Flask app by :func:`init_app` (flaskr's pattern) and fetched with :func:`current
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterable
@@ -62,6 +63,8 @@ class MockState:
         self._by_token: dict[str, str] = {}
         self._deleted: dict[str, str] = {}  # id -> name, of deleted workflows (runs kept)
         self.schema = admin_schema(settings)  # the config file's tables are checked like bodies
+        #: The config :meth:`restore` last applied, and its checked users and workflows.
+        self._restoring: tuple[str, tuple[list[User], list[Workflow]]] | None = None
         self._load()
         today = int(time.time() // 86_400)
         self.daily = DailyCounter(settings.daily_run_limit, store.daily_runs(today))
@@ -176,7 +179,13 @@ class MockState:
     def restore(self, users: Iterable[Any], workflows: Iterable[Any]) -> None:
         """Forget everything, then apply ``users`` and ``workflows``: the state a new mock of
         this config starts in, in one commit (the pytest plugin's mock between two tests)."""
-        ops = self._config_ops(users, workflows, {})  # checked first: a bad config wipes nothing
+        # Checked first, so a bad config wipes nothing; checked once per config, because the
+        # plugin restores the same one before every test and the check cost more than the commit.
+        users, workflows = list(users), list(workflows)
+        config = json.dumps([users, workflows], sort_keys=True, default=repr)  # a copy, by value
+        if self._restoring is None or self._restoring[0] != config:
+            self._restoring = (config, self._parse_config(users, workflows, {}))
+        ops = self._save_ops(*self._restoring[1])
         self._forget_limits()
         wipe = Wipe(True, partial(self._wiped, True))
         self.store.run(Batch((wipe, *ops)))
@@ -186,6 +195,13 @@ class MockState:
     ) -> list[Op]:
         """The ops saving a config's ``users`` and ``workflows``, each checked against the
         admin API's document; ``tokens`` (urlTokenId -> workflow id) are the ones in use."""
+        return self._save_ops(*self._parse_config(users, workflows, tokens))
+
+    def _parse_config(
+        self, users: Iterable[Any], workflows: Iterable[Any], tokens: dict[str, str]
+    ) -> tuple[list[User], list[Workflow]]:
+        """A config's ``users`` and ``workflows``, each checked against the admin API's
+        document; ``tokens`` (urlTokenId -> workflow id) are the ones in use."""
         parsed_users: list[User] = []
         for index, data in enumerate(users):
             try:
@@ -209,10 +225,13 @@ class MockState:
             except ValidationError as exc:
                 raise ValidationError(f"workflows[{index}].{exc}") from None
             parsed.append(workflow)
+        return parsed_users, parsed
+
+    def _save_ops(self, users: Iterable[User], workflows: Iterable[Workflow]) -> list[Op]:
         ops: list[Op] = [
-            SaveUser(u.username, u.token_sha256, partial(self.users.put, u)) for u in parsed_users
+            SaveUser(u.username, u.token_sha256, partial(self.users.put, u)) for u in users
         ]
-        ops += [_save_op(w, False, partial(self._remember, w)) for w in parsed]
+        ops += [_save_op(w, False, partial(self._remember, w)) for w in workflows]
         return ops
 
     def reset(self, *, everything: bool = False) -> None:

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.mock import WF, TriggerActions
 
 from mock_qualtrics import create_app, history
+from mock_qualtrics.ops import AcceptRun, Batch, Wipe
+from mock_qualtrics.records import EventRow, PendingRun
 from mock_qualtrics.state import current_state
+from mock_qualtrics.store import Store
 
 
 def _counted_as_rows(db: sqlite3.Connection) -> None:
@@ -229,3 +234,43 @@ def test_the_admin_client_pages_by_cursor(mock_qualtrics: Any) -> None:
     everything = [r["id"] for r in mock_qualtrics.runs(wf["id"], wait_for=5)]
     older, _ = mock_qualtrics.runs_page(wf["id"], limit=2, before=everything[1])
     assert [r["id"] for r in older] == everything[2:4]
+
+
+def _accepted(n: int) -> AcceptRun:
+    now = time.time()
+    run = PendingRun(
+        id=f"run-{n}",
+        workflow_id=WF,
+        request_id=f"req-{n}",
+        received_ts=now,
+        body=b'{"n": %d}' % n,
+        document={"n": n},
+        fields=(),
+        storage="raw",
+        body_sha256=n.to_bytes(32, "big"),
+    )
+    return AcceptRun(EventRow(run.request_id, now, WF, 202, "accepted", None), run, now)
+
+
+@pytest.mark.parametrize(("rows", "schema_changes"), [(3, False), (history._SMALL + 1, True)])
+def test_a_wipe_leaves_the_counters_counting(
+    tmp_path: Path, rows: int, schema_changes: bool
+) -> None:
+    """A wipe zeroes the counters and they count what comes next. Only a large history is
+    deleted with the counting triggers dropped (a schema change, which makes every connection
+    prepare its statements again); a small one, the pytest plugin's between two tests, keeps
+    them."""
+    path = tmp_path / "mock.db"
+    store = Store(str(path), history_limit=5000, journal_limit=5000, retention_days=30)
+    try:
+        store.run(Batch(tuple(_accepted(n) for n in range(rows))))
+        with closing(sqlite3.connect(path)) as db:
+            before = db.execute("PRAGMA schema_version").fetchone()[0]
+        store.run(Wipe(everything=False))
+        store.run(Batch((_accepted(rows), _accepted(rows + 1))))
+        with closing(sqlite3.connect(path)) as db:
+            assert (db.execute("PRAGMA schema_version").fetchone()[0] != before) is schema_changes
+            assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
+            _counted_as_rows(db)
+    finally:
+        store.close()

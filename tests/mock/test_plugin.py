@@ -118,6 +118,42 @@ def test_marker_mistakes_and_thread_errors_fail_the_test(tmp_path: Path) -> None
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_each_marker_configures_its_own_tests(tmp_path: Path) -> None:
+    """A parametrized test's items share one marker, whose config is checked once: each item
+    still gets that marker's mock, another marker's test gets its own, and a bad marker fails
+    every item that carries it."""
+    (tmp_path / "test_user.py").write_text(
+        textwrap.dedent(
+            """
+        import httpx, pytest
+
+        def usernames(mock):
+            return [u["username"] for u in httpx.get(mock.url + "/__admin/users").json()["users"]]
+
+        @pytest.mark.mock_qualtrics(users=[{"username": "a", "api_token": "t"}])
+        @pytest.mark.parametrize("n", range(3))
+        def test_a(mock_qualtrics, n):
+            assert usernames(mock_qualtrics) == ["a"]
+            mock_qualtrics.add_user("extra", "t")
+
+        @pytest.mark.mock_qualtrics(users=[{"username": "b", "api_token": "t"}])
+        @pytest.mark.parametrize("n", range(3))
+        def test_b(mock_qualtrics, n):
+            assert usernames(mock_qualtrics) == ["b"]
+
+        @pytest.mark.mock_qualtrics(limits={"rate_limitt": 1})
+        @pytest.mark.parametrize("n", range(2))
+        def test_bad(mock_qualtrics, n):
+            pass
+        """
+        )
+    )
+    result = _pytest_in(tmp_path)
+    assert "6 passed, 2 errors" in result.stdout, result.stdout + result.stderr
+    assert result.stdout.count("limits.rate_limitt: unknown limit") >= 2
+    assert "During handling" not in result.stdout  # one line per item, not a chain
+
+
 def _pytest_in(project: Path) -> subprocess.CompletedProcess[str]:
     """``pytest test_user.py`` run in ``project`` as its own process, as a user's project runs:
     the plugin comes from the installed package's entry point, not from this suite's conftest."""

@@ -72,3 +72,26 @@ def test_a_bad_config_wipes_nothing(kept: LiveMock) -> None:
         state.restore([], [{"id": "WF_x"}])
     with httpx.Client(base_url=kept.url) as client:
         assert len(client.get("/__admin/events").json()["events"]) == 1
+
+
+def test_the_config_is_checked_once_yet_a_changed_one_is_applied(
+    kept: LiveMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restoring the same config again skips its schema check (the plugin's restore before each
+    test cost more in the check than in the commit); a changed config, even one changed in
+    place, is checked and applied."""
+    state = current_state(kept.app)
+    checks: list[str] = []
+    check = state.schema.body
+    monkeypatch.setattr(state.schema, "body", lambda op, data: checks.append(op) or check(op, data))
+    users = [{"username": "a", "api_token": "t" * 16}]
+    state.restore(users, [])
+    state.restore(users, [])
+    assert checks == ["createUser"]
+    users[0]["username"] = "b"  # the same list, changed in place
+    state.restore(users, [])
+    assert checks == ["createUser", "createUser"]
+    with httpx.Client(base_url=kept.url) as client:
+        assert [u["username"] for u in client.get("/__admin/users").json()["users"]] == ["b"]
+    with pytest.raises(ValidationError, match=r"^workflows\[0\]\."):
+        state.restore(users, [{"id": "WF_x"}])
