@@ -148,6 +148,15 @@ class _KeptTransport(httpx.BaseTransport):
 class _Kept:
     live: LiveMock
     transport: _KeptTransport
+    _helper: MockQualtrics | None = None
+
+    def helper(self) -> MockQualtrics:
+        """The helper its tests share (it holds no state of a test's own, and making an
+        ``httpx.Client`` per test cost more than restoring the mock); a new one if a test
+        closed it."""
+        if self._helper is None or self._helper.closed:
+            self._helper = MockQualtrics(self.live, transport=self.transport)
+        return self._helper
 
 
 class _Servers:
@@ -217,11 +226,9 @@ def mock_qualtrics(
     kept = servers.fresh(_marker_config(request, servers))
     live = kept.live
     seen = len(live.errors)
-    helper = MockQualtrics(live, transport=kept.transport)
     try:
-        yield helper
+        yield kept.helper()
     finally:
-        helper.close()
         if not live.quiesce():
             servers.discard(kept)  # a request of this test is still running: never reuse it
     errors = live.errors[seen:]

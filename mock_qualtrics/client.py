@@ -64,6 +64,11 @@ class MockAdmin:
     def close(self) -> None:
         self._http.close()
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (a closed client refuses every call)."""
+        return self._http.is_closed
+
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         if method in ("POST", "PATCH", "PUT") and "json" not in kwargs:
             kwargs["json"] = {}

@@ -303,7 +303,9 @@ class LiveMock:
         straggler of the previous one, a delayed request or a held keep-alive connection."""
         dispatcher = self._server.task_dispatcher
         deadline = time.monotonic() + timeout
-        pause = 0.00005  # a worker that just wrote its answer is idle within tens of microseconds
+        # A worker that just wrote its answer is idle within microseconds once it gets the GIL:
+        # yield it at first (sleep(0)), then back off to 1 ms waits for a request still running.
+        pause = 0.0
         while True:
             with dispatcher.lock:
                 busy = dispatcher.active_count > 0 or bool(dispatcher.queue)
@@ -312,7 +314,7 @@ class LiveMock:
             if time.monotonic() > deadline:
                 return False
             time.sleep(pause)
-            pause = min(pause * 2, 0.001)
+            pause = min(pause * 2 or 0.00002, 0.001)
         if not self._server.active_channels:  # no connection is open: nothing to close
             return True
         closed = threading.Event()

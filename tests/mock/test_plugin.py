@@ -154,6 +154,26 @@ def test_each_marker_configures_its_own_tests(tmp_path: Path) -> None:
     assert "During handling" not in result.stdout  # one line per item, not a chain
 
 
+def test_a_helper_a_test_closed_is_replaced_for_the_next(tmp_path: Path) -> None:
+    """Tests of one configuration share a helper; one that closes it leaves the next a working
+    one (pytest runs a file's tests in order: this suite installs no test shuffler)."""
+    (tmp_path / "test_user.py").write_text(
+        textwrap.dedent(
+            """
+        def test_closes_it(mock_qualtrics):
+            mock_qualtrics.add_user("u", "t")
+            mock_qualtrics.close()
+
+        def test_next(mock_qualtrics):
+            assert mock_qualtrics.events() == []
+            mock_qualtrics.add_user("u", "t")
+        """
+        )
+    )
+    result = _pytest_in(tmp_path)
+    assert "2 passed" in result.stdout, result.stdout + result.stderr
+
+
 def _pytest_in(project: Path) -> subprocess.CompletedProcess[str]:
     """``pytest test_user.py`` run in ``project`` as its own process, as a user's project runs:
     the plugin comes from the installed package's entry point, not from this suite's conftest."""
