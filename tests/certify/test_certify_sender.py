@@ -158,8 +158,8 @@ def test_naive_sender_fails_complete_naming_lost_events(naive: SenderCertificati
     """No retries: the faulted events are lost, each named with the answer it got."""
     assert verdicts(naive) == {name: name != "sender.complete" for name in SENDER_CHECKS}
     evidence = check(naive, "sender.complete")
-    assert "events lost" in evidence
-    assert "never arrived (1 attempt(s); the last, request #" in evidence
+    assert "lost); first: event for " in evidence
+    assert ": no run (1 attempt(s); the last, request #" in evidence
     assert "answered 503" in evidence
     assert "answered 429 (Retry-After: 2)" in evidence
     assert "connection dropped before processing" in evidence
@@ -309,7 +309,10 @@ def test_runs_failed_by_the_workflow_are_blamed_on_the_activation(
         stderr=io.StringIO(),
     )
     evidence = check(result, "sender.complete")
-    assert evidence.startswith("3 of 3 events lost; first: 3 event(s) arrived but their run Failed")
+    assert evidence.startswith(
+        "3 of 3 events without a Succeeded run (3 arrived but their run failed); first: 3 event(s) "
+        "arrived but their run Failed"
+    )
     assert "'order_id' ($.order.id)" in evidence
     assert "check the activation with qharness certify" in evidence
 

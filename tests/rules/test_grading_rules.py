@@ -458,13 +458,14 @@ def test_complete_names_lost_events_and_their_last_attempt() -> None:
     result = check(evidence([DAVE, ERIN], requests, [run(DAVE.document)]), "sender.complete")
     assert not result.passed
     assert result.evidence == (
-        f"1 of 2 events lost; first: event for {ERIN_LABEL} never arrived (2 attempt(s); the "
-        "last, request #2 at 22:13:21.500, connection dropped before processing)"
+        f"1 of 2 events without a Succeeded run (1 lost); first: event for {ERIN_LABEL}: no run "
+        "(2 attempt(s); the last, request #2 at 22:13:21.500, connection dropped before "
+        "processing)"
     )
     none = check(evidence([DAVE], []), "sender.complete")
     assert none.evidence == (
-        f"1 of 1 events lost; first: event for {DAVE_LABEL} never arrived (no request for it "
-        "arrived)"
+        f"1 of 1 events without a Succeeded run (1 lost); first: event for {DAVE_LABEL}: no run "
+        "(no request for it arrived)"
     )
 
 
@@ -476,23 +477,28 @@ def test_complete_groups_runs_failed_by_the_workflow() -> None:
     assert not result.passed
     labels = [e.label() for e in events]
     assert result.evidence == (
-        "5 of 5 events lost; first: 4 event(s) arrived but their run Failed: field missing (the "
+        "5 of 5 events without a Succeeded run (4 arrived but their run failed, 1 lost); first: "
+        "4 event(s) arrived but their run Failed: field missing (the "
         "workflow's fields, not the sender: check the activation with qharness certify) "
         f"({labels[0]}; {labels[1]}; {labels[2]}; ...)"
     )
-    assert result.details == f"event for {labels[4]} never arrived (no request for it arrived)"
+    assert result.details == f"event for {labels[4]}: no run (no request for it arrived)"
     three = check(evidence(events[:3], [], runs[:3]), "sender.complete")
     assert three.evidence.endswith(f"({labels[0]}; {labels[1]}; {labels[2]})")
-    assert three.evidence.startswith("3 of 3 events lost; first: 3 event(s)")
+    assert three.evidence.startswith(
+        "3 of 3 events without a Succeeded run (3 arrived but their run failed); first: 3 event(s)"
+    )
 
 
 def test_complete_lists_at_most_twenty_more_lost_events() -> None:
     """The first problem in the evidence, the next 20 in the details."""
     events = [event(n, f"u{n}@example.com") for n in range(1, 25)]
     result = check(evidence(events, []), "sender.complete")
-    assert result.evidence.startswith("24 of 24 events lost; first: event for u1@example.com")
+    assert result.evidence.startswith(
+        "24 of 24 events without a Succeeded run (24 lost); first: event for u1@example.com"
+    )
     assert result.details == "\n".join(
-        f"event for {e.label()} never arrived (no request for it arrived)" for e in events[1:21]
+        f"event for {e.label()}: no run (no request for it arrived)" for e in events[1:21]
     )
 
 

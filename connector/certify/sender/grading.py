@@ -313,8 +313,8 @@ def _complete(ev: Evidence) -> CheckResult:
         if runs:
             error = f"{runs[0].get('status')}: {runs[0].get('error')}"
             failed.setdefault(error, []).append(event.label())
-        else:
-            problems.append(f"event for {event.label()} never arrived ({_last_attempt(ev, event)})")
+        else:  # lost: no run, whether its requests were refused or never came
+            problems.append(f"event for {event.label()}: no run ({_last_attempt(ev, event)})")
     for error, labels in failed.items():
         shown = "; ".join(labels[:3]) + ("; ..." if len(labels) > 3 else "")
         problems.insert(
@@ -324,10 +324,18 @@ def _complete(ev: Evidence) -> CheckResult:
         )
     total = len(ev.expected)
     if problems:
-        count = len(problems) - len(failed) + sum(len(labels) for labels in failed.values())
-        lost = f"{count} of {total} events lost; first: {problems[0]}"
+        # An event whose run Failed arrived: it is counted apart from the lost ones, so the
+        # headline never calls an event lost that the workflow received.
+        arrived = sum(len(labels) for labels in failed.values())
+        lost = len(problems) - len(failed)
+        kinds = [f"{arrived} arrived but their run failed"] if arrived else []
+        kinds += [f"{lost} lost"] if lost else []
+        headline = (
+            f"{arrived + lost} of {total} events without a Succeeded run ({', '.join(kinds)}); "
+            f"first: {problems[0]}"
+        )
         return CheckResult(
-            "sender.complete", False, lost, details="\n".join(problems[1 : SHOWN + 1])
+            "sender.complete", False, headline, details="\n".join(problems[1 : SHOWN + 1])
         )
     return CheckResult(
         "sender.complete", True, f"{total} of {total} events have a Succeeded run: nothing lost"
