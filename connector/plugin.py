@@ -8,8 +8,10 @@ Fresh, but not new: starting an app and a server cost 40-50 ms a test, so the se
 live mock per configuration (each pytest-xdist worker, a process, has its own) and hands it over
 restored to the state it started in: runs, journal, users, workflows, faults, rate-limit buckets,
 lockouts, Idempotency-Keys and counters forgotten, the configuration's users and workflows applied
-again, every client connection of the previous test closed. A mock still busy with a previous
-test's request 5 s after that test ended, or one whose threads failed, is stopped and replaced.
+again, every connection of the previous test that was still sending or receiving closed (idle
+keep-alive connections are kept, up to 8, as a server keeps them between requests). A mock
+still busy with a previous test's request 5 s after that test ended, or one whose threads failed,
+is stopped and replaced.
 
 A test configures its mock the way respx's marker does, with the same tables as the mock config
 file (lower-case keys)::

@@ -1,6 +1,7 @@
 """The ``mock_qualtrics`` fixture reuses one live mock per configuration, yet each test sees a
 fresh one: whatever a test leaves behind (users, workflows, runs, journal, faults, a lockout, an
-empty rate-limit bucket, an Idempotency-Key, an open connection) is gone for the next, in one
+empty rate-limit bucket, an Idempotency-Key) is gone for the next, and an open connection does
+not matter to it (half a request is closed, an idle one is kept, as a server would), in one
 process and under pytest-xdist.
 """
 

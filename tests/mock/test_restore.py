@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -9,6 +11,7 @@ import pytest
 from support.mock import OTHER, PAYLOAD, TOKEN, TOKEN_ID, USER, WF, base_config
 
 from mock_qualtrics import LiveMock
+from mock_qualtrics.server import KEPT_CONNECTIONS
 from mock_qualtrics.state import current_state
 from mock_qualtrics.workflows import ValidationError
 
@@ -95,3 +98,46 @@ def test_the_config_is_checked_once_yet_a_changed_one_is_applied(
         assert [u["username"] for u in client.get("/__admin/users").json()["users"]] == ["b"]
     with pytest.raises(ValidationError, match=r"^workflows\[0\]\."):
         state.restore(users, [{"id": "WF_x"}])
+
+
+def _request(sock: socket.socket) -> bytes:
+    """One keep-alive GET on ``sock``; the answer's status line (empty: the server closed it)."""
+    answer = b""
+    try:
+        sock.sendall(b"GET /__admin/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    except OSError:  # reset: closed
+        return b""
+    return answer.split(b"\r\n", 1)[0]
+
+
+def _closed(sock: socket.socket) -> bool:
+    sock.settimeout(5)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_quiesce_keeps_idle_connections_and_closes_the_rest(kept: LiveMock) -> None:
+    """An idle keep-alive connection carries nothing and stays usable (up to KEPT_CONNECTIONS of
+    them); half a request is closed, so its rest can never reach the next test's mock."""
+    address = (kept.host, kept.port)
+    idle = [socket.create_connection(address) for _ in range(KEPT_CONNECTIONS + 2)]
+    half = socket.create_connection(address)
+    try:
+        for sock in idle:
+            assert _request(sock) == b"HTTP/1.1 200 OK"
+        half.sendall(b"POST /__admin/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n")
+        time.sleep(0.2)  # the loop has read the partial request
+        assert kept.quiesce()
+        assert _closed(half)
+        still_open = [sock for sock in idle if _request(sock) == b"HTTP/1.1 200 OK"]
+        assert len(still_open) == KEPT_CONNECTIONS
+    finally:
+        for sock in [*idle, half]:
+            sock.close()
