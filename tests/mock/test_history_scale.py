@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,10 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.mock import WF, TriggerActions
+from support.ops import accepted
 
 from mock_qualtrics import create_app, history
-from mock_qualtrics.ops import AcceptRun, Batch, Wipe
-from mock_qualtrics.records import EventRow, PendingRun
+from mock_qualtrics.ops import Batch, Wipe
 from mock_qualtrics.state import current_state
 from mock_qualtrics.store import Store
 
@@ -236,22 +235,6 @@ def test_the_admin_client_pages_by_cursor(mock_qualtrics: Any) -> None:
     assert [r["id"] for r in older] == everything[2:4]
 
 
-def _accepted(n: int) -> AcceptRun:
-    now = time.time()
-    run = PendingRun(
-        id=f"run-{n}",
-        workflow_id=WF,
-        request_id=f"req-{n}",
-        received_ts=now,
-        body=b'{"n": %d}' % n,
-        document={"n": n},
-        fields=(),
-        storage="raw",
-        body_sha256=n.to_bytes(32, "big"),
-    )
-    return AcceptRun(EventRow(run.request_id, now, WF, 202, "accepted", None), run, now)
-
-
 @pytest.mark.parametrize(("rows", "schema_changes"), [(3, False), (history._SMALL + 1, True)])
 def test_a_wipe_leaves_the_counters_counting(
     tmp_path: Path, rows: int, schema_changes: bool
@@ -263,11 +246,11 @@ def test_a_wipe_leaves_the_counters_counting(
     path = tmp_path / "mock.db"
     store = Store(str(path), history_limit=5000, journal_limit=5000, retention_days=30)
     try:
-        store.run(Batch(tuple(_accepted(n) for n in range(rows))))
+        store.run(Batch(tuple(accepted(n, workflow_id=WF) for n in range(rows))))
         with closing(sqlite3.connect(path)) as db:
             before = db.execute("PRAGMA schema_version").fetchone()[0]
         store.run(Wipe(everything=False))
-        store.run(Batch((_accepted(rows), _accepted(rows + 1))))
+        store.run(Batch((accepted(rows, workflow_id=WF), accepted(rows + 1, workflow_id=WF))))
         with closing(sqlite3.connect(path)) as db:
             assert (db.execute("PRAGMA schema_version").fetchone()[0] != before) is schema_changes
             assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2

@@ -14,30 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.ops import accepted
 
 from mock_qualtrics.ops import AcceptRun, Tx, Wipe
-from mock_qualtrics.records import EventRow, PendingRun
+from mock_qualtrics.records import PendingRun
 from mock_qualtrics.store import Store, StoreError
 
 
 def _store(path: str = ":memory:") -> Store:
     return Store(path, history_limit=100, journal_limit=1000, retention_days=30)
-
-
-def _accept(n: int, delay: float = 0.0) -> AcceptRun:
-    now = time.time()
-    run = PendingRun(
-        id=f"run-{n}",
-        workflow_id="WF",
-        request_id=f"req-{n}",
-        received_ts=now,
-        body=b'{"n": %d}' % n,
-        document={"n": n},
-        fields=(),
-        storage="raw",
-        body_sha256=bytes([n]) * 32,
-    )
-    return AcceptRun(EventRow(run.request_id, now, "WF", 202, "accepted", None), run, now + delay)
 
 
 @dataclass(frozen=True)
@@ -71,7 +56,7 @@ def _batch(store: Store, *ops: object) -> list[int]:
 def test_a_failing_op_fails_alone_and_its_requester_hears() -> None:
     store = _store()
     try:
-        first, bad, last = _batch(store, _accept(1), _Boom(), _accept(2))
+        first, bad, last = _batch(store, accepted(1), _Boom(), accepted(2))
         store.wait(first)
         store.wait(last)
         with pytest.raises(StoreError, match="IntegrityError"):
@@ -86,7 +71,7 @@ def test_timers_follow_what_was_committed() -> None:
     """A queued run in a batch with a failing op still finishes."""
     store = _store()
     try:
-        queued, bad = _batch(store, _accept(1, delay=0.05), _Boom())
+        queued, bad = _batch(store, accepted(1, delay=0.05), _Boom())
         store.wait(queued)
         with pytest.raises(StoreError):
             store.wait(bad)
@@ -114,8 +99,8 @@ def test_a_failed_wipe_clears_nothing() -> None:
     its own batch) keep their rows, journal entries and timers, so they still finish."""
     store = _store()
     try:
-        store.run(_accept(1, delay=0.5))
-        queued, bad = _batch(store, _accept(2, delay=0.5), _FailingWipe())
+        store.run(accepted(1, delay=0.5))
+        queued, bad = _batch(store, accepted(2, delay=0.5), _FailingWipe())
         store.wait(queued)
         with pytest.raises(StoreError, match="the disk went away"):
             store.wait(bad)
@@ -136,10 +121,10 @@ def test_a_committed_wipe_forgets_queued_runs_for_good() -> None:
     """A wipe after a queued run clears its timer: no phantom run reappears or finishes."""
     store = _store()
     try:
-        store.run(_accept(1, delay=0.05))
+        store.run(accepted(1, delay=0.05))
         store.run(Wipe(everything=False))
         time.sleep(0.1)  # past the forgotten run's due time
-        store.run(_accept(2))
+        store.run(accepted(2))
         assert [r["id"] for r in store.list_runs("WF")] == ["run-2"]
     finally:
         store.close()
@@ -148,10 +133,10 @@ def test_a_committed_wipe_forgets_queued_runs_for_good() -> None:
 def test_close_finishes_queued_runs_and_refuses_more(tmp_path: Path) -> None:
     db = str(tmp_path / "m.db")
     store = _store(db)
-    store.run(_accept(1, delay=3600))
+    store.run(accepted(1, delay=3600))
     store.close()
     with pytest.raises(StoreError):
-        store.submit(_accept(2))
+        store.submit(accepted(2))
     again = _store(db)
     try:
         assert again.list_runs("WF")[0]["status"] == "Succeeded"
@@ -190,7 +175,7 @@ def test_idempotency_keys_release_and_expire() -> None:
 
 
 def _same_body(n: int, key: str | None = None) -> AcceptRun:
-    op = _accept(n)
+    op = accepted(n)
     run = PendingRun(
         id=op.run.id,
         workflow_id="WF",
@@ -212,12 +197,12 @@ def test_one_group_commit_numbers_runs_in_order_and_marks_duplicates_within_it()
     store = _store()
     try:
         tickets = _batch(
-            store, _same_body(1), _accept(2), _same_body(3), _accept(4), Wipe(False), _accept(5)
+            store, _same_body(1), accepted(2), _same_body(3), accepted(4), Wipe(False), accepted(5)
         )
         for ticket in tickets:
             store.wait(ticket)
         assert [r["id"] for r in store.list_runs("WF")] == ["run-5"]  # the wipe came after 1-4
-        tickets = _batch(store, _same_body(6), _accept(7), _same_body(8), _same_body(9, "k"))
+        tickets = _batch(store, _same_body(6), accepted(7), _same_body(8), _same_body(9, "k"))
         for ticket in tickets:
             store.wait(ticket)
         runs = {r["id"]: r for r in store.list_runs("WF")}
@@ -238,10 +223,10 @@ def test_history_limit_never_evicts_runs_acknowledged_in_the_same_commit() -> No
     recorded, so all five are kept (the next commit trims them)."""
     store = Store(":memory:", history_limit=1, journal_limit=1000, retention_days=30)
     try:
-        for ticket in _batch(store, *(_accept(n) for n in range(1, 6))):
+        for ticket in _batch(store, *(accepted(n) for n in range(1, 6))):
             store.wait(ticket)
         assert len(store.list_runs("WF")) == 5
-        store.run(_accept(6))
+        store.run(accepted(6))
         assert [r["id"] for r in store.list_runs("WF")] == ["run-6"]
     finally:
         store.close()
