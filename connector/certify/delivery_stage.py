@@ -134,11 +134,7 @@ def _check_runs(
     Each event needs a Succeeded run with every field extracted; a second run of one event is
     a problem unless ``explained`` (resends after a lost response) covers it.
     """
-    # Every request the journal shows accepted makes one run: wait for exactly those (resends
-    # after a lost response included), not for runs that no 202 promised.
-    journal = admin.events(workflow_id)
-    accepted = sum(1 for e in journal if e.get("outcome") == "accepted")
-    runs = admin.wait_for_runs(workflow_id, accepted) if accepted else []
+    journal, runs = _settled(admin, workflow_id)
     key_of = {
         e["requestId"]: e.get("idempotency_key") for e in journal if e.get("outcome") == "accepted"
     }
@@ -193,6 +189,17 @@ def _check_runs(
         shown = ", ".join(event_ids[:3]) + (", ..." if len(event_ids) > 3 else "")
         problems.insert(0, f"{len(event_ids)} of {len(events)} runs {error} (events {shown})")
     return problems, duplicates, received
+
+
+def _settled(
+    admin: MockAdmin, workflow_id: str, timeout: float = 30.0
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The workflow's journal, and its runs once every request the journal shows accepted has
+    finished its run: each accepted request makes one run (a resend after a lost response
+    included), so that is exactly what to wait for, and never for a run no 202 promised."""
+    journal = admin.events(workflow_id)
+    accepted = sum(1 for e in journal if e.get("outcome") == "accepted")
+    return journal, admin.wait_for_runs(workflow_id, accepted, timeout=timeout) if accepted else []
 
 
 def _answered(journal: Sequence[dict[str, Any]], event_id: str) -> str:
@@ -332,11 +339,7 @@ def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
     unauthorized = [e for e in journal if e.get("status_code") == expected]
     # One good event afterwards: once its run finished, any run from the rejected one would show.
     session.deliver(workflow, payloads[1:])
-    journal = session.admin.events(str(workflow["id"]))
-    accepted = sum(1 for e in journal if e.get("outcome") == "accepted")
-    runs = (
-        session.admin.wait_for_runs(str(workflow["id"]), accepted, timeout=15) if accepted else []
-    )
+    journal, runs = _settled(session.admin, str(workflow["id"]), timeout=15)
     problems = []
     if rejected != expected:
         problems.append(
@@ -347,7 +350,7 @@ def _wrong_credentials(session: _Session, plan: DeliveryPlan) -> CheckResult:
     if len(runs) != 1:
         problems.append(f"{len(runs)} runs recorded; expected only the one for the valid event")
     if problems:
-        problems = _lockout(session.admin.events(str(workflow["id"]))) + problems
+        problems = _lockout(journal) + problems
         return _timed(name, started, False, problems[0], "\n".join(problems[1:]))
     return _timed(
         name,
