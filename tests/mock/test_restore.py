@@ -141,3 +141,46 @@ def test_quiesce_keeps_idle_connections_and_closes_the_rest(kept: LiveMock) -> N
     finally:
         for sock in [*idle, half]:
             sock.close()
+
+
+def _config_state(live: LiveMock) -> tuple[list[str], list[dict[str, object]]]:
+    with httpx.Client(base_url=live.url) as client:
+        users = sorted(u["username"] for u in client.get("/__admin/users").json()["users"])
+        workflows = client.get("/__admin/workflows").json()["workflows"]
+    return users, sorted(workflows, key=lambda w: str(w["id"]))
+
+
+CHANGES = {
+    "add a user": ("POST", "/__admin/users", {"username": "extra", "api_token": "t" * 16}),
+    "replace a user's token": ("POST", "/__admin/users", {"username": USER, "api_token": "x" * 16}),
+    "create a workflow": ("POST", "/__admin/workflows", {"name": "W2", "owner": USER}),
+    "patch a workflow": ("PATCH", f"/__admin/workflows/{WF}", {"enabled": False}),
+    "delete a workflow": ("DELETE", f"/__admin/workflows/{WF}", None),
+    "reset everything": ("POST", "/__admin/reset", {"everything": True}),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
+def test_a_restore_brings_back_users_and_workflows_after_any_change(
+    kept: LiveMock, change: str
+) -> None:
+    """A restore after triggers alone keeps the users and workflows (no change to undo); after
+    any change to them it applies the config again, whichever way they changed."""
+    before = _config_state(kept)
+    with httpx.Client(base_url=kept.url) as client:
+        assert client.post(TRIGGER, json=PAYLOAD, auth=(USER, TOKEN)).status_code == 202
+    assert kept.quiesce()
+    kept.restore()  # after a trigger alone: the quick path
+    assert _config_state(kept) == before
+    method, path, body = CHANGES[change]
+    with httpx.Client(base_url=kept.url) as client:
+        answer = client.request(method, path, json=body)
+        assert answer.status_code < 300, answer.text
+    if change != "replace a user's token":  # not listed: the trigger below tells
+        assert _config_state(kept) != before
+    assert kept.quiesce()
+    kept.restore()
+    assert _config_state(kept) == before
+    with httpx.Client(base_url=kept.url) as client:  # the config's token works again
+        assert client.post(TRIGGER, json=PAYLOAD, auth=(USER, TOKEN)).status_code == 202
+        assert len(client.get("/__admin/events").json()["events"]) == 1
