@@ -177,7 +177,7 @@ KEPT_CONNECTIONS = 8
 
 def _idle(channel: Any) -> bool:
     """Whether a waitress channel holds nothing: no request part received, none queued, no
-    answer left to send, no close pending (read in the event loop's thread, which owns it)."""
+    answer left to send, no close pending."""
     return (
         channel.request is None
         and not channel.requests

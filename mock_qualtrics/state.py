@@ -93,12 +93,12 @@ class MockState:
         self.store.run(SaveUser(user.username, user.token_sha256, partial(self._put_user, user)))
         return username
 
-    # -- workflows -------------------------------------------------------------------------
-
     def _put_user(self, user: User) -> None:
         """Memory of a committed user (the writer calls this, in commit order)."""
         self.users.put(user)
         self._config_changes += 1
+
+    # -- workflows -------------------------------------------------------------------------
 
     def _remember(self, workflow: Workflow) -> None:
         """Memory of a committed save (the writer calls this, in commit order)."""
@@ -202,7 +202,8 @@ class MockState:
         if self._restored == self._config_changes:  # no user or workflow changed since: keep them
             op: Op = Wipe(False, partial(self._wiped, False))
         else:
-            op = Batch((Wipe(True, partial(self._wiped, True)), *self._save_ops(*self._restoring[1])))
+            wipe = Wipe(True, partial(self._wiped, True))
+            op = Batch((wipe, *self._save_ops(*self._restoring[1])))
         self._forget_limits()
         self.store.run(op)
         self._restored = self._config_changes  # read after the commit: its own changes count
