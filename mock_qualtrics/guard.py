@@ -43,6 +43,7 @@ from .envelope import MockError
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
+    "EVERY_ANSWER",
     "admin_lockout",
     "check_host",
     "host_allowed",
@@ -172,9 +173,13 @@ def _check() -> None:
         )
 
 
+#: The security headers every answer carries (HTML answers get more, in :func:`secure_headers`).
+EVERY_ANSWER = (("X-Content-Type-Options", "nosniff"),)
+
+
 def secure_headers(response: Response) -> Response:
     """Add the security headers to ``response``, and escape markup out of an error body."""
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.update(EVERY_ANSWER)
     if response.mimetype == "text/html":
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers["Referrer-Policy"] = "no-referrer"
