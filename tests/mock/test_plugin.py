@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -185,3 +186,31 @@ def _pytest_in(project: Path) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def test_a_run_that_never_asks_for_the_fixture_loads_none_of_it(tmp_path: Path) -> None:
+    """pytest imports the plugin in every run where the package is installed: it must cost such a
+    run nothing (the fixture's httpx, jsonschema, Flask and mock came to 110 ms at start-up)."""
+    (tmp_path / "test_plain.py").write_text(
+        textwrap.dedent(
+            """
+        import sys
+
+        def test_it():
+            heavy = ("httpx", "jsonschema", "flask", "mock_qualtrics", "connector.mock_fixture")
+            assert "connector.plugin" in sys.modules
+            assert [name for name in heavy if name in sys.modules] == []
+        """
+        )
+    )
+    result = subprocess.run(  # this plugin alone: other installed ones (respx) import httpx
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "connector.plugin"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
