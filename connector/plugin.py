@@ -47,6 +47,26 @@ _MARKER = (
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER)
+    _import_without_rewriting(config)
+
+
+#: This distribution's packages. pytest marks every top-level package of a plugin's distribution
+#: for assertion rewriting, not the plugin's module alone: each of their modules is then parsed
+#: and compiled again on import, and where bytecode is not written (``PYTHONDONTWRITEBYTECODE``,
+#: read-only site-packages: many CI images) that happens in every pytest process, 0.2 s for the
+#: mock's first test. Their asserts are not a test's, so they are imported as Python imports them.
+_PACKAGES = ("connector", "mock_qualtrics", "contracts")
+
+
+def _import_without_rewriting(config: pytest.Config) -> None:
+    """Unmark :data:`_PACKAGES` for rewriting (the hook has no public way; without the attribute,
+    as in a future pytest, they stay marked: slower, never wrong)."""
+    hook = getattr(config.pluginmanager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)
+    if hook is None or not isinstance(marked, set):
+        return
+    marked.difference_update(_PACKAGES)
+    hook.mark_rewrite()  # marks nothing, and forgets the names it already judged
 
 
 def __getattr__(name: str) -> Any:

@@ -214,3 +214,27 @@ def test_a_run_that_never_asks_for_the_fixture_loads_none_of_it(tmp_path: Path) 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_the_packages_are_imported_without_assertion_rewriting(tmp_path: Path) -> None:
+    """pytest would parse and compile every module of this distribution again in each process
+    where bytecode is not written (a CI image's ``PYTHONDONTWRITEBYTECODE``): the mock's first
+    test paid 0.2 s for it. A test's own modules are still rewritten."""
+    (tmp_path / "test_user.py").write_text(
+        textwrap.dedent(
+            """
+        import sys
+
+        def test_it(mock_qualtrics):
+            loaders = {
+                name: type(sys.modules[name].__loader__).__name__
+                for name in ("connector.mock_fixture", "mock_qualtrics.app", "contracts.facts")
+            }
+            assert "AssertionRewritingHook" not in loaders.values(), loaders
+            assert type(__loader__).__name__ == "AssertionRewritingHook"
+        """
+        )
+    )
+    result = _pytest_in(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
