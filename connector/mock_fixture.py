@@ -1,8 +1,9 @@
 """The ``mock_qualtrics`` fixture's parts: the helper a test gets and the session's kept mocks.
 
-Apart from :mod:`connector.plugin`, which pytest imports at start-up in every run where this
-package is installed: this module imports httpx, jsonschema (through the admin client) and, on the
-first mock, Flask, about 110 ms in all, which a run that never asks for the fixture need not pay.
+Kept out of :mod:`connector.plugin`, which pytest imports at start-up in every run where this
+package is installed: this module imports httpx and jsonschema (through the admin client), 110 ms,
+and its first mock imports Flask; a run that never asks for the fixture pays for none of it.
+Import ``MockQualtrics`` from :mod:`connector.plugin`, where it is public.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class MockQualtrics(MockAdmin):
 
 
 def marker_config(request: pytest.FixtureRequest, servers: Servers) -> dict[str, Any]:
+    """The mock config of the test's ``@pytest.mark.mock_qualtrics`` ({} without one); a mistake
+    in it fails the test in one line."""
     marker = request.node.get_closest_marker("mock_qualtrics")
     if marker is None:
         return {}
