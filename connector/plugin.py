@@ -24,6 +24,10 @@ file (lower-case keys)::
 record older than its age limit is a ``UserWarning``, one that is not a record fails the test.
 
 A refused admin call, and any error in the mock's threads, fails the test that owns the fixture.
+
+pytest loads this module in every run where the package is installed, so it imports pytest and
+nothing else: the fixture's parts (:mod:`connector.mock_fixture`) and the mock load when a test
+first asks for the fixture.
 """
 
 from __future__ import annotations
