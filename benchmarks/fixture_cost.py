@@ -36,7 +36,7 @@ CLIENT = httpx.Client()
 PAYLOAD = {"identityMap": {"Email": [{"id": "a@example.com"}]}}
 TOKEN_ID = "5f0c6c0e-8a47-4c1b-9d52-0b7c2a61d9e3"
 """
-#: Each file's fixture, by the plugin it needs ("" for none).
+#: The baseline file: no fixture, run with neither plugin (its name matches no PLUGINS key).
 BARE = "bare tests, no fixture (the baseline)"
 FILES = {
     BARE: """
@@ -99,7 +99,8 @@ def pytest_sessionfinish(session):
 """
 
 
-#: The plugins' entry point names: a file of one fixture runs without the other's plugin.
+#: Each fixture's plugin (entry point name), by the start of a file's name: a file runs without
+#: the plugins of the fixtures it does not use.
 PLUGINS = {"mock_qualtrics": "qualtrics_harness", "pytest-httpserver": "pytest_httpserver"}
 
 
@@ -185,7 +186,7 @@ def main() -> None:
         )
     print(
         "  (added: process per test less the bare file's. The mock's first test imports Flask and"
-        " jsonschema and starts the mock, ~0.1 s; pytest-httpserver imports werkzeug when pytest"
+        " jsonschema and starts the mock, ~0.2 s; pytest-httpserver imports werkzeug when pytest"
         " loads its plugin, which its mean leaves out and its process column counts)"
     )
     print(f"load average {os.getloadavg()[0]:.1f}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -108,8 +109,6 @@ class _KeptTransport(httpx.BaseTransport):
     go unverified."""
 
     def __init__(self) -> None:
-        import ssl
-
         self._pool = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -138,7 +137,7 @@ class _Kept:
 
 
 class Servers:
-    """This session's live mocks, by configuration (see the module docstring)."""
+    """This session's live mocks, by configuration (see :mod:`connector.plugin`'s docstring)."""
 
     def __init__(self) -> None:
         self._kept: dict[str, _Kept] = {}  # insertion order: least recently used first

@@ -337,9 +337,11 @@ class LiveMock:
             pause = min(pause * 2 or 0.00002, 0.001)
         # Read here, not in the loop's thread: no request is running, so nothing but new bytes
         # arriving changes a channel, and a channel that has them is not idle any more.
-        channels = list(self._server.active_channels.values())
-        idle = [channel for channel in channels if _idle(channel)]
-        doomed = [c for c in channels if not any(c is i for i in idle)] + idle[KEPT_CONNECTIONS:]
+        idle: list[Any] = []
+        doomed: list[Any] = []
+        for channel in list(self._server.active_channels.values()):
+            (idle if _idle(channel) else doomed).append(channel)
+        doomed += idle[KEPT_CONNECTIONS:]
         if not doomed:
             return True
         closed = threading.Event()

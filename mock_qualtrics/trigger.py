@@ -62,7 +62,8 @@ _ACCEPTED = orjson.dumps(envelope(202, request_id="\0")).split(b"\\u0000")
 
 class Accepted:
     """The plain 202, as a WSGI app: the headers a ``Response`` and the security headers would
-    give it (:data:`~mock_qualtrics.guard.EVERY_ANSWER`), without building either (about 20 us of the hot path's CPU)."""
+    give it (:data:`~mock_qualtrics.guard.EVERY_ANSWER`), without building either (about 20 us
+    of the hot path's CPU)."""
 
     __slots__ = ("body",)
     status_code = 202

@@ -7,8 +7,9 @@ commit ran goes into the next, so one commit serves every request waiting on it.
 milliseconds for more to join was slower here: 1.43-1.46k against 1.63-1.85k requests/s with
 ``wrk -c32`` against ``qharness mock serve``. So was letting a requester commit its own op when
 the writer was idle, a leader-based group commit: 0.05 ms saved on a quiet mock's write, but 9-12%
-fewer events/s under load, 2.08-2.16k against 2.38k.) A trigger request answers 202 only after :meth:`GroupWriter.wait` says its
-ticket is committed: an acknowledged run survives a kill of the process.
+fewer events/s under load, 2.08-2.16k against 2.38k.) A trigger request answers 202 only after
+:meth:`GroupWriter.wait` says its ticket is committed: an acknowledged run survives a kill of the
+process.
 
 Failures stay local. A batch is first applied as one transaction; if any op raises, the whole
 transaction is rolled back (nothing in it was answered yet) and replayed with a savepoint per op,

@@ -402,8 +402,8 @@ def _retries(session: _Session, plan: DeliveryPlan) -> CheckResult:
             f"dead-lettered {report.dead_lettered}: not all delivered"
         )
     problems += _check_runs(session.admin, workflow_id, events, session.fields)[0]
-    if problems:
-        problems = _lockout(session.admin.events(workflow_id)) + problems
+    if problems:  # a lockout happens while delivering: the journal read above shows it
+        problems = _lockout(journal) + problems
         return _timed(name, started, False, problems[0], "\n".join(problems[1:]))
     return _timed(
         name, started, True,
