@@ -93,6 +93,10 @@ class FieldSpec:
                 return False, None
             if found is not _FALLBACK:
                 return True, found[0]
+        if isinstance(document, str):  # a body that is one JSON string (JSON encoded twice)
+            # python-jsonpath would parse it as JSON and search inside; a JSONPath query selects
+            # nothing in a string (RFC 9535), so only the root itself, ``$``, matches it.
+            return (True, document) if self.jsonpath.strip() == "$" else (False, None)
         import jsonpath  # the library's way, the rare one: imported here (see the module's doc)
 
         compiled = self._compiled if self._compiled is not None else compile_path(self.jsonpath)

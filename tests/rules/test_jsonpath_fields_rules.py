@@ -77,3 +77,12 @@ def test_a_document_the_library_cannot_walk_matches_nothing() -> None:
     spec = FieldSpec("b", "$..b", required=True)  # no "b": the search walks every level
     assert spec.first_match(_deep(3000)) == (False, None)
     assert extract([spec], _deep(3000)) == ({}, "required field 'b' ($..b) matched nothing")
+
+
+@pytest.mark.parametrize("path", [EMAIL, "$..id", "$[*]", "$.identityMap"])
+def test_nothing_in_a_string_is_selected_however_it_reads(path: str) -> None:
+    """A document that is one string (JSON encoded twice) holds no members: no query but the
+    root selects anything in it, though the string spells a JSON object."""
+    twice = '{"identityMap": {"Email": [{"id": "a@example.com"}]}}'
+    assert FieldSpec("email", path).first_match(twice) == (False, None)
+    assert FieldSpec("body", "$").first_match(twice) == (True, twice)

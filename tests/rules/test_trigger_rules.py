@@ -436,3 +436,15 @@ def test_the_flask_route_answers_like_the_fast_path(make: Any, shape: str) -> No
         response = mock.app.view_functions["trigger.trigger"](shape=shape)
     assert response.status_code == 202
     assert last_event(mock) == (202, "accepted")
+
+
+def test_a_body_that_is_a_json_string_feeds_no_field(make: Any) -> None:
+    """A sender that encodes its JSON twice sends one string. A JSONPath over a string selects
+    nothing (RFC 9535), so the run fails on its required field; the JSONPath library would
+    otherwise parse the string as JSON and find the email inside it, a false pass."""
+    mock = make()
+    twice = orjson.dumps(orjson.dumps(PAYLOAD).decode())
+    assert mock.post(twice).status_code == 202
+    [run] = mock.runs()
+    assert (run["status"], run["fields"]) == ("Failed", {})
+    assert run["error"] == "required field 'email' ($.identityMap.Email[0].id) matched nothing"
