@@ -4,8 +4,10 @@ Files of 50 tests are generated and each run by pytest in its own process, alter
 same run, each with only its own fixture's plugin loaded (``-p no:`` the other), as a project
 that uses one of them runs: for each fixture, tests that only take it, and tests that also POST
 once (the mock: to a workflow the marker gives, or add a user and create a workflow over HTTP
-first; pytest-httpserver: one expectation, one POST); and a file of bare tests, the baseline. All
-POST through one module-level ``httpx.Client``, so none pays for making a client.
+first; pytest-httpserver: one expectation, one POST); a file of bare tests, the baseline; and
+the floor, a 40-line durable mock defined in its own file (see ``FLOOR``), which shows how much
+of the gap any mock with a durable 202 on the mock's server stack pays, before its first check.
+All POST through one module-level ``httpx.Client``, so none pays for making a client.
 
 Reported per test: the mean of pytest's own setup + call + teardown (timed by a conftest hook,
 the first test's import and server start included), the median (the steady cost of one more
@@ -30,7 +32,7 @@ import time
 from pathlib import Path
 
 HEADER = """
-import httpx, pytest
+import json, httpx, pytest
 
 CLIENT = httpx.Client()
 PAYLOAD = {"identityMap": {"Email": [{"id": "a@example.com"}]}}
@@ -38,6 +40,12 @@ TOKEN_ID = "5f0c6c0e-8a47-4c1b-9d52-0b7c2a61d9e3"
 """
 #: The baseline file: no fixture, run with neither plugin (its name matches no PLUGINS key).
 BARE = "bare tests, no fixture (the baseline)"
+#: The floor: the least a durable mock on the mock's server stack does, defined in the file and
+#: run with neither plugin. One session-scoped waitress server, a Werkzeug request, a WAL SQLite
+#: insert per POST (``synchronous=NORMAL``, as the mock's store), a DELETE per test: no auth, no
+#: config, no checks, no admin API. What it adds over the bare file is the part of pytest-httpserver's
+#: cost no mock with a durable 202 on waitress and Werkzeug can go below.
+FLOOR = "floor: a 40-line durable mock, one POST"
 FILES = {
     BARE: """
 @pytest.mark.parametrize("n", range({tests}))
@@ -71,6 +79,47 @@ def test_it(mock_qualtrics, n):
 def test_it(mock_qualtrics, n):
     url = f"{mock_qualtrics.url}/inbound-event/v1/events/json/triggers?urlTokenId={TOKEN_ID}"
     answer = CLIENT.post(url, json=PAYLOAD, headers={"X-API-TOKEN": "t"})
+    assert answer.status_code == 202
+""",
+    FLOOR: """
+@pytest.fixture(scope="session")
+def _floor(tmp_path_factory):
+    import sqlite3, threading
+    from waitress.server import create_server
+    from werkzeug.wrappers import Request
+
+    db = sqlite3.connect(
+        tmp_path_factory.mktemp("floor") / "runs.db", check_same_thread=False,
+        isolation_level=None,
+    )
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, body BLOB)")
+    lock = threading.Lock()
+
+    def app(environ, start_response):
+        body = Request(environ).get_data()
+        json.loads(body)
+        with lock:
+            db.execute("INSERT INTO runs (body) VALUES (?)", (body,))
+        start_response("202 Accepted", [("Content-Length", "2")])
+        return [b"{}"]
+
+    server = create_server(app, host="127.0.0.1", port=0)
+    threading.Thread(target=server.run, daemon=True).start()
+    yield server, db, lock
+    server.close()
+
+@pytest.fixture
+def floor(_floor):
+    server, db, lock = _floor
+    with lock:
+        db.execute("DELETE FROM runs")
+    return f"http://127.0.0.1:{server.effective_port}/trigger"
+
+@pytest.mark.parametrize("n", range({tests}))
+def test_it(floor, n):
+    answer = CLIENT.post(floor, json=PAYLOAD)
     assert answer.status_code == 202
 """,
     "pytest-httpserver, one POST": """
@@ -184,6 +233,14 @@ def main() -> None:
             f"  mock ({mock}) / httpserver: mean {mean:.2f}x, median {median:.2f}x,"
             f" process {process:.2f}x, added {over:.2f}x{verdict}"
         )
+    peer = "pytest-httpserver, one POST"
+    print(
+        f"  floor / httpserver (one POST): median {steady[FLOOR] / steady[peer]:.2f}x,"
+        f" process {whole[FLOOR] / whole[peer]:.2f}x,"
+        f" added {added[FLOOR] / max(added[peer], 0.01):.2f}x"
+        " (the least a durable mock on waitress and Werkzeug costs; the mock's checks, admin API"
+        " and UI come on top)"
+    )
     print(
         "  (added: process per test less the bare file's. The mock's first test imports Flask and"
         " jsonschema and starts the mock, ~0.2 s; pytest-httpserver imports werkzeug when pytest"
